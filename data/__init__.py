@@ -1,0 +1,28 @@
+"""The session file: one HDF5 file per session, readable by plain h5py and HDFView.
+
+``records`` holds the plain dataclasses the application codes against, ``schema`` the format's
+names and rules, ``values`` how attribute values are encoded, ``writer`` and ``reader`` the file
+I/O, ``atomic`` the temporary-file-and-rename machinery, ``migrations`` the upgrades from older
+schemas. The layout is documented in ``docs/session-format.md``. No Qt, no engines here.
+"""
+
+from data.reader import load_session, read_header, read_run_ids
+from data.records import RUN_STATUSES, ParamValue, RunRecord, SessionRecord
+from data.schema import FORMAT, SCHEMA_VERSION, SessionFileError
+from data.writer import add_runs, check_writable, save_session
+
+__all__ = [
+    "FORMAT",
+    "RUN_STATUSES",
+    "SCHEMA_VERSION",
+    "ParamValue",
+    "RunRecord",
+    "SessionFileError",
+    "SessionRecord",
+    "add_runs",
+    "check_writable",
+    "load_session",
+    "read_header",
+    "read_run_ids",
+    "save_session",
+]

@@ -1,0 +1,369 @@
+"""Reading a session file back into a :class:`~data.records.SessionRecord`.
+
+Every problem with the file (missing, not HDF5, foreign, newer, damaged, truncated) becomes one
+:class:`~data.schema.SessionFileError` whose message is one line naming the file. HDF5 reports
+damage through many exception types (OSError, KeyError, ValueError, RuntimeError, TypeError,
+UnicodeDecodeError, even MemoryError for a corrupted shape), so the reader catches broadly and
+converts; it also refuses to allocate more memory for a dataset than its stored bytes can justify.
+Opening never modifies the file: older schemas are upgraded on an in-memory copy.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from data.migrations import first_missing_step, upgrade
+from data.records import ParamValue, RunRecord, SessionRecord
+from data.schema import (
+    DATASET_KINDS,
+    FORMAT,
+    LIBVER,
+    LOG,
+    NO_SEED,
+    RESULTS,
+    RUNS,
+    SCHEMA_VERSION,
+    UI,
+    SessionFileError,
+    check_name,
+    short_reason,
+    validate_session,
+)
+from data.values import normalize, read_value
+
+MAX_COMPRESSION_RATIO = 1100
+"""gzip cannot expand data by more than ~1032:1; a compressed dataset claiming more is damaged."""
+
+
+def read_header(path: str | os.PathLike) -> dict:
+    """The root attributes: ``format``, ``schema_version``, ``created``, ``app_version``.
+
+    Raises SessionFileError unless ``path`` is a readable Monge Lab session. A file from a newer
+    Monge Lab is *not* an error here (its header is still meaningful); ``schema_version`` says so.
+    """
+    with _guard(path), _open(path) as file:
+        return _header(file, path)
+
+
+def load_session(path: str | os.PathLike) -> SessionRecord:
+    """The session stored in ``path``, upgraded to the current schema if it is older.
+
+    Raises SessionFileError, and no other exception type, for anything wrong with the file.
+    """
+    with _guard(path):
+        with _open(path) as file:
+            version = _readable_version(_header(file, path), path)
+            if version == SCHEMA_VERSION:
+                return _read_session(file, path)
+        image = io.BytesIO(Path(path).read_bytes())  # upgrade a copy: never touch the file
+        with h5py.File(image, "r+", libver=LIBVER) as copy:
+            try:
+                upgrade(copy, version)
+            except Exception as exc:
+                raise SessionFileError(
+                    path, f"could not be upgraded from schema {version} ({short_reason(exc)})"
+                ) from exc
+            return _read_session(copy, path)
+
+
+def read_run_ids(path: str | os.PathLike) -> list[str]:
+    """The ids of the runs in ``path``, in display order, without reading their data.
+
+    Raises SessionFileError like :func:`load_session`.
+    """
+    with _guard(path), _open(path) as file:
+        version = _readable_version(_header(file, path), path)
+        if version == SCHEMA_VERSION:
+            runs = _group(file, RUNS, path)
+            ids = [name for name, _ in _children(runs, path)]
+            for name in ids:
+                _valid(check_name, name, "run id", path=path)
+            return ids
+    return list(load_session(path).runs)
+
+
+# ---------------------------------------------------------------------------- file and header
+
+
+@contextmanager
+def _guard(path: str | os.PathLike) -> Iterator[None]:
+    """Turn any exception escaping the body into a one-line SessionFileError."""
+    try:
+        yield
+    except SessionFileError:
+        raise
+    except Exception as exc:
+        reason = short_reason(exc)
+        if "filter returned failure" in reason:
+            problem = "is damaged (stored data fails its checksum or cannot be decompressed)"
+        else:
+            problem = f"is damaged or truncated ({reason})"
+        raise SessionFileError(path, problem) from exc
+
+
+def _open(path: str | os.PathLike) -> h5py.File:
+    """Open ``path`` read-only, after the checks that give the clearest messages."""
+    name = os.fspath(path)
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise SessionFileError(path, "does not exist") from None
+    except OSError as exc:
+        raise SessionFileError(path, f"cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SessionFileError(path, "is a directory, not a session file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SessionFileError(path, "is not a regular file")
+    if info.st_size == 0:
+        raise SessionFileError(path, "is empty (0 bytes), not a Monge Lab session")
+    try:
+        return h5py.File(name, "r")
+    except OSError as exc:
+        reason = short_reason(exc)
+        if "signature not found" in reason:
+            problem = "is not an HDF5 file, so not a Monge Lab session"
+            raise SessionFileError(path, problem) from None
+        if isinstance(exc, PermissionError) or "errno = 13" in reason:
+            raise SessionFileError(path, "cannot be read (permission denied)") from None
+        if "unable to lock file" in reason:
+            problem = "is open for writing in another program (HDF5 file lock): close it there"
+            raise SessionFileError(path, problem) from None
+        raise SessionFileError(path, f"is damaged or truncated ({reason})") from exc
+
+
+def _header(file: h5py.File, path: str | os.PathLike) -> dict:
+    attrs = file.attrs
+    if "format" not in attrs:
+        raise SessionFileError(path, "is not a Monge Lab session (no 'format' attribute)")
+    fmt = _attr(attrs, "format", path, "the root attribute")
+    if fmt != FORMAT:
+        raise SessionFileError(
+            path, f"is not a Monge Lab session (format is {fmt!r}, expected {FORMAT!r})"
+        )
+    if "schema_version" not in attrs:
+        raise SessionFileError(path, "is damaged (no 'schema_version' attribute)")
+    version = _attr(attrs, "schema_version", path, "the root attribute")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SessionFileError(path, f"is damaged (schema_version is {version!r}, not an integer)")
+    header: dict = {"format": fmt, "schema_version": version}
+    for name in ("created", "app_version"):
+        value = _attr(attrs, name, path, "the root attribute") if name in attrs else ""
+        if not isinstance(value, str):
+            raise SessionFileError(path, f"is damaged (the root attribute {name!r} is not text)")
+        header[name] = value
+    return header
+
+
+def _readable_version(header: dict, path: str | os.PathLike) -> int:
+    """The header's schema version if this version can read it (maybe after migration)."""
+    version = header["schema_version"]
+    if version > SCHEMA_VERSION:
+        raise SessionFileError(
+            path,
+            f"was written by a newer Monge Lab (schema {version}; this version reads up to "
+            f"{SCHEMA_VERSION})",
+        )
+    missing = first_missing_step(version)
+    if missing is not None:
+        raise SessionFileError(
+            path,
+            f"uses schema {version}, which this version cannot read (no upgrade from schema "
+            f"{missing})",
+        )
+    return version
+
+
+# ---------------------------------------------------------------------------- content
+
+
+def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
+    header = _header(file, path)
+    file_size = max(os.path.getsize(path), 1)
+    runs_group = _group(file, RUNS, path)
+    runs = {name: _read_run(group, name, path, file_size) for name, group in
+            _children(runs_group, path)}
+    record = SessionRecord(
+        runs=runs,
+        ui=_read_ui(_group(file, UI, path), path, file_size),
+        log=_read_log(file, path, file_size),
+        created=header["created"],
+        app_version=header["app_version"],
+    )
+    _valid(validate_session, record, path=path)
+    return record
+
+
+def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: int) -> RunRecord:
+    where = f"run {name}"
+    if not isinstance(group, h5py.Group):
+        raise SessionFileError(path, f"is damaged (/{RUNS}/{name} is not a group)")
+    values = _attrs(group.attrs, path, f"{where}: attribute")
+    kind = _take(values, "kind", str, path, where)
+    status = _take(values, "status", str, path, where)
+    seed = _take(values, "seed", int, path, where, default=NO_SEED)
+    inputs = _take(values, "inputs", list, path, where, default=[])
+    created = _take(values, "created", str, path, where, default="")
+    finished = _take(values, "finished", str, path, where, default=None)
+    message = _take(values, "message", str, path, where, default="")
+    datasets: dict[str, np.ndarray] = {}
+    dataset_attrs: dict[str, dict[str, ParamValue]] = {}
+    results: dict[str, ParamValue] = {}
+    for child_name, child in _children(group, path):
+        if child_name == RESULTS:
+            if not isinstance(child, h5py.Group):
+                raise SessionFileError(path, f"is damaged ({where}: 'results' is not a group)")
+            results = _attrs(child.attrs, path, f"{where}: result")
+        else:
+            _read_tree(child, child_name, datasets, dataset_attrs, path, file_size)
+    return RunRecord(
+        id=name,
+        kind=kind,
+        status=status,
+        seed=None if seed == NO_SEED else seed,
+        params=values,
+        inputs=inputs,
+        created=created,
+        finished=finished,
+        datasets=datasets,
+        dataset_attrs=dataset_attrs,
+        results=results,
+        message=message,
+    )
+
+
+def _read_tree(
+    node: h5py.HLObject,
+    key: str,
+    datasets: dict[str, np.ndarray],
+    dataset_attrs: dict[str, dict[str, ParamValue]],
+    path: str | os.PathLike,
+    file_size: int,
+) -> None:
+    """Read the dataset or the group of datasets ``node`` found at relative path ``key``."""
+    if isinstance(node, h5py.Group):
+        for name, child in _children(node, path):
+            _read_tree(child, f"{key}/{name}", datasets, dataset_attrs, path, file_size)
+        return
+    if not isinstance(node, h5py.Dataset):
+        raise SessionFileError(path, f"is damaged ({node.name} is neither group nor dataset)")
+    if node.dtype.kind not in DATASET_KINDS:
+        raise SessionFileError(
+            path, f"holds invalid data ({node.name} has unsupported type {node.dtype})"
+        )
+    datasets[key] = _read_array(node, path, file_size)
+    attrs = _attrs(node.attrs, path, f"dataset {node.name}: attribute")
+    if attrs:
+        dataset_attrs[key] = attrs
+
+
+def _read_ui(group: h5py.Group, path: str | os.PathLike, file_size: int) -> dict[str, bytes | str]:
+    ui: dict[str, bytes | str] = {}
+    for name, node in _children(group, path):
+        if not isinstance(node, h5py.Dataset):
+            raise SessionFileError(path, f"is damaged ({node.name} is not a dataset)")
+        if node.shape == () and h5py.check_string_dtype(node.dtype) is not None:
+            ui[name] = node.asstr()[()]
+        elif node.ndim == 1 and node.dtype == np.uint8:
+            ui[name] = _read_array(node, path, file_size).tobytes()
+        else:
+            raise SessionFileError(path, f"holds invalid data ({node.name} is not bytes or text)")
+    return ui
+
+
+def _read_log(file: h5py.File, path: str | os.PathLike, file_size: int) -> list[str]:
+    node = file.get(LOG)
+    if not isinstance(node, h5py.Dataset):
+        raise SessionFileError(path, f"is damaged (no /{LOG} dataset)")
+    if node.ndim != 1 or h5py.check_string_dtype(node.dtype) is None:
+        raise SessionFileError(path, f"holds invalid data (/{LOG} is not a list of text lines)")
+    _check_plausible_size(node, path, file_size)
+    return [str(line) for line in node.asstr()[()]]
+
+
+def _read_array(node: h5py.Dataset, path: str | os.PathLike, file_size: int) -> np.ndarray:
+    _check_plausible_size(node, path, file_size)
+    return np.asarray(node[()])
+
+
+def _check_plausible_size(node: h5py.Dataset, path: str | os.PathLike, file_size: int) -> None:
+    """Refuse a dataset whose shape claims more data than the file can hold.
+
+    A damaged dataspace can claim terabytes; reading it would exhaust memory instead of failing.
+    Uncompressed data needs at least its own size on disk; gzip expands at most ~1032:1.
+    """
+    claimed = node.size * node.id.get_type().get_size()
+    if claimed == 0:
+        return
+    stored = node.id.get_storage_size()
+    ratio = MAX_COMPRESSION_RATIO if node.compression else 1
+    if stored > file_size or claimed > stored * ratio:
+        raise SessionFileError(
+            path,
+            f"is damaged ({node.name} claims {claimed} bytes but the file stores {stored})",
+        )
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _group(file: h5py.File, name: str, path: str | os.PathLike) -> h5py.Group:
+    node = file.get(name)
+    if not isinstance(node, h5py.Group):
+        raise SessionFileError(path, f"is damaged (no /{name} group)")
+    return node
+
+
+def _children(group: h5py.Group, path: str | os.PathLike) -> Iterator[tuple[str, h5py.HLObject]]:
+    """The members of ``group`` in creation order; only hard links (no soft or external links,
+    which could point outside the file)."""
+    for name in group:
+        link = group.get(name, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise SessionFileError(
+                path, f"holds an unsupported {type(link).__name__} at {group.name}/{name}"
+            )
+        yield name, group[name]
+
+
+def _attr(attrs: h5py.AttributeManager, name: str, path: str | os.PathLike, what: str):
+    return _valid(read_value, attrs[name], f"{what} {name!r}", path=path)
+
+
+def _attrs(attrs: h5py.AttributeManager, path: str | os.PathLike, what: str) -> dict:
+    """All attributes as normalized ParamValues, in creation order."""
+    out: dict[str, ParamValue] = {}
+    for name in attrs:
+        label = f"{what} {name!r}"
+        out[name] = _valid(normalize, _valid(read_value, attrs[name], label, path=path), label,
+                           path=path)
+    return out
+
+
+def _take(values: dict, name: str, kind: type, path, where: str, *, default=...):
+    """Remove reserved attribute ``name`` from ``values``; it must have type ``kind``."""
+    if name not in values:
+        if default is ...:
+            raise SessionFileError(path, f"is damaged ({where} has no {name!r} attribute)")
+        return default
+    value = values.pop(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SessionFileError(
+            path, f"holds invalid data ({where}: {name!r} is {value!r}, not {kind.__name__})"
+        )
+    return value
+
+
+def _valid(check, *args, path: str | os.PathLike):
+    """``check(*args)``, with its ValueError turned into SessionFileError ("holds invalid data")."""
+    try:
+        return check(*args)
+    except ValueError as exc:
+        raise SessionFileError(path, f"holds invalid data ({exc})") from None

@@ -1,0 +1,175 @@
+"""The live Ising simulation behind the lattice viewer: one job, optional recording into runs.
+
+:class:`LiveIsingController` owns the running job and, when recording is on, the session run
+that receives its samples. A recorded run must be described by its parameters, so whenever the
+physics changes while recording (new temperature or field, painted spins), the current run is
+closed and a new one starts from the same lattice, linked to the previous one by ``inputs``.
+Nothing here touches widgets; the dock is a thin view of this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+
+from data import RunRecord
+from engines.ising import IsingParams
+from lab.ising_runs import finish_ising_run, new_ising_run
+from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
+from lab.jobs import Job, JobManager, JobState
+from lab.session import Session, utc_now
+
+
+class _Segment:
+    """The run being recorded and the recording that feeds it."""
+
+    def __init__(self, run: RunRecord, recording: IsingRecording, params: IsingParams) -> None:
+        self.run = run
+        self.recording = recording
+        self.params = params
+
+
+class LiveIsingController(QObject):
+    """Start/pause/step/stop a live simulation; change T, h and spins while it runs."""
+
+    stateChanged = Signal(str)
+    failed = Signal(str)
+    recordingChanged = Signal(str)  # id of the run being recorded, or ""
+
+    def __init__(self, session: Session, jobs: JobManager, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.jobs = jobs
+        self.job: Job | None = None
+        self.params: IsingParams | None = None
+        self.plan: IsingPlan | None = None
+        self._segment: _Segment | None = None
+        session.aboutToSave.connect(self.sync_recording)
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def state(self) -> str:
+        return "idle" if self.job is None else self.job.state.value
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.state.is_terminal
+
+    @property
+    def recording_run_id(self) -> str:
+        return "" if self._segment is None else self._segment.run.id
+
+    def snapshot(self) -> IsingSnapshot | None:
+        return None if self.job is None else self.job.snapshot()
+
+    # ----------------------------------------------------------------- control
+    def start(self, params: IsingParams, plan: IsingPlan, record: bool) -> None:
+        """Start a new simulation (raises ValueError with a clear message on bad input)."""
+        if self.running:
+            raise RuntimeError("a simulation is already running: stop it first")
+        params.validate()
+        plan.validate()
+        self.params, self.plan = params, plan
+        recording = self._open_segment(params, inputs=()) if record else None
+        task = IsingTask(params, plan, recording)
+        self.job = Job(task, name=f"ising L={params.size}")
+        self.job.stateChanged.connect(self.stateChanged)
+        self.job.failed.connect(self.failed)
+        self.job.ended.connect(self._on_ended)
+        self.jobs.add(self.job)
+        self.session.log(
+            f"live simulation started: L={params.size}, T={params.temperature:g}, "
+            f"h={params.field:g}, {params.algorithm}, seed={params.seed}"
+            + (f", recording into {self.recording_run_id}" if record else "")
+        )
+        self.job.start()
+
+    def pause(self) -> None:
+        if self.job is not None:
+            self.job.pause()
+
+    def resume(self) -> None:
+        if self.job is not None:
+            self.job.resume()
+
+    def step(self) -> None:
+        if self.job is not None:
+            self.job.step_once()
+
+    def stop(self) -> None:
+        """Stop and wait for the worker; the recorded run is closed as 'stopped'."""
+        if self.job is not None:
+            self.job.stop()
+
+    # ----------------------------------------------------------------- changes
+    def set_temperature(self, temperature: float) -> None:
+        self._change(replace(self._current(), temperature=temperature),
+                     lambda task: task.set_temperature(temperature))
+
+    def set_field(self, field: float) -> None:
+        self._change(replace(self._current(), field=field), lambda task: task.set_field(field))
+
+    def paint(self, cells: list[tuple[int, int]], value: int) -> None:
+        """Set spins (only while paused, so the user sees what they paint)."""
+        if self.job is None or self.job.state is not JobState.PAUSED:
+            raise RuntimeError("pause the simulation before painting spins")
+        if value not in (-1, 1):
+            raise ValueError("a spin is +1 or -1")
+        self._change(self._current(), lambda task: task.paint(cells, value))
+
+    def _current(self) -> IsingParams:
+        if self.params is None:
+            raise RuntimeError("no simulation has been started")
+        return self.params
+
+    def _change(self, params: IsingParams, command) -> None:
+        params.validate()
+        self.params = params
+        if not self.running:
+            return
+        if self._segment is None:
+            self.job.submit(command)
+            return
+        old = self._segment
+        new_recording = self._open_segment(params, inputs=(old.run.id,))
+
+        def apply_and_swap(task: IsingTask) -> None:
+            command(task)
+            task.set_recording(new_recording)
+
+        self.job.submit(apply_and_swap, on_done=lambda _: self._close_segment(old, "finished"))
+
+    # ----------------------------------------------------------------- recording
+    def _open_segment(self, params: IsingParams, inputs: tuple[str, ...]) -> IsingRecording:
+        run = new_ising_run(self.session.new_run_id("ising"), params, self.plan, inputs)
+        run.params["samples_planned"] = -1 if self.plan.samples is None else self.plan.samples
+        run.params.pop("samples", None)
+        recording = IsingRecording(record_spins=self.plan.record_spins)
+        self._segment = _Segment(run, recording, params)
+        self.session.add_run(run)
+        self.recordingChanged.emit(run.id)
+        return recording
+
+    def _close_segment(self, segment: _Segment, status: str, message: str = "") -> None:
+        finish_ising_run(segment.run, segment.recording, segment.params, status, utc_now(),
+                         message)
+        self.session.update_run(segment.run.id)
+        self.session.log(f"{segment.run.id} {status}: {len(segment.recording)} samples")
+
+    def sync_recording(self) -> None:
+        """Copy what the running segment has recorded so far into its run (before a save)."""
+        segment = self._segment
+        if segment is None or not self.running:
+            return
+        finish_ising_run(segment.run, segment.recording, segment.params, "running", None)
+        self.session.update_run(segment.run.id)
+
+    def _on_ended(self, state: str) -> None:
+        segment, self._segment = self._segment, None
+        if segment is not None:
+            message = self.job.error if state == JobState.FAILED.value else ""
+            self._close_segment(segment, state, message)
+            self.recordingChanged.emit("")
+        if state == JobState.FAILED.value:
+            self.session.log(f"live simulation failed: {self.job.error}")

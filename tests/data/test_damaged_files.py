@@ -1,0 +1,114 @@
+"""Damaged session files: load_session returns a valid record or raises SessionFileError.
+
+Hypothesis truncates files, overwrites byte ranges with random bytes, and splices the start of one
+session onto the end of another. Whatever comes out must either load as a record that can be
+saved again, or raise SessionFileError with a one-line message; never another exception, a crash
+or a hang. (A hang is turned into a failure by faulthandler's watchdog, which ends the process.)
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import os
+import tempfile
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data import RunRecord, SessionFileError, SessionRecord, add_runs, load_session, save_session
+
+HANG_LIMIT_S = 60
+"""One load of a file of a few tens of kilobytes takes milliseconds; this long means a hang."""
+
+
+@functools.cache
+def session_files() -> tuple[bytes, bytes]:
+    """Two different small session files: one written whole, one extended by add_runs."""
+    rng = np.random.default_rng(7)
+    ising = RunRecord(
+        id="ising-001", kind="ising", status="finished", seed=3,
+        params={"size": 8, "temperature": 2.5, "algorithm": "metropolis", "record_spins": True,
+                "sizes": [4, 8], "names": ["a", "β"]},
+        created="2026-11-22T14:00:00Z", finished="2026-11-22T14:01:00Z",
+        datasets={
+            "samples": rng.choice(np.array([-1, 1], dtype=np.int8), size=(12, 8, 8)),
+            "energy": rng.normal(size=12),
+            "correlation/C": rng.normal(size=4).astype(np.float32),
+            "empty": np.zeros((0, 3)),
+        },
+        dataset_attrs={"energy": {"units": "J per spin", "axes": "sample"}},
+        results={"e": -1.2, "e_error": 0.01, "n_samples": 12},
+    )
+    rbm = RunRecord(
+        id="rbm-001", kind="rbm", status="stopped", seed=None,
+        params={f"p{i}": float(i) for i in range(12)}, inputs=["ising-001"],
+        datasets={"checkpoints/W": rng.normal(size=(2, 16, 4))}, message="stopped by the user",
+    )
+    whole = SessionRecord(
+        runs={"ising-001": ising, "rbm-001": rbm},
+        ui={"window_state": bytes(range(64)), "panels": '{"k": "v"}'},
+        log=["created", "ünïcode 🙂"], created="2026-11-22T13:59:00Z", app_version="0.1.0",
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        first = os.path.join(directory, "first.h5")
+        save_session(whole, first)
+        second = os.path.join(directory, "second.h5")
+        add_runs(second, [rbm], log=["one"])
+        add_runs(second, [ising], log=["two"])
+        with open(first, "rb") as a, open(second, "rb") as b:
+            return a.read(), b.read()
+
+
+@st.composite
+def damaged_bytes(draw) -> bytes:
+    first, second = session_files()
+    base = draw(st.sampled_from([first, second]))
+    how = draw(st.sampled_from(["truncate", "overwrite", "splice"]))
+    if how == "truncate":
+        return base[: draw(st.integers(0, len(base) - 1))]
+    if how == "overwrite":
+        data = bytearray(base)
+        for _ in range(draw(st.integers(1, 4))):
+            start = draw(st.integers(0, len(data) - 1))
+            patch = draw(st.binary(min_size=1, max_size=256))
+            data[start : start + len(patch)] = patch[: len(data) - start]
+        return bytes(data)
+    other = second if base is first else first
+    cut = draw(st.integers(0, len(base)))
+    resume = draw(st.integers(0, len(other)))
+    return base[:cut] + other[resume:]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(data=damaged_bytes())
+def test_damaged_file_loads_or_raises_session_file_error(data):
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "damaged.h5")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        faulthandler.dump_traceback_later(HANG_LIMIT_S, exit=True)
+        try:
+            record = load_session(path)
+        except SessionFileError as exc:
+            message = str(exc)
+            assert message.startswith(path) and "\n" not in message
+            return
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+        assert isinstance(record, SessionRecord)
+        resaved = os.path.join(directory, "resaved.h5")
+        save_session(record, resaved)  # raises ValueError if the record were not valid
+        assert load_session(resaved) == record
+
+
+def test_undamaged_files_load():
+    """The bases of the property test are themselves valid sessions."""
+    for data in session_files():
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "S.h5")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            record = load_session(path)
+            assert sorted(record.runs) == ["ising-001", "rbm-001"]

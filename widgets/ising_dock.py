@@ -1,0 +1,314 @@
+"""The Ising lattice viewer dock: controls, the live lattice, its plots, and recorded-run replay.
+
+A thin view of :class:`lab.live_ising.LiveIsingController`: the buttons call the controller, a
+timer pulls the job's latest snapshot at ``FRAME_HZ`` and draws it. When no simulation is live,
+selecting a recorded run in the session browser shows its configurations with a frame slider.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+
+from data import RunRecord
+from engines.ising import ALGORITHMS, IsingParams
+from lab.exact_reference import exact_reference
+from lab.ising_task import IsingPlan
+from lab.live_ising import LiveIsingController
+from widgets.ising_plots import IsingPlots, estimates_from_results
+from widgets.lattice_view import LatticeView
+
+FRAME_HZ = 30
+PLOT_EVERY = 3
+T_MIN, T_MAX = 0.05, 8.0
+
+
+class IsingDock(QDockWidget):
+    """Simulate the 2D Ising model live; record into the session; replay recorded runs."""
+
+    def __init__(self, controller: LiveIsingController, parent: QWidget | None = None) -> None:
+        super().__init__("Ising lattice", parent)
+        self.setObjectName("isingDock")
+        self.controller = controller
+        self._drawn_snapshot = None
+        self._replay_run: RunRecord | None = None
+        self._fps_frames = 0
+        self._frame_index = 0
+        self._fps_time = time.monotonic()
+        self.fps = 0.0
+
+        self._build_controls()
+        self.lattice = LatticeView()
+        self.plots = IsingPlots()
+        self.frame_slider = QSlider(Qt.Orientation.Horizontal)
+        self.frame_slider.setObjectName("replaySlider")
+        self.frame_label = QLabel("")
+        self.frame_slider.valueChanged.connect(self._show_replay_frame)
+        replay_row = QHBoxLayout()
+        replay_row.addWidget(self.frame_label)
+        replay_row.addWidget(self.frame_slider, 1)
+        self.replay_row = QWidget()
+        self.replay_row.setLayout(replay_row)
+        self.replay_row.setVisible(False)
+
+        lattice_box = QWidget()
+        lattice_layout = QVBoxLayout(lattice_box)
+        lattice_layout.setContentsMargins(0, 0, 0, 0)
+        lattice_layout.addWidget(self.lattice, 1)
+        lattice_layout.addWidget(self.replay_row)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.controls)
+        top.addWidget(lattice_box)
+        top.setStretchFactor(1, 1)
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.plots)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.setWidget(main)
+
+        self.lattice.painted.connect(self._paint)
+        controller.stateChanged.connect(self._sync_buttons)
+        controller.failed.connect(lambda msg: self._show_error(f"simulation failed: {msg}"))
+        controller.recordingChanged.connect(lambda _: self._sync_buttons())
+        self._t_debounce = QTimer(self, singleShot=True, interval=150)
+        self._t_debounce.timeout.connect(self._apply_temperature)
+        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ),
+                            timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self._sync_buttons()
+
+    # ------------------------------------------------------------------ building
+    def _build_controls(self) -> None:
+        self.controls = QWidget()
+        self.controls.setObjectName("isingControls")
+        form = QFormLayout()
+        self.size_box = QSpinBox(objectName="sizeBox", minimum=2, maximum=4096, value=64)
+        self.temperature = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.temperature.setObjectName("temperatureSlider")
+        self.temperature.setRange(T_MIN, T_MAX)
+        self.temperature.setDecimals(4)
+        self.temperature.setValue(2.269185)
+        self.field_box = QDoubleSpinBox(objectName="fieldBox", minimum=-5.0, maximum=5.0,
+                                        decimals=4, singleStep=0.01)
+        self.algorithm_box = QComboBox(objectName="algorithmBox")
+        self.algorithm_box.addItems(ALGORITHMS)
+        self.seed_box = QSpinBox(objectName="seedBox", minimum=0, maximum=2**31 - 1, value=1)
+        self.thermalize_box = QSpinBox(objectName="thermalizeBox", minimum=0, maximum=10**8,
+                                       value=200)
+        self.interval_box = QSpinBox(objectName="intervalBox", minimum=1, maximum=10**6,
+                                     value=1)
+        self.record_box = QCheckBox("record into the session", objectName="recordBox")
+        self.samples_box = QSpinBox(objectName="samplesBox", minimum=0, maximum=10**8, value=0,
+                                    specialValueText="until stopped")
+        form.addRow("size L", self.size_box)
+        form.addRow("temperature T", self.temperature)
+        form.addRow("field h", self.field_box)
+        form.addRow("algorithm", self.algorithm_box)
+        form.addRow("seed", self.seed_box)
+        form.addRow("thermalize (sweeps)", self.thermalize_box)
+        form.addRow("measure every (sweeps)", self.interval_box)
+        form.addRow("samples", self.samples_box)
+        form.addRow("", self.record_box)
+
+        self.start_button = QPushButton("Start", objectName="startButton")
+        self.pause_button = QPushButton("Pause", objectName="pauseButton")
+        self.step_button = QPushButton("Step", objectName="stepButton")
+        self.stop_button = QPushButton("Stop", objectName="stopButton")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.step_button.clicked.connect(self.controller.step)
+        self.stop_button.clicked.connect(self.controller.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.step_button, self.stop_button):
+            buttons.addWidget(button)
+        self.status_label = QLabel("idle", objectName="statusLabel")
+        self.status_label.setWordWrap(True)
+        self.error_label = QLabel("", objectName="errorLabel")
+        self.error_label.setStyleSheet("color: #e74c3c;")
+        self.error_label.setWordWrap(True)
+        hint = QLabel("Paused: paint spins with the left (+1) and right (−1) mouse buttons.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: gray;")
+        self.paint_hint = hint
+
+        layout = QVBoxLayout(self.controls)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+        self.temperature.valueChanged.connect(lambda _: self._t_debounce.start())
+        self.field_box.editingFinished.connect(self._apply_field)
+
+    # ------------------------------------------------------------------ values
+    def params(self) -> IsingParams:
+        return IsingParams(
+            size=self.size_box.value(),
+            temperature=float(self.temperature.value()),
+            field=float(self.field_box.value()),
+            algorithm=self.algorithm_box.currentText(),
+            seed=self.seed_box.value(),
+        )
+
+    def plan(self) -> IsingPlan:
+        samples = self.samples_box.value()
+        return IsingPlan(
+            thermalize=self.thermalize_box.value(),
+            interval=self.interval_box.value(),
+            samples=samples or None,
+            record_spins=True,
+        )
+
+    # ------------------------------------------------------------------ actions
+    def start(self) -> None:
+        self._show_error("")
+        try:
+            self.controller.start(self.params(), self.plan(), self.record_box.isChecked())
+        except (ValueError, RuntimeError) as exc:
+            self._show_error(str(exc))
+            return
+        self._replay_run = None
+        self.replay_row.setVisible(False)
+        self.plots.clear()
+        params = self.params()
+        if params.algorithm == "metropolis" and params.size <= 4 and params.field == 0.0:
+            self._show_error("note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
+                             "cycle deterministically); prefer heat bath or a cluster algorithm")
+
+    def _toggle_pause(self) -> None:
+        if self.controller.state == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _apply_temperature(self) -> None:
+        if self.controller.running:
+            self._guard(self.controller.set_temperature, float(self.temperature.value()))
+
+    def _apply_field(self) -> None:
+        if self.controller.running:
+            self._guard(self.controller.set_field, float(self.field_box.value()))
+
+    def _paint(self, cells: list, value: int) -> None:
+        self._guard(self.controller.paint, cells, value)
+
+    def _guard(self, action, *args) -> None:
+        try:
+            action(*args)
+            self._show_error("")
+        except (ValueError, RuntimeError) as exc:
+            self._show_error(str(exc))
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+
+    def _sync_buttons(self, *_: object) -> None:
+        state = self.controller.state
+        live = state in ("running", "paused")
+        for box in (self.size_box, self.algorithm_box, self.seed_box, self.thermalize_box,
+                    self.interval_box, self.record_box, self.samples_box):
+            box.setEnabled(not live)
+        self.start_button.setEnabled(not live)
+        self.pause_button.setEnabled(live)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.step_button.setEnabled(state == "paused")
+        self.stop_button.setEnabled(live)
+        self.lattice.set_paint_enabled(state == "paused")
+        self.paint_hint.setVisible(state == "paused")
+        if not live:
+            self.status_label.setText(state)
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Pull the latest snapshot and draw it if it is new (called at FRAME_HZ).
+
+        The lattice is drawn every frame; the plots, whose axes are costly to lay out, every
+        PLOT_EVERY frames.
+        """
+        snapshot = self.controller.snapshot()
+        if snapshot is None or snapshot is self._drawn_snapshot or self._replay_run is not None:
+            return
+        self._drawn_snapshot = snapshot
+        self.lattice.set_spins(snapshot.spins)
+        self._count_frame()
+        self._frame_index += 1
+        if self._frame_index % PLOT_EVERY and snapshot.energy.size > 1:
+            return
+        params = self.controller.params
+        exact = exact_reference(params.size, snapshot.temperature, params.coupling,
+                                snapshot.field)
+        self.plots.show_series(snapshot.energy, snapshot.magnetization, exact)
+        note = {"thermalizing": "(thermalizing…)"}.get(snapshot.phase, "since the last change")
+        self.plots.show_estimates(snapshot.estimates, snapshot.estimates_count, params.size,
+                                  exact, note)
+        recording = self.controller.recording_run_id
+        cluster = (f", ⟨cluster⟩ {snapshot.mean_cluster_size:.1f}"
+                   if snapshot.mean_cluster_size else "")
+        self.status_label.setText(
+            f"{self.controller.state}: {snapshot.phase}, sweep {snapshot.sweeps}, "
+            f"{snapshot.energy.size} measurements{cluster}, {self.fps:.0f} frames/s"
+            + (f"<br>recording into <b>{recording}</b>: {snapshot.recorded} samples"
+               if recording else "")
+        )
+
+    def _count_frame(self) -> None:
+        self._fps_frames += 1
+        now = time.monotonic()
+        if now - self._fps_time >= 1.0:
+            self.fps = self._fps_frames / (now - self._fps_time)
+            self._fps_frames, self._fps_time = 0, now
+
+    # ------------------------------------------------------------------ replay
+    def show_run(self, run: RunRecord) -> None:
+        """Show a recorded Ising run (when no simulation is live): frames and its series."""
+        if run.kind != "ising" or self.controller.running:
+            return
+        self._replay_run = run
+        samples = run.datasets.get("samples")
+        has_frames = samples is not None and samples.shape[0] > 0
+        self.replay_row.setVisible(has_frames)
+        if has_frames:
+            self.frame_slider.setRange(0, samples.shape[0] - 1)
+            self.frame_slider.setValue(samples.shape[0] - 1)
+            self._show_replay_frame(samples.shape[0] - 1)
+        energy = run.datasets.get("energy", np.zeros(0))
+        magnetization = run.datasets.get("magnetization", np.zeros(0))
+        p = run.params
+        exact = exact_reference(int(p["size"]), float(p["temperature"]),
+                                float(p.get("coupling", 1.0)), float(p.get("field", 0.0)))
+        self.plots.show_series(energy, magnetization, exact)
+        self.plots.show_estimates(estimates_from_results(run.results), int(energy.size),
+                                  int(p["size"]), exact, f"recorded in {run.id}")
+        self.status_label.setText(f"viewing recorded run <b>{run.id}</b> ({run.status})")
+
+    def _show_replay_frame(self, index: int) -> None:
+        run = self._replay_run
+        if run is None or "samples" not in run.datasets:
+            return
+        samples = run.datasets["samples"]
+        if 0 <= index < samples.shape[0]:
+            self.lattice.set_spins(samples[index])
+            sweeps = run.datasets.get("sweep")
+            at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
+            self.frame_label.setText(f"frame {index + 1}/{samples.shape[0]}{at}")
