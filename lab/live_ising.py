@@ -104,11 +104,16 @@ class LiveIsingController(QObject):
 
     # ----------------------------------------------------------------- changes
     def set_temperature(self, temperature: float) -> None:
-        self._change(replace(self._current(), temperature=temperature),
-                     lambda task: task.set_temperature(temperature))
+        """Change T (a no-op when it is unchanged: that must not cut the recorded run)."""
+        if temperature != self._current().temperature:
+            self._change(replace(self._current(), temperature=temperature),
+                         lambda task: task.set_temperature(temperature))
 
     def set_field(self, field: float) -> None:
-        self._change(replace(self._current(), field=field), lambda task: task.set_field(field))
+        """Change h (a no-op when it is unchanged)."""
+        if field != self._current().field:
+            self._change(replace(self._current(), field=field),
+                         lambda task: task.set_field(field))
 
     def paint(self, cells: list[tuple[int, int]], value: int) -> None:
         """Set spins (only while paused, so the user sees what they paint)."""

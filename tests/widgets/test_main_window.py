@@ -62,7 +62,8 @@ def test_simulation_runs_pauses_steps_and_stops(window, qtbot):
                     timeout=10000)
     qtbot.mouseClick(dock.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: live.state == "paused", timeout=5000)
-    assert dock.pause_button.text() == "Resume" and dock.step_button.isEnabled()
+    qtbot.waitUntil(lambda: dock.pause_button.text() == "Resume", timeout=2000)
+    assert dock.step_button.isEnabled()
     paused_at = live.snapshot().sweeps
     QTest.qWait(100)
     assert live.snapshot().sweeps == paused_at
@@ -119,11 +120,25 @@ def test_temperature_change_while_recording_starts_a_linked_run(window, qtbot):
     qtbot.waitUntil(lambda: live.snapshot().recorded > 5, timeout=10000)
     live.stop()
     qtbot.waitUntil(lambda: window.session.run(second).status == "stopped", timeout=5000)
+    assert [r.id for r in window.session.runs()] == [first, second]
     run1, run2 = window.session.run(first), window.session.run(second)
     assert run1.params["temperature"] == pytest.approx(3.0)
     assert run2.params["temperature"] == pytest.approx(2.0)
     assert run2.inputs == [first]
     assert run1.datasets["samples"].shape[0] == run1.datasets["energy"].shape[0] > 5
+
+
+def test_unchanged_values_do_not_cut_the_recorded_run(window, qtbot):
+    dock = window.ising_dock
+    configure(dock, size=8, record=True)
+    dock.start()
+    live = window.live
+    first = live.recording_run_id
+    live.set_field(dock.field_box.value())
+    live.set_temperature(float(dock.temperature.value()))
+    QTest.qWait(50)
+    assert live.recording_run_id == first
+    live.stop()
 
 
 def test_save_and_reopen_restore_runs_and_layout(window, qtbot, tmp_path, answers):
