@@ -6,10 +6,10 @@ I/O, ``atomic`` the temporary-file-and-rename machinery, ``migrations`` the upgr
 schemas. The layout is documented in ``docs/session-format.md``. No Qt, no engines here.
 """
 
-from data.reader import load_session, read_header, read_run_ids
+from data.reader import load_session, read_header, read_run, read_run_ids
 from data.records import RUN_STATUSES, ParamValue, RunRecord, SessionRecord
 from data.schema import FORMAT, SCHEMA_VERSION, SessionFileError
-from data.writer import add_runs, check_writable, save_session
+from data.writer import add_runs, check_writable, replace_runs, save_session
 
 __all__ = [
     "FORMAT",
@@ -23,6 +23,8 @@ __all__ = [
     "check_writable",
     "load_session",
     "read_header",
+    "read_run",
     "read_run_ids",
+    "replace_runs",
     "save_session",
 ]

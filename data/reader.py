@@ -5,7 +5,8 @@ Every problem with the file (missing, not HDF5, foreign, newer, damaged, truncat
 damage through many exception types (OSError, KeyError, ValueError, RuntimeError, TypeError,
 UnicodeDecodeError, even MemoryError for a corrupted shape), so the reader catches broadly and
 converts; it also refuses to allocate more memory for a dataset than its stored bytes can justify.
-Opening never modifies the file: older schemas are upgraded on an in-memory copy.
+Opening never modifies the file: older schemas are upgraded on an in-memory copy. Asking
+:func:`read_run` for a run the file does not have is a ValueError, not a problem of the file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from data.schema import (
     SessionFileError,
     check_name,
     short_reason,
+    validate_run,
     validate_session,
 )
 from data.values import normalize, read_value
@@ -88,6 +90,27 @@ def read_run_ids(path: str | os.PathLike) -> list[str]:
                 _valid(check_name, name, "run id", path=path)
             return ids
     return list(load_session(path).runs)
+
+
+def read_run(path: str | os.PathLike, run_id: str) -> RunRecord:
+    """The run ``run_id`` of the session in ``path``, reading only that run's group.
+
+    Raises ValueError if ``run_id`` is not a valid run id or the session has no such run
+    ("no run 'x' in S.h5"), SessionFileError if the file is not a readable session or the run's
+    group is damaged or invalid. Damage elsewhere in the file (another run, ``/ui``, ``/log``) is
+    not looked for. A file of an older schema is upgraded in memory and read whole.
+    """
+    check_name(run_id, "run id")
+    with _guard(path):
+        with _open(path) as file:
+            version = _readable_version(_header(file, path), path)
+            if version == SCHEMA_VERSION:
+                run = _read_one_run(file, run_id, path)
+        if version != SCHEMA_VERSION:
+            run = load_session(path).runs.get(run_id)
+    if run is None:
+        raise ValueError(f"no run {run_id!r} in {os.fsdecode(path)}")
+    return run
 
 
 # ---------------------------------------------------------------------------- file and header
@@ -213,8 +236,7 @@ def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: 
     created = _take(values, "created", str, path, where, default="")
     finished = _take(values, "finished", str, path, where, default=None)
     message = _take(values, "message", str, path, where, default="")
-    datasets: dict[str, np.ndarray] = {}
-    dataset_attrs: dict[str, dict[str, ParamValue]] = {}
+    tree = _RunTree(path, file_size)
     results: dict[str, ParamValue] = {}
     for child_name, child in _children(group, path):
         if child_name == RESULTS:
@@ -222,7 +244,7 @@ def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: 
                 raise SessionFileError(path, f"is damaged ({where}: 'results' is not a group)")
             results = _attrs(child.attrs, path, f"{where}: result")
         else:
-            _read_tree(child, child_name, datasets, dataset_attrs, path, file_size)
+            tree.read(child, child_name)
     return RunRecord(
         id=name,
         kind=kind,
@@ -232,36 +254,66 @@ def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: 
         inputs=inputs,
         created=created,
         finished=finished,
-        datasets=datasets,
-        dataset_attrs=dataset_attrs,
+        datasets=tree.datasets,
+        dataset_attrs=tree.dataset_attrs,
         results=results,
         message=message,
+        groups=tree.groups,
     )
 
 
-def _read_tree(
-    node: h5py.HLObject,
-    key: str,
-    datasets: dict[str, np.ndarray],
-    dataset_attrs: dict[str, dict[str, ParamValue]],
-    path: str | os.PathLike,
-    file_size: int,
-) -> None:
-    """Read the dataset or the group of datasets ``node`` found at relative path ``key``."""
-    if isinstance(node, h5py.Group):
-        for name, child in _children(node, path):
-            _read_tree(child, f"{key}/{name}", datasets, dataset_attrs, path, file_size)
-        return
-    if not isinstance(node, h5py.Dataset):
-        raise SessionFileError(path, f"is damaged ({node.name} is neither group nor dataset)")
-    if node.dtype.kind not in DATASET_KINDS:
+def _read_one_run(file: h5py.File, run_id: str, path: str | os.PathLike) -> RunRecord | None:
+    """Run ``run_id`` of an open current-schema file, validated; None if there is no such run."""
+    runs = _group(file, RUNS, path)
+    link = runs.get(run_id, getlink=True)
+    if link is None:
+        return None
+    if not isinstance(link, h5py.HardLink):
         raise SessionFileError(
-            path, f"holds invalid data ({node.name} has unsupported type {node.dtype})"
+            path, f"holds an unsupported {type(link).__name__} at /{RUNS}/{run_id}"
         )
-    datasets[key] = _read_array(node, path, file_size)
-    attrs = _attrs(node.attrs, path, f"dataset {node.name}: attribute")
-    if attrs:
-        dataset_attrs[key] = attrs
+    run = _read_run(runs[run_id], run_id, path, max(os.path.getsize(path), 1))
+    _valid(validate_run, run, path=path)
+    return run
+
+
+class _RunTree:
+    """What lies below a run group besides ``results``: datasets, their folders, and groups.
+
+    A subgroup with attributes, or without any member, is a group of ``RunRecord.groups`` (its
+    members, if any, are read as well); a subgroup without attributes but with members is only a
+    folder. The writer never gives a folder attributes and never writes an empty folder, so this
+    reads back exactly what it wrote (see ``schema._check_groups``).
+    """
+
+    def __init__(self, path: str | os.PathLike, file_size: int) -> None:
+        self.path = path
+        self.file_size = file_size
+        self.datasets: dict[str, np.ndarray] = {}
+        self.dataset_attrs: dict[str, dict[str, ParamValue]] = {}
+        self.groups: dict[str, dict[str, ParamValue]] = {}
+
+    def read(self, node: h5py.HLObject, key: str) -> None:
+        """Read the dataset or group ``node`` found at relative path ``key``, and what it holds."""
+        path = self.path
+        if isinstance(node, h5py.Group):
+            attrs = _attrs(node.attrs, path, f"group {node.name}: attribute")
+            members = list(_children(node, path))
+            if attrs or not members:
+                self.groups[key] = attrs
+            for name, child in members:
+                self.read(child, f"{key}/{name}")
+            return
+        if not isinstance(node, h5py.Dataset):
+            raise SessionFileError(path, f"is damaged ({node.name} is neither group nor dataset)")
+        if node.dtype.kind not in DATASET_KINDS:
+            raise SessionFileError(
+                path, f"holds invalid data ({node.name} has unsupported type {node.dtype})"
+            )
+        self.datasets[key] = _read_array(node, path, self.file_size)
+        attrs = _attrs(node.attrs, path, f"dataset {node.name}: attribute")
+        if attrs:
+            self.dataset_attrs[key] = attrs
 
 
 def _read_ui(group: h5py.Group, path: str | os.PathLike, file_size: int) -> dict[str, bytes | str]:

@@ -32,7 +32,10 @@ class RunRecord:
     ``id`` is also the HDF5 group name under ``/runs/``. ``created`` and ``finished`` are ISO 8601
     UTC timestamps (text). ``datasets`` maps relative paths (``"energy"``, ``"checkpoints/W"``)
     to arrays; ``dataset_attrs`` gives per-dataset attributes such as ``units``, ``axes`` and
-    ``description``. ``results`` holds summary numbers (``"e"``, ``"e_error"``).
+    ``description``. ``results`` holds summary numbers (``"e"``, ``"e_error"``). ``groups`` maps
+    relative paths (``"evaluation"``, ``"evaluation/data-ising-001"``) to named sets of values
+    stored as the attributes of subgroups of the run, e.g. ``{"log_z": 12.3, "log_z_error":
+    0.01, "log_z_method": "ais"}``.
     """
 
     id: str
@@ -47,23 +50,29 @@ class RunRecord:
     dataset_attrs: dict[str, dict[str, ParamValue]] = field(default_factory=dict)
     results: dict[str, ParamValue] = field(default_factory=dict)
     message: str = ""
+    groups: dict[str, dict[str, ParamValue]] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Field-by-field equality; arrays are equal when dtype, shape and values all agree.
 
         (The generated dataclass ``__eq__`` would compare arrays with ``==``, whose truth value is
-        ambiguous.) NaNs in arrays compare equal to NaNs at the same place.
+        ambiguous.) NaNs compare equal to NaNs at the same place, in arrays and in attribute
+        values alike (``params``, ``results``, ``dataset_attrs``, ``groups``), so that a record
+        holding a NaN equals itself read back. Dicts compare without regard to order.
         """
         if not isinstance(other, RunRecord):
             return NotImplemented
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             if f.name == "datasets":
-                if mine.keys() != theirs.keys() or not all(
+                same = mine.keys() == theirs.keys() and all(
                     _arrays_identical(mine[key], theirs[key]) for key in mine
-                ):
-                    return False
-            elif mine != theirs:
+                )
+            elif f.name in _VALUE_DICTS:
+                same = _values_identical(mine, theirs)
+            else:
+                same = mine == theirs
+            if not same:
                 return False
         return True
 
@@ -82,6 +91,29 @@ class SessionRecord:
     log: list[str] = field(default_factory=list)
     created: str = ""
     app_version: str = ""
+
+
+_VALUE_DICTS = ("params", "results", "dataset_attrs", "groups")
+"""RunRecord fields holding (dicts of) attribute values, compared by :func:`_values_identical`."""
+
+
+def _values_identical(a: object, b: object) -> bool:
+    """``a == b`` for (nested dicts and lists of) attribute values, with NaN equal to NaN.
+
+    A 1-D numpy array (accepted as a value on the way in) compares as the list it is stored as.
+    """
+    a, b = (x.tolist() if isinstance(x, np.ndarray) else x for x in (a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_values_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(map(_values_identical, a, b))
+    if _is_nan(a) and _is_nan(b):
+        return True
+    return bool(a == b)
+
+
+def _is_nan(x: object) -> bool:
+    return isinstance(x, float | np.floating) and bool(np.isnan(x))
 
 
 def _arrays_identical(a: np.ndarray, b: np.ndarray) -> bool:

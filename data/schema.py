@@ -123,6 +123,7 @@ def validate_run(run: RunRecord) -> None:
             )
     _check_values(run.results, f"{where}: result")
     _check_datasets(run, where)
+    _check_groups(run, where)
 
 
 def _check_seed(seed: object, where: str) -> None:
@@ -167,14 +168,56 @@ def _check_datasets(run: RunRecord, where: str) -> None:
         _check_values(attrs, f"{where}: dataset {key!r} attribute")
 
 
-def _check_dataset_path(key: object, where: str) -> None:
+def _check_dataset_path(key: object, where: str, what: str = "dataset path") -> None:
     """ValueError unless ``key`` is a relative path of valid names that avoids ``results``."""
     if not isinstance(key, str):
-        raise ValueError(f"{where}: dataset path {key!r} must be text")
+        raise ValueError(f"{where}: {what} {key!r} must be text")
     for part in key.split("/"):
-        check_name(part, f"{where}: dataset path {key!r} component")
+        check_name(part, f"{where}: {what} {key!r} component")
     if key.split("/")[0] == RESULTS:
-        raise ValueError(f"{where}: dataset path {key!r} is inside the reserved 'results' group")
+        raise ValueError(
+            f"{where}: {what} {key!r} uses the name 'results', reserved for the run's results group"
+        )
+
+
+def _check_groups(run: RunRecord, where: str) -> None:
+    """ValueError unless ``run.groups`` can be stored as attribute-only subgroups of the run.
+
+    A group may not be a dataset, the folder of a dataset, or lie inside a dataset. Groups may
+    nest (``evaluation`` and ``evaluation/data-ising-001``), but a group without attributes may
+    not contain another group: in the file it would be indistinguishable from the folder that
+    the inner group's path creates anyway, and would not read back.
+    """
+    if not isinstance(run.groups, dict):
+        raise ValueError(f"{where}: groups must be a dict")
+    datasets = set(run.datasets)
+    folders = {_parent(key, i) for key in datasets for i in range(1, key.count("/") + 1)}
+    for key, attrs in run.groups.items():
+        _check_dataset_path(key, where, "group")
+        _check_values(attrs, f"{where}: group {key!r} attribute")
+        if key in datasets:
+            raise ValueError(f"{where}: {key!r} is both a dataset and a group")
+        if key in folders:
+            inner = next(path for path in run.datasets if path.startswith(f"{key}/"))
+            raise ValueError(
+                f"{where}: group {key!r} is also the folder of dataset {inner!r} (a group holds "
+                "only attributes)"
+            )
+        for i in range(1, key.count("/") + 1):
+            outer = _parent(key, i)
+            if outer in datasets:
+                raise ValueError(f"{where}: dataset {outer!r} is also used as a group by {key!r}")
+            outer_values = run.groups.get(outer)
+            if isinstance(outer_values, dict) and not outer_values:
+                raise ValueError(
+                    f"{where}: group {outer!r} has no attributes but contains group {key!r}; "
+                    "leave it out (the folder is created anyway) or give it attributes"
+                )
+
+
+def _parent(key: str, depth: int) -> str:
+    """The first ``depth`` components of the relative path ``key``."""
+    return "/".join(key.split("/")[:depth])
 
 
 def validate_session(record: SessionRecord) -> None:

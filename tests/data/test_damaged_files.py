@@ -17,7 +17,17 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data import RunRecord, SessionFileError, SessionRecord, add_runs, load_session, save_session
+from data import (
+    RunRecord,
+    SessionFileError,
+    SessionRecord,
+    add_runs,
+    load_session,
+    read_run,
+    replace_runs,
+    save_session,
+)
+from data.schema import validate_run
 
 HANG_LIMIT_S = 60
 """One load of a file of a few tens of kilobytes takes milliseconds; this long means a hang."""
@@ -25,7 +35,8 @@ HANG_LIMIT_S = 60
 
 @functools.cache
 def session_files() -> tuple[bytes, bytes]:
-    """Two different small session files: one written whole, one extended by add_runs."""
+    """Two different small session files: one written whole, one built by add_runs and
+    replace_runs. Both have runs with attribute groups, nested and empty ones included."""
     rng = np.random.default_rng(7)
     ising = RunRecord(
         id="ising-001", kind="ising", status="finished", seed=3,
@@ -40,11 +51,14 @@ def session_files() -> tuple[bytes, bytes]:
         },
         dataset_attrs={"energy": {"units": "J per spin", "axes": "sample"}},
         results={"e": -1.2, "e_error": 0.01, "n_samples": 12},
+        groups={"correlation/fit": {"xi": 1.5, "model": "exp"}, "marker": {}},
     )
     rbm = RunRecord(
         id="rbm-001", kind="rbm", status="stopped", seed=None,
         params={f"p{i}": float(i) for i in range(12)}, inputs=["ising-001"],
         datasets={"checkpoints/W": rng.normal(size=(2, 16, 4))}, message="stopped by the user",
+        groups={"evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
+                "evaluation/data-ising-001": {"nll": 0.71, "epochs": [0, 10]}},
     )
     whole = SessionRecord(
         runs={"ising-001": ising, "rbm-001": rbm},
@@ -57,6 +71,7 @@ def session_files() -> tuple[bytes, bytes]:
         second = os.path.join(directory, "second.h5")
         add_runs(second, [rbm], log=["one"])
         add_runs(second, [ising], log=["two"])
+        replace_runs(second, [rbm], log=["three"])
         with open(first, "rb") as a, open(second, "rb") as b:
             return a.read(), b.read()
 
@@ -90,6 +105,7 @@ def test_damaged_file_loads_or_raises_session_file_error(data):
             handle.write(data)
         faulthandler.dump_traceback_later(HANG_LIMIT_S, exit=True)
         try:
+            _check_read_run(path)
             record = load_session(path)
         except SessionFileError as exc:
             message = str(exc)
@@ -103,6 +119,22 @@ def test_damaged_file_loads_or_raises_session_file_error(data):
         assert load_session(resaved) == record
 
 
+def _check_read_run(path: str) -> None:
+    """read_run of each base run: a valid run, a SessionFileError, or "no run" if it is gone."""
+    for run_id in ("ising-001", "rbm-001"):
+        try:
+            run = read_run(path, run_id)
+        except SessionFileError as exc:
+            message = str(exc)
+            assert message.startswith(path) and "\n" not in message
+            continue
+        except ValueError as exc:
+            assert str(exc) == f"no run {run_id!r} in {path}"
+            continue
+        assert run.id == run_id
+        validate_run(run)  # raises ValueError if the run could not be saved again
+
+
 def test_undamaged_files_load():
     """The bases of the property test are themselves valid sessions."""
     for data in session_files():
@@ -112,3 +144,6 @@ def test_undamaged_files_load():
                 handle.write(data)
             record = load_session(path)
             assert sorted(record.runs) == ["ising-001", "rbm-001"]
+            assert record.runs["rbm-001"].groups["evaluation"]["log_z_method"] == "ais"
+            assert record.runs["ising-001"].groups["marker"] == {}
+            assert read_run(path, "rbm-001") == record.runs["rbm-001"]
