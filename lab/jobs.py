@@ -84,6 +84,7 @@ class Job(QObject):
         self._error: str = ""
         self._thread: threading.Thread | None = None
         self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self.end_delivered = False  # True once ``ended`` has been emitted in the GUI thread
         self._delivery = QTimer(self)
         self._delivery.setInterval(self.DELIVERY_MS)
         self._delivery.timeout.connect(self.deliver_events)
@@ -181,6 +182,7 @@ class Job(QObject):
                 on_done(result)
             elif kind == "ended":
                 self._delivery.stop()
+                self.end_delivered = True
                 self.ended.emit(payload)
 
     def request_stop(self) -> None:
@@ -190,9 +192,16 @@ class Job(QObject):
             self._cond.notify_all()
 
     def stop(self, timeout: float | None = 30.0) -> bool:
-        """Ask the worker to stop after its current step and wait for it; True when it ended."""
+        """Ask the worker to stop after its current step and wait for it; True when it ended.
+
+        Once the worker has ended, its last events (``ended`` included) are delivered right
+        here, so whoever called stop() sees the job closed when it returns.
+        """
         self.request_stop()
-        return self.join(timeout)
+        ended = self.join(timeout)
+        if ended:
+            self.deliver_events()
+        return ended
 
     def join(self, timeout: float | None = None) -> bool:
         if self._thread is None:

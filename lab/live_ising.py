@@ -54,7 +54,8 @@ class LiveIsingController(QObject):
 
     @property
     def running(self) -> bool:
-        return self.job is not None and not self.job.state.is_terminal
+        """True from start() until the job's end has been delivered (and its run closed)."""
+        return self.job is not None and not self.job.end_delivered
 
     @property
     def recording_run_id(self) -> str:

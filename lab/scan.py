@@ -147,7 +147,8 @@ class ScanController(QObject):
 
     @property
     def running(self) -> bool:
-        return self.job is not None and not self.job.state.is_terminal
+        """True from start() until the job's end has been delivered (and its run closed)."""
+        return self.job is not None and not self.job.end_delivered
 
     def snapshot(self) -> ScanSnapshot | None:
         return None if self.job is None else self.job.snapshot()

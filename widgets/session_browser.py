@@ -57,6 +57,7 @@ class SessionBrowserDock(QDockWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setMinimumWidth(320)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}

@@ -128,6 +128,26 @@ def test_temperature_change_while_recording_starts_a_linked_run(window, qtbot):
     assert run1.datasets["samples"].shape[0] == run1.datasets["energy"].shape[0] > 5
 
 
+def test_stop_then_start_at_once_closes_the_right_run(window, qtbot):
+    dock = window.ising_dock
+    configure(dock, size=8, record=True)
+    live = window.live
+    dock.start()
+    first = live.recording_run_id
+    qtbot.waitUntil(lambda: live.snapshot() is not None, timeout=10000)
+    live.stop()  # returns with the first run closed, no event loop turn needed
+    assert window.session.run(first).status == "stopped"
+    dock.start()
+    second = live.recording_run_id
+    assert second != first
+    qtbot.waitUntil(lambda: live.snapshot() is not None and live.snapshot().recorded > 0,
+                    timeout=10000)
+    assert window.session.run(first).status == "stopped"
+    assert window.session.run(second).status == "running"
+    live.stop()
+    assert window.session.run(second).status == "stopped"
+
+
 def test_unchanged_values_do_not_cut_the_recorded_run(window, qtbot):
     dock = window.ising_dock
     configure(dock, size=8, record=True)

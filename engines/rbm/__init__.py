@@ -1,0 +1,53 @@
+"""Restricted Boltzmann machines of the paper: ±1 visible spins, {0,1} hidden units, torch.
+
+``E(v, h) = -a·v - b·h - vᵀWh``, ``F(v) = -a·v - Σ_j log(1 + exp(b_j + (Wᵀv)_j))``.
+
+- ``model``: the :class:`RBM` (parameters, conditionals, free energy, Gibbs sampling).
+- ``training``: :class:`RBMTrainer` (CD-k, PCD, parallel tempering; steppable, resumable) and
+  its settings :class:`RBMConfig` (``config``); ``optimizers``, ``tempering`` support it.
+- ``partition``: exact log Z by enumeration; ``ais``: annealed importance sampling.
+- ``metrics``: NLL, pseudo-likelihood, reconstruction error; ``sampling``: equilibrium samples.
+- ``interchange``: .npz files in the ±1 or {0,1} convention.
+- ``ising_construction``: the exact Ising RBM (one hidden unit per bond).
+"""
+
+from engines.rbm.ais import ais_log_partition, base_biases_from_data, beta_schedule
+from engines.rbm.config import RBMConfig, RBMDivergence
+from engines.rbm.interchange import from_zero_one, load_npz, save_npz, to_zero_one
+from engines.rbm.ising_construction import ising_log_z_offset, ising_rbm
+from engines.rbm.metrics import mean_free_energy, nll, pseudo_likelihood, reconstruction_error
+from engines.rbm.model import RBM
+from engines.rbm.partition import (
+    all_visible_states,
+    log_partition_exact,
+    log_probabilities_exact,
+)
+from engines.rbm.sampling import sample_model
+from engines.rbm.tempering import TemperedChains, beta_ladder
+from engines.rbm.training import RBMTrainer
+
+__all__ = [
+    "RBM",
+    "RBMConfig",
+    "RBMDivergence",
+    "RBMTrainer",
+    "TemperedChains",
+    "ais_log_partition",
+    "all_visible_states",
+    "base_biases_from_data",
+    "beta_ladder",
+    "beta_schedule",
+    "from_zero_one",
+    "ising_log_z_offset",
+    "ising_rbm",
+    "load_npz",
+    "log_partition_exact",
+    "log_probabilities_exact",
+    "mean_free_energy",
+    "nll",
+    "pseudo_likelihood",
+    "reconstruction_error",
+    "sample_model",
+    "save_npz",
+    "to_zero_one",
+]

@@ -1,0 +1,478 @@
+"""Steppable, resumable RBM training by CD-k, PCD-k or parallel tempering.
+
+One *update* (:meth:`RBMTrainer.step_batch`) takes the next minibatch of the epoch's permutation
+of the training set and ascends the log-likelihood gradient estimate
+
+    ∂W = ⟨v p(h|v)ᵀ⟩_data - ⟨v p(h|v)ᵀ⟩_chains,  ∂a = ⟨v⟩_data - ⟨v⟩_chains,
+    ∂b = ⟨p(h|v)⟩_data - ⟨p(h|v)⟩_chains,
+
+minus ``l2 W + l1 sign(W)``, where the negative-phase chains are: for ``"cd"``, k Gibbs sweeps
+started at the minibatch; for ``"pcd"``, ``n_chains`` persistent chains advanced by k sweeps; for
+``"pt"``, the β = 1 replica of a parallel-tempering ladder (:mod:`engines.rbm.tempering`) after k
+sweeps of every replica and one round of swaps. Persistent chains start from independent spins
+with the initial model's visible fields, ``p(v_i = +1) = σ(2 a_i)``.
+
+Global flips (``flip_moves=True``, the default): after its Gibbs sweeps every persistent chain
+(every replica, for PT) also makes the exact Metropolis move v → -v (:mod:`engines.rbm.moves`,
+no extra matrix product). Ising data at and below T_c are Z2-symmetric and bimodal; plain PCD
+chains then sit in one ordered phase and change phase only collectively, driven by the field the
+learning itself imposes, so the learned magnetization oscillates between ±|m| and the NLL stays
+poor (4×4 at T_c, 9000 samples, 20 epochs: KL(p_Ising ‖ p_RBM) = 0.66 without flips, 0.08 with
+them, 0.09 for CD-1).
+
+Centering (``centering=True``, Montavon & Müller 2012, in the "centered gradient" form of
+Melchior, Fischer & Wiskott 2016): with offsets μ (the training data's mean spin, fixed) and λ (a
+running mean of the data's hidden probabilities, λ ← 0.99 λ + 0.01 ⟨p(h|v)⟩_batch, starting at 1/2),
+``∂W = ⟨(v-μ)(p(h|v)-λ)ᵀ⟩_data - ⟨·⟩_chains``, ``∂a = ⟨v⟩_data - ⟨v⟩_chains - ∂W λ``,
+``∂b = ⟨p(h)⟩_data - ⟨p(h)⟩_chains - ∂Wᵀ μ``, applied to the ordinary parameters.
+
+Learning rate: ``"constant"``; ``"linear"``, ``lr · (1 - u/U)`` for update u = 0..U-1 of the
+U = epochs · batches_per_epoch updates (so it reaches 0 just after the last one); ``"exponential"``,
+``lr · lr_decay^epoch``.
+
+Randomness: a CPU ``torch.Generator`` for the validation split and the epoch permutations, one on
+the training device for every Gibbs draw and swap, both seeded from ``config.seed``; per-epoch
+metrics use a third generator re-seeded from (seed, epoch, batch), so evaluating metrics never
+changes the training trajectory. :meth:`RBMTrainer.state_dict` holds everything else, so a
+trainer rebuilt by :meth:`RBMTrainer.from_state` continues bit-for-bit (same device and torch
+build).
+
+Per-epoch metrics (:meth:`RBMTrainer.metrics`): log Z is exact (enumeration of the smaller layer)
+when that layer has ≤ 24 units and the enumeration costs ≤ 2^35 multiply-adds (a few seconds),
+otherwise an AIS estimate with 64 chains and 500 β's from the base-rate model of the training data
+(:func:`engines.rbm.ais.base_biases_from_data`): cheap enough per epoch (≈ 64·500·4·n·m flops in
+float64, a few seconds at n = 1024, m = 64) at the price of a statistical error, reported as
+``log_z_error`` and ``nll_*_error``. NLLs use at most 10 000 training and all validation
+configurations; the pseudo-likelihood and the reconstruction error use at most 1000 validation
+configurations (training ones when there is no validation set).
+
+Threads: a trainer is not thread-safe. Its worker thread should hand out copies taken between
+steps (``model.to_numpy()``, ``persistent_chains.clone()``), never the live tensors, which the
+optimizer updates in place.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+import torch
+
+from engines.rbm.ais import ais_log_partition, base_biases_from_data
+from engines.rbm.config import RBMConfig, RBMDivergence, check_device
+from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_error
+from engines.rbm.model import RBM, bernoulli, spins
+from engines.rbm.moves import global_flip
+from engines.rbm.optimizers import Optimizer
+from engines.rbm.partition import MAX_ENUMERATED_UNITS, enumeration_cost, log_partition_exact
+from engines.rbm.tempering import TemperedChains
+
+STATE_FORMAT = "monge-lab/rbm-trainer"
+STATE_VERSION = 1
+MAX_ABS_PARAMETER = 1e3
+"""Parameters beyond this magnitude count as divergence: |W| = 1000 means probability ratios of
+e^2000 between neighbouring configurations, far beyond anything learned from data."""
+HIDDEN_OFFSET_RATE = 0.01
+METRIC_MAX_TRAIN = 10_000
+METRIC_MAX_SMALL = 1000
+METRIC_AIS_CHAINS = 64
+METRIC_AIS_BETAS = 500
+EXACT_LOG_Z_BUDGET = 2.0**35
+
+
+def derived_seed(*keys: int) -> int:
+    """A 63-bit seed from integers, decorrelated by numpy's SeedSequence."""
+    return int(np.random.SeedSequence(list(keys)).generate_state(1, np.uint64)[0]) >> 1
+
+
+def _check_spins(data, n_visible: int | None, what: str) -> np.ndarray:
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
+        raise ValueError(f"The {what} must be a non-empty (N, n) array, got shape {data.shape}.")
+    if n_visible is not None and data.shape[1] != n_visible:
+        raise ValueError(
+            f"The {what} has {data.shape[1]} spins per configuration, the model {n_visible}."
+        )
+    if not np.all(np.abs(data) == 1):
+        raise ValueError(f"The {what} must contain only spins +1 and -1.")
+    return np.ascontiguousarray(data, dtype=np.int8)
+
+
+def _checksum(data: np.ndarray) -> int:
+    return zlib.crc32(np.ascontiguousarray(data, dtype=np.int8).tobytes())
+
+
+def _restored_spins(values, shape: torch.Size) -> torch.Tensor:
+    """Chains or replicas from a state, checked against the shape the config implies."""
+    values = np.asarray(values)
+    if values.shape != tuple(shape) or not np.all(np.abs(values) == 1):
+        raise ValueError(f"Stored chains must be ±1 of shape {tuple(shape)}, got {values.shape}.")
+    return torch.as_tensor(values.astype(np.int8))
+
+
+def _generator_state(g: torch.Generator) -> np.ndarray:
+    return g.get_state().numpy().copy()
+
+
+class RBMTrainer:
+    """Minibatch training of an :class:`RBM` with a pausable, resumable stepping interface."""
+
+    def __init__(
+        self,
+        config: RBMConfig,
+        train: np.ndarray,
+        validation: np.ndarray | None = None,
+        model: RBM | None = None,
+    ) -> None:
+        self._build(config, train, validation, model, validation_indices=None)
+
+    # ------------------------------------------------------------------------------ set-up
+    def _build(self, config, train, validation, model, validation_indices) -> None:
+        if not isinstance(config, RBMConfig):
+            raise ValueError(f"config must be an RBMConfig, got {type(config).__name__}.")
+        train = _check_spins(train, None, "training data")
+        config.validate(n_visible=train.shape[1])
+        self.config = config
+        self.device = check_device(config.device)
+        n = train.shape[1]
+        self._train_checksum = _checksum(train)
+        self._split_gen = torch.Generator().manual_seed(derived_seed(config.seed, 0))
+        self._gen = torch.Generator(device=self.device).manual_seed(derived_seed(config.seed, 1))
+        if validation is not None:
+            validation = _check_spins(validation, n, "validation data")
+            self.validation_indices = np.zeros(0, dtype=np.int64)
+        else:
+            if validation_indices is None:
+                n_valid = round(config.validation_fraction * train.shape[0])
+                order = torch.randperm(train.shape[0], generator=self._split_gen).numpy()
+                validation_indices = np.sort(order[:n_valid])
+            self.validation_indices = np.asarray(validation_indices, dtype=np.int64)
+            if self.validation_indices.size and (
+                self.validation_indices.min() < 0
+                or self.validation_indices.max() >= train.shape[0]
+                or np.unique(self.validation_indices).size != self.validation_indices.size
+            ):
+                raise ValueError("The recorded validation split does not fit the training data.")
+            keep = np.ones(train.shape[0], dtype=bool)
+            keep[self.validation_indices] = False
+            validation = train[self.validation_indices] if self.validation_indices.size else None
+            train = train[keep]
+            if train.shape[0] < 1:
+                raise ValueError("The validation split leaves no training configurations.")
+        self._train_np = train
+        self._valid_np = validation
+        self._train = torch.as_tensor(train, device=self.device).to(torch.float32)
+        self._ais_base = base_biases_from_data(train)
+        if model is None:
+            model = RBM.random(n, config.n_hidden, self._gen, data=train, device=self.device)
+        elif model.n_visible != n or model.n_hidden != config.n_hidden:
+            raise ValueError(
+                f"The model has shape ({model.n_visible}, {model.n_hidden}) but the data and "
+                f"config ask for ({n}, {config.n_hidden})."
+            )
+        self.model = model.to(torch.float32, self.device)
+        self._optimizer = Optimizer(
+            config.optimizer, [self.model.W, self.model.a, self.model.b], config.momentum
+        )
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        self._updates = 0
+        self._permutation: torch.Tensor | None = None
+        self._visible_offset = self._train.mean(0)
+        self._hidden_offset = torch.full((config.n_hidden,), 0.5, device=self.device)
+        self._chains: torch.Tensor | None = None
+        self._tempered: TemperedChains | None = None
+        fields = self.model.a
+        if config.method == "pcd":
+            self._chains = spins(torch.sigmoid(2.0 * fields).expand(config.chains, n), self._gen)
+        elif config.method == "pt":
+            self._tempered = TemperedChains.independent(
+                self.model, config.n_temperatures, config.chains, self._gen, fields
+            )
+
+    # -------------------------------------------------------------------------- properties
+    @property
+    def n_batches(self) -> int:
+        """Minibatches per epoch (the last one may be smaller)."""
+        return math.ceil(self._train.shape[0] / self.config.batch_size)
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.config.epochs
+
+    @property
+    def train_data(self) -> np.ndarray:
+        """The training configurations actually used (after the validation split), int8."""
+        return self._train_np
+
+    @property
+    def validation_data(self) -> np.ndarray | None:
+        return self._valid_np
+
+    @property
+    def persistent_chains(self) -> torch.Tensor | None:
+        """The (n_chains, n) persistent chains (β = 1 replica for PT); None for CD."""
+        if self._tempered is not None:
+            return self._tempered.replicas[0]
+        return self._chains
+
+    @property
+    def swap_acceptance(self) -> list[float] | None:
+        """PT swap acceptance of each neighbouring pair of the ladder since the start (or None)."""
+        return None if self._tempered is None else self._tempered.acceptance
+
+    def learning_rate(self) -> float:
+        """The learning rate of the next update (module doc for the schedules)."""
+        cfg = self.config
+        if cfg.lr_schedule == "linear":
+            total = cfg.epochs * self.n_batches
+            return cfg.learning_rate * max(0.0, 1.0 - self._updates / total)
+        if cfg.lr_schedule == "exponential":
+            return cfg.learning_rate * cfg.lr_decay**self.epoch
+        return cfg.learning_rate
+
+    # ---------------------------------------------------------------------------- training
+    def step_batch(self) -> dict:
+        """One minibatch update; returns ``{"epoch", "batch", "n_batches", "lr"}`` (the epoch and
+        batch counters *after* the update), plus ``"swap_acceptance"`` (mean) for PT."""
+        if self.finished:
+            raise RuntimeError(f"Training is finished ({self.config.epochs} epochs).")
+        cfg = self.config
+        if self._permutation is None:
+            self._permutation = torch.randperm(self._train.shape[0], generator=self._split_gen)
+        start = self.batch_in_epoch * cfg.batch_size
+        index = self._permutation[start : start + cfg.batch_size].to(self.device)
+        lr = self.learning_rate()
+        with torch.no_grad():
+            grads = self._gradient(torch.index_select(self._train, 0, index))
+            model = self.model
+            self._optimizer.step([model.W, model.a, model.b], grads, lr)
+        self._check_parameters()
+        self._updates += 1
+        self.batch_in_epoch += 1
+        if self.batch_in_epoch == self.n_batches:
+            self.epoch += 1
+            self.batch_in_epoch = 0
+            self._permutation = None
+        out = {
+            "epoch": self.epoch,
+            "batch": self.batch_in_epoch,
+            "n_batches": self.n_batches,
+            "lr": lr,
+        }
+        if self._tempered is not None:
+            out["swap_acceptance"] = float(np.nanmean(self._tempered.acceptance))
+        return out
+
+    def _negative_phase(self, v_data: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``(p(h|v_data), v_chains, p(h|v_chains))``, advancing the chains."""
+        model, cfg, gen = self.model, self.config, self._gen
+        if cfg.method == "pt":
+            v_neg, x_neg = self._tempered.advance(model, 1, gen, cfg.k, cfg.flip_moves)
+            return model.hidden_probabilities(v_data), v_neg, torch.sigmoid(x_neg)
+        # CD starts at the data, so p(h|v_data) serves both phases.
+        p_h_data = model.hidden_probabilities(v_data)
+        p_h_start = p_h_data if cfg.method == "cd" else model.hidden_probabilities(self._chains)
+        v_neg = model.sample_visible(bernoulli(p_h_start, gen), gen)
+        v_neg = model.gibbs(v_neg, cfg.k - 1, gen)
+        x_neg = model.hidden_inputs(v_neg)
+        if cfg.method == "pcd":
+            if cfg.flip_moves:
+                v_neg, x_neg = global_flip(model, v_neg, x_neg, gen)
+            self._chains = v_neg
+        return p_h_data, v_neg, torch.sigmoid(x_neg)
+
+    def _gradient(self, v_data: torch.Tensor) -> list[torch.Tensor]:
+        cfg = self.config
+        p_h_data, v_neg, p_h_neg = self._negative_phase(v_data)
+        n_data, n_neg = v_data.shape[0], v_neg.shape[0]
+        d_v = v_data.mean(0) - v_neg.mean(0)
+        d_h = p_h_data.mean(0) - p_h_neg.mean(0)
+        if cfg.centering:
+            mu, lam = self._visible_offset, self._hidden_offset
+            d_w = torch.mm((v_data - mu).T, p_h_data - lam).mul_(1.0 / n_data)
+            d_w.addmm_((v_neg - mu).T, p_h_neg - lam, alpha=-1.0 / n_neg)
+            d_a = d_v - d_w @ lam
+            d_b = d_h - d_w.T @ mu
+            lam.mul_(1.0 - HIDDEN_OFFSET_RATE).add_(p_h_data.mean(0), alpha=HIDDEN_OFFSET_RATE)
+        else:
+            d_w = torch.mm(v_data.T, p_h_data).mul_(1.0 / n_data)
+            d_w.addmm_(v_neg.T, p_h_neg, alpha=-1.0 / n_neg)
+            d_a, d_b = d_v, d_h
+        W = self.model.W
+        if cfg.l2:
+            d_w.add_(W, alpha=-cfg.l2)
+        if cfg.l1:
+            d_w.add_(torch.sign(W), alpha=-cfg.l1)
+        return [d_w, d_a, d_b]
+
+    def _check_parameters(self) -> None:
+        extremes = [torch.aminmax(t) for t in (self.model.W, self.model.a, self.model.b)]
+        largest = max(max(-float(low), float(high)) for low, high in extremes)
+        if not math.isfinite(largest) or largest > MAX_ABS_PARAMETER:
+            raise RBMDivergence(
+                f"Training diverged at epoch {self.epoch}, batch {self.batch_in_epoch}: the "
+                f"largest parameter is {largest:.3g} (limit {MAX_ABS_PARAMETER:g}); lower the "
+                f"learning rate (now {self.config.learning_rate:g})."
+            )
+
+    def step_epoch(self) -> dict:
+        """Finish the current epoch and return :meth:`metrics` plus ``"epoch"`` and
+        ``"checkpoint"`` (True every ``checkpoint_every`` epochs and at the end)."""
+        if self.finished:
+            raise RuntimeError(f"Training is finished ({self.config.epochs} epochs).")
+        epoch = self.epoch
+        while self.epoch == epoch:
+            self.step_batch()
+        out = self.metrics()
+        out["checkpoint"] = self.epoch % self.config.checkpoint_every == 0 or self.finished
+        return out
+
+    # ----------------------------------------------------------------------------- metrics
+    def _log_z(self, model64: RBM, generator: torch.Generator) -> tuple[float, float, str]:
+        small = min(model64.n_visible, model64.n_hidden) <= MAX_ENUMERATED_UNITS
+        if small and enumeration_cost(model64) <= EXACT_LOG_Z_BUDGET:
+            return log_partition_exact(model64), 0.0, "exact"
+        log_z, error = ais_log_partition(
+            model64, METRIC_AIS_CHAINS, METRIC_AIS_BETAS, generator, base=self._ais_base
+        )
+        return log_z, error, "ais"
+
+    def metrics(self) -> dict:
+        """Metrics of the current model (nats per configuration; module doc for the sizes).
+
+        Keys: ``epoch``, ``log_z``, ``log_z_error``, ``log_z_method`` ("exact" or "ais"),
+        ``nll_train``, ``nll_valid``, ``nll_train_error``, ``nll_valid_error`` (= log_z_error),
+        ``pseudo_likelihood`` (mean log PL per configuration), ``reconstruction_error``
+        (fraction of spins flipped by v → h → v), ``free_energy_gap`` (mean F(valid) - mean
+        F(train)), ``weight_norm`` (Frobenius), ``weight_max`` (max |W_ij|),
+        ``visible_bias_norm``, ``hidden_bias_norm``. Validation entries are NaN without a
+        validation set. Raises :class:`RBMDivergence` if a metric is not finite.
+        """
+        gen = torch.Generator(device=self.device).manual_seed(
+            derived_seed(self.config.seed, 2, self.epoch, self.batch_in_epoch)
+        )
+        model = self.model.to(torch.float64)
+        log_z, error, method = self._log_z(model, gen)
+        train = self._train_np[:METRIC_MAX_TRAIN]
+        valid = self._valid_np
+        small = (valid if valid is not None else train)[:METRIC_MAX_SMALL]
+        f_train = mean_free_energy(model, train)
+        f_valid = mean_free_energy(model, valid) if valid is not None else math.nan
+        W = model.W
+        out = {
+            "epoch": self.epoch,
+            "log_z": log_z,
+            "log_z_error": error,
+            "log_z_method": method,
+            "nll_train": f_train + log_z,
+            "nll_valid": f_valid + log_z,
+            "nll_train_error": error,
+            "nll_valid_error": error if valid is not None else math.nan,
+            "pseudo_likelihood": pseudo_likelihood(model, small, gen),
+            "reconstruction_error": reconstruction_error(model, small, gen),
+            "free_energy_gap": f_valid - f_train,
+            "weight_norm": float(torch.linalg.norm(W)),
+            "weight_max": float(W.abs().max()),
+            "visible_bias_norm": float(torch.linalg.norm(model.a)),
+            "hidden_bias_norm": float(torch.linalg.norm(model.b)),
+        }
+        optional = {"nll_valid", "nll_valid_error", "free_energy_gap"} if valid is None else set()
+        bad = [
+            k
+            for k, v in out.items()
+            if isinstance(v, float) and k not in optional and not math.isfinite(v)
+        ]
+        if bad:
+            raise RBMDivergence(
+                f"Training diverged at epoch {self.epoch}: the metrics {bad} are not finite."
+            )
+        return out
+
+    # ------------------------------------------------------------------------- persistence
+    def state_dict(self) -> dict:
+        """Everything to resume bit-for-bit: numpy arrays, plain scalars, and ``config`` (dict).
+
+        Generator states are uint8 arrays; chains and replicas int8 ±1 arrays (empty when the
+        method has none); ``permutation`` is the current epoch's order (empty between epochs).
+        """
+        cfg = self.config
+        state = {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "config": cfg.to_dict(),
+            "n_visible": self.model.n_visible,
+            "train_size": int(self._train_np.shape[0] + self.validation_indices.size),
+            "train_checksum": int(self._train_checksum),
+            "validation_indices": self.validation_indices.copy(),
+            "epoch": int(self.epoch),
+            "batch_in_epoch": int(self.batch_in_epoch),
+            "updates": int(self._updates),
+            "permutation": (
+                np.zeros(0, dtype=np.int64)
+                if self._permutation is None
+                else self._permutation.numpy().copy()
+            ),
+            "split_generator": _generator_state(self._split_gen),
+            "generator": _generator_state(self._gen),
+            "hidden_offset": self._hidden_offset.cpu().numpy().copy(),
+            "chains": np.zeros((0, self.model.n_visible), dtype=np.int8),
+            "replicas": np.zeros((0, 0, self.model.n_visible), dtype=np.int8),
+            "swap_attempts": np.zeros(0),
+            "swap_accepts": np.zeros(0),
+        }
+        state.update({k: v for k, v in self.model.to_numpy().items()})
+        state.update({f"optimizer_{k}": v for k, v in self._optimizer.state_dict().items()})
+        if self._chains is not None:
+            state["chains"] = self._chains.cpu().numpy().astype(np.int8)
+        if self._tempered is not None:
+            state["replicas"] = self._tempered.replicas.cpu().numpy().astype(np.int8)
+            state["swap_attempts"] = self._tempered.swap_attempts.numpy().copy()
+            state["swap_accepts"] = self._tempered.swap_accepts.numpy().copy()
+        return state
+
+    @classmethod
+    def from_state(
+        cls, state: dict, train: np.ndarray, validation: np.ndarray | None = None
+    ) -> RBMTrainer:
+        """Rebuild a trainer from :meth:`state_dict` and the same ``train``/``validation`` data.
+
+        Raises ``ValueError`` for a foreign state or different training data (checksum).
+        """
+        if state.get("format") != STATE_FORMAT or int(state.get("version", -1)) != STATE_VERSION:
+            raise ValueError(
+                f"Not an RBM trainer state of format {STATE_FORMAT!r} version {STATE_VERSION}."
+            )
+        config = RBMConfig.from_dict(dict(state["config"]))
+        train = _check_spins(train, int(state["n_visible"]), "training data")
+        if _checksum(train) != int(state["train_checksum"]):
+            raise ValueError("The training data differ from the data this state was trained on.")
+        indices = np.asarray(state["validation_indices"], dtype=np.int64)
+        split = None if validation is not None else indices
+        model = RBM(state["W"], state["a"], state["b"], device=config.device, dtype=torch.float32)
+        self = cls.__new__(cls)
+        self._build(config, train, validation, model, validation_indices=split)
+        self.epoch = int(state["epoch"])
+        self.batch_in_epoch = int(state["batch_in_epoch"])
+        self._updates = int(state["updates"])
+        permutation = np.asarray(state["permutation"], dtype=np.int64)
+        self._permutation = torch.from_numpy(permutation.copy()) if permutation.size else None
+        self._split_gen.set_state(torch.from_numpy(np.asarray(state["split_generator"], np.uint8)))
+        self._gen.set_state(torch.from_numpy(np.asarray(state["generator"], np.uint8)))
+        self._hidden_offset = torch.as_tensor(
+            np.asarray(state["hidden_offset"], np.float32), device=self.device
+        ).clone()
+        optimizer = {
+            k.removeprefix("optimizer_"): v for k, v in state.items() if k.startswith("optimizer_")
+        }
+        self._optimizer.load_state_dict(optimizer)
+        as_float = {"dtype": torch.float32, "device": self.device}
+        if self._chains is not None:
+            self._chains = _restored_spins(state["chains"], self._chains.shape).to(**as_float)
+        if self._tempered is not None:
+            replicas = _restored_spins(state["replicas"], self._tempered.replicas.shape)
+            self._tempered.replicas = replicas.to(**as_float)
+            self._tempered.swap_attempts = torch.as_tensor(np.asarray(state["swap_attempts"]))
+            self._tempered.swap_accepts = torch.as_tensor(np.asarray(state["swap_accepts"]))
+        return self
