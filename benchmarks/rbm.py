@@ -19,11 +19,13 @@ Run: ``python -m benchmarks.rbm [--quick]``; prints one JSON object on stdout (n
    The reference values: the Ising entropy (the NLL of the true distribution) and the KL of the
    independent-spin model.
 2. ``speed``: PCD-1 updates at n = 1024, m = 256, batches of 100 (and 100 persistent chains):
-   training samples per second of ours (float32 torch) and of scikit-learn (float64 numpy) in the
-   same run, their ratio (target ≥ 3), and our flop rate as a fraction of the machine's float32
-   ``torch.mm`` rate measured in the same run. One PCD-1 update of ours does four matrix products
-   worth ``2nm(2B + 4C)`` flops (B = batch, C = chains): ``[v_data; v_chain] W``, ``h Wᵀ``,
-   ``v' W`` and the gradient ``[v_data; v']ᵀ [p_data; -p']``.
+   training samples per second of ours (float32 torch, with and without the global-flip move) and
+   of scikit-learn (float64 numpy) in the same run, their ratio (target ≥ 3), and our flop rate as
+   a fraction of the machine's float32 ``torch.mm`` rate (2048² products) measured in the same run;
+   all of it once with every thread (torch's and OpenBLAS's default) and once with one thread
+   (``torch.set_num_threads``, ``threadpoolctl``). One PCD-1 update of ours does five n×m matrix
+   products per row, ``2nm(2B + 3C)`` flops (B = batch, C = chains): ``v_data W``, ``h Wᵀ``,
+   ``v' W`` and the gradient ``v_dataᵀ p_data - v'ᵀ p'`` (scikit-learn does the same five).
 
 Timings are the best of a few repetitions, which is the fairest figure on a shared machine; the
 JSON records the load average and thread counts.
@@ -235,7 +237,7 @@ def speed(quick: bool) -> dict:
     rng = np.random.default_rng(0)
     data = np.where(rng.random((5000, n)) < 0.5, 1, -1).astype(np.int8)
     updates = 20 if quick else 50
-    flops_per_update = 2 * n * m * (2 * batch + 4 * batch)
+    flops_per_update = 2 * n * m * (2 * batch + 3 * batch)
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     try:
         import sklearn  # noqa: F401

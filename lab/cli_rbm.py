@@ -4,7 +4,9 @@
   --method pcd --k 1 --seed 1 [--device cuda]`` adds a run of kind ``rbm`` (``lab.rbm_runs``).
   A diverging run is kept with its last good checkpoint, marked failed, and the command exits 1.
 - ``sample S.h5 --rbm RUN --samples 2000 --seed 1`` adds ``rbm-samples``: equilibrium samples
-  of the model from long Gibbs (or PT) chains, with their Ising energy and magnetization.
+  of the model from long Gibbs (or PT) chains, with the exact global flip move v → −v (so
+  chains cross between the ordered phases of a Z2-symmetric model), and their Ising energy and
+  magnetization.
 - ``evaluate S.h5 --rbm RUN [--data RUN]`` prints log Z (exact or AIS ± error), the NLL of the
   data, and the observables of model samples next to the data's; stores them as the attributes
   of the run's ``evaluation`` group.
@@ -54,6 +56,7 @@ from lab.rbm_runs import (
 from lab.rbm_task import RBMRecording, RBMTrainingTask, format_metrics
 from lab.session import next_run_id, utc_now
 
+DEFAULTS = RBMConfig()
 EXACT_UNITS = 24
 EXACT_BUDGET = 2.0**35
 OBSERVABLES = ("e", "abs_m", "c", "chi", "binder")
@@ -66,24 +69,29 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="an Ising run id (repeat for several)")
     train.add_argument("--resume", metavar="RUN",
                        help="continue an rbm run from its last checkpoint or stop")
-    train.add_argument("--hidden", type=int, default=64, help="hidden units m")
+    train.add_argument("--hidden", type=int, default=DEFAULTS.n_hidden, help="hidden units m")
     train.add_argument("--epochs", type=int, default=None,
                        help="epochs in total (default 100; on --resume, as recorded)")
-    train.add_argument("--batch", type=int, default=64, help="minibatch size")
-    train.add_argument("--lr", type=finite_float, default=0.01, help="learning rate")
-    train.add_argument("--method", default="pcd", help="cd | pcd | pt")
-    train.add_argument("--k", type=int, default=1, help="Gibbs steps per update")
-    train.add_argument("--optimizer", default="sgd", help="sgd (momentum) | adam")
-    train.add_argument("--momentum", type=finite_float, default=0.9)
-    train.add_argument("--l1", type=finite_float, default=0.0, help="L1 weight penalty")
-    train.add_argument("--l2", type=finite_float, default=0.0, help="L2 weight penalty")
-    train.add_argument("--schedule", default="constant", help="constant | linear | exponential")
+    train.add_argument("--batch", type=int, default=DEFAULTS.batch_size, help="minibatch size")
+    train.add_argument("--lr", type=finite_float, default=DEFAULTS.learning_rate,
+                       help="learning rate")
+    train.add_argument("--method", default=DEFAULTS.method, help="cd | pcd | pt")
+    train.add_argument("--k", type=int, default=DEFAULTS.k, help="Gibbs steps per update")
+    train.add_argument("--optimizer", default=DEFAULTS.optimizer, help="sgd (momentum) | adam")
+    train.add_argument("--momentum", type=finite_float, default=DEFAULTS.momentum)
+    train.add_argument("--l1", type=finite_float, default=DEFAULTS.l1, help="L1 weight penalty")
+    train.add_argument("--l2", type=finite_float, default=DEFAULTS.l2, help="L2 weight penalty")
+    train.add_argument("--schedule", default=DEFAULTS.lr_schedule,
+                       help="constant | linear (to 0 at the end) | exponential")
     train.add_argument("--centering", action="store_true", help="centered gradients")
-    train.add_argument("--chains", type=int, default=0, help="persistent chains (0: batch size)")
-    train.add_argument("--temperatures", type=int, default=10, help="PT replicas")
-    train.add_argument("--validation", type=finite_float, default=0.1,
+    train.add_argument("--chains", type=int, default=DEFAULTS.n_chains,
+                       help="persistent chains (0: batch size)")
+    train.add_argument("--temperatures", type=int, default=DEFAULTS.n_temperatures,
+                       help="PT replicas")
+    train.add_argument("--validation", type=finite_float, default=DEFAULTS.validation_fraction,
                        help="held-out fraction of the data")
-    train.add_argument("--checkpoint-every", type=int, default=1, help="epochs")
+    train.add_argument("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
+                       help="epochs")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu | cuda")
     train.add_argument("--quiet", action="store_true")
@@ -169,7 +177,8 @@ def _new_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
         n_hidden=args.hidden, method=args.method, k=args.k, batch_size=args.batch,
         learning_rate=args.lr, optimizer=args.optimizer, momentum=args.momentum, l1=args.l1,
         l2=args.l2, lr_schedule=args.schedule,
-        epochs=100 if args.epochs is None else args.epochs, centering=args.centering,
+        epochs=DEFAULTS.epochs if args.epochs is None else args.epochs,
+        centering=args.centering,
         n_chains=args.chains, n_temperatures=args.temperatures,
         validation_fraction=args.validation, checkpoint_every=args.checkpoint_every,
         seed=args.seed, device=args.device,
@@ -238,7 +247,8 @@ def _model_samples(model, size: int, n: int, burn_in: int, thin: int, method: st
     try:
         samples, diagnostics = sample_model(model, n, burn_in=burn_in, thin=thin, method=method,
                                             n_chains=chains,
-                                            generator=_generator(seed, model.device))
+                                            generator=_generator(seed, model.device),
+                                            flip_moves=True)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     return samples[:n].reshape(-1, size, size), diagnostics
@@ -256,7 +266,7 @@ def sample_command(args: argparse.Namespace) -> int:
     data_runs = [runs[i] for i in rbm_run.inputs if i in runs]
     temperature = _data_temperature(data_runs)
     params = {"size": size, "samples": args.samples, "burn_in": args.burn_in, "thin": args.thin,
-              "method": args.method, "chains": args.chains}
+              "method": args.method, "chains": args.chains, "flip_moves": True}
     if temperature is not None:
         params["temperature"] = temperature
     run = RunRecord(id=next_run_id(list(runs), "rbm-samples"), kind="rbm-samples",

@@ -19,6 +19,7 @@ same ids as ``inputs``.
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import numpy as np
 
@@ -27,10 +28,8 @@ from engines.rbm import RBM, RBMConfig, RBMTrainer
 from lab.ising_runs import short_message
 from lab.rbm_task import RBMRecording
 
-CONFIG_PARAMS = ("n_hidden", "method", "k", "batch_size", "learning_rate", "optimizer",
-                 "momentum", "l2", "l1", "lr_schedule", "lr_decay", "epochs", "centering",
-                 "n_chains", "n_temperatures", "validation_fraction", "checkpoint_every",
-                 "device")
+CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")
+"""The hyperparameters recorded as run attributes (every RBMConfig field; the seed is the run's)."""
 PARAM_UNITS = {
     "W": ("coupling (dimensionless, in units of the energy E)", "visible, hidden"),
     "a": ("dimensionless", "visible"),

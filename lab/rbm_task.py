@@ -131,15 +131,16 @@ class RBMTrainingTask:
         """e, |m|, c, χ, U₄ of equilibrium samples of the current model next to the data's.
 
         The samples come from fresh chains run for ``OBSERVABLE_BURN_IN`` sweeps (never from the
-        training chains, which lag behind the model); c and χ need the data's temperature and
-        are left out when it is unknown (several temperatures mixed).
+        training chains, which lag behind the model), with the exact global flip v → −v so that
+        chains of a Z2-symmetric model visit both ordered phases; c and χ need the data's
+        temperature and are left out when it is unknown (several temperatures mixed).
         """
         trainer, L = self.trainer, self.size
         generator = torch.Generator(device=trainer.model.device).manual_seed(
             trainer.config.seed * 1_000_003 + trainer.epoch)
         samples, _ = sample_model(trainer.model, OBSERVABLE_SAMPLES, burn_in=OBSERVABLE_BURN_IN,
                                   thin=OBSERVABLE_THIN, n_chains=OBSERVABLE_CHAINS,
-                                  generator=generator)
+                                  generator=generator, flip_moves=True)
 
         def estimates(configs: np.ndarray) -> dict:
             configs = configs.reshape(-1, L, L)

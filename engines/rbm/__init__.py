@@ -2,7 +2,8 @@
 
 ``E(v, h) = -a·v - b·h - vᵀWh``, ``F(v) = -a·v - Σ_j log(1 + exp(b_j + (Wᵀv)_j))``.
 
-- ``model``: the :class:`RBM` (parameters, conditionals, free energy, Gibbs sampling).
+- ``model``: the :class:`RBM` (parameters, conditionals, free energy, Gibbs sampling);
+  ``moves``: the exact global spin-flip move v → -v.
 - ``training``: :class:`RBMTrainer` (CD-k, PCD, parallel tempering; steppable, resumable) and
   its settings :class:`RBMConfig` (``config``); ``optimizers``, ``tempering`` support it.
 - ``partition``: exact log Z by enumeration; ``ais``: annealed importance sampling.
@@ -17,6 +18,7 @@ from engines.rbm.interchange import from_zero_one, load_npz, save_npz, to_zero_o
 from engines.rbm.ising_construction import ising_log_z_offset, ising_rbm
 from engines.rbm.metrics import mean_free_energy, nll, pseudo_likelihood, reconstruction_error
 from engines.rbm.model import RBM
+from engines.rbm.moves import global_flip
 from engines.rbm.partition import (
     all_visible_states,
     log_partition_exact,
@@ -38,6 +40,7 @@ __all__ = [
     "beta_ladder",
     "beta_schedule",
     "from_zero_one",
+    "global_flip",
     "ising_log_z_offset",
     "ising_rbm",
     "load_npz",

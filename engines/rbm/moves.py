@@ -32,13 +32,17 @@ def global_flip(
 
     ``x`` must be ``b + Wᵀv`` for the given ``v``; ``beta`` a float or one value per row.
     """
-    if isinstance(beta, torch.Tensor):
-        beta = beta.to(device=v.device, dtype=v.dtype).reshape(-1)
     softplus = torch.nn.functional.softplus
     x_flip = 2.0 * model.b - x
-    av = v @ model.a
-    beta_col = beta[:, None] if isinstance(beta, torch.Tensor) else beta
-    log_ratio = -2.0 * beta * av + (softplus(beta_col * x_flip) - softplus(beta_col * x)).sum(-1)
+    if isinstance(beta, torch.Tensor):
+        beta = beta.to(device=v.device, dtype=v.dtype).reshape(-1)
+        gain = softplus(beta[:, None] * x_flip) - softplus(beta[:, None] * x)
+    elif beta == 1.0:
+        gain = softplus(x_flip) - softplus(x)
+    else:
+        gain = softplus(beta * x_flip) - softplus(beta * x)
+    log_ratio = gain.sum(-1) - 2.0 * beta * (v @ model.a)
     u = torch.rand(log_ratio.shape, generator=generator, dtype=v.dtype, device=v.device)
     accept = (torch.log(u) < log_ratio)[:, None]
-    return torch.where(accept, -v, v), torch.where(accept, x_flip, x)
+    sign = 1.0 - 2.0 * accept.to(v.dtype)  # -1 where the flip is accepted
+    return v * sign, torch.where(accept, x_flip, x)

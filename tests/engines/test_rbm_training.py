@@ -59,6 +59,43 @@ def test_training_lowers_the_exact_held_out_nll(ising_data, method):
     assert after["pseudo_likelihood"] > before["pseudo_likelihood"]
 
 
+@pytest.mark.parametrize(
+    ("method", "flip_moves"), [("pcd", True), ("pcd", False), ("pt", True), ("pt", False)]
+)
+def test_persistent_chains_sample_the_model_when_it_stands_still(method, flip_moves):
+    """With a vanishing learning rate the chains are an MCMC sampler of a fixed model: their
+    visits must follow the exact p(v) (each chain's frequencies give the error bar)."""
+    g = torch.Generator().manual_seed(8)
+    W = 0.8 * torch.randn(8, 6, generator=g)
+    model = RBM(W, 0.3 * torch.randn(8, generator=g), 0.3 * torch.randn(6, generator=g))
+    data = np.where(np.random.default_rng(0).random((64, 8)) < 0.5, 1, -1).astype(np.int8)
+    config = RBMConfig(
+        n_hidden=6,
+        method=method,
+        flip_moves=flip_moves,
+        learning_rate=1e-30,
+        batch_size=64,
+        n_chains=64,
+        n_temperatures=3,
+        epochs=600,
+        validation_fraction=0.0,
+    )
+    trainer = RBMTrainer(config, data, model=model)
+    visits = np.zeros((64, 256))
+    for step in range(600):
+        trainer.step_batch()
+        if step >= 100:
+            v = trainer.persistent_chains.numpy() > 0
+            visits[np.arange(64), (v.astype(np.int64) << np.arange(8)).sum(1)] += 1
+    assert torch.equal(trainer.model.W, model.W.to(torch.float32))  # the model did not move
+    p = np.exp(log_probabilities_exact(model))
+    freq = visits / visits.sum(1, keepdims=True)
+    error = freq.std(0, ddof=1) / np.sqrt(freq.shape[0])
+    seen = p > 1e-3
+    z = np.abs(freq.mean(0)[seen] - p[seen]) / error[seen]
+    assert z.max() < 4.5
+
+
 def plain(value) -> bool:
     """A value the session file can store: numpy array, plain scalar, or a dict of those."""
     if isinstance(value, dict):
@@ -231,6 +268,10 @@ def test_shape_and_value_mismatches(ising_data):
         RBMTrainer.from_state(trainer.state_dict(), -ising_data[:100])
     with pytest.raises(ValueError, match="Not an RBM trainer state"):
         RBMTrainer.from_state({"format": "other"}, ising_data[:100])
+    incomplete = trainer.state_dict()
+    del incomplete["chain_hidden"]
+    with pytest.raises(ValueError, match="lacks the entries \\['chain_hidden'\\]"):
+        RBMTrainer.from_state(incomplete, ising_data[:100])
 
 
 @pytest.mark.parametrize("learning_rate", [1e4, 1e38])

@@ -11,8 +11,18 @@ import h5py
 import numpy as np
 import pytest
 
-from engines.rbm import RBM, log_partition_exact, log_probabilities_exact, save_npz
+from data import add_runs, load_session
+from engines.rbm import (
+    RBM,
+    RBMConfig,
+    RBMTrainer,
+    log_partition_exact,
+    log_probabilities_exact,
+    save_npz,
+)
 from lab.cli import main
+from lab.rbm_runs import finish_rbm_run, new_rbm_run, training_data
+from lab.rbm_task import RBMRecording, RBMTrainingTask
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +74,38 @@ def test_train_records_parameters_checkpoints_and_history(session, capsys):
         assert np.all(run["history/log_z_exact"][()] == 1)  # m = 6: log Z is enumerated
 
 
-def test_resume_continues_exactly_like_an_uninterrupted_run(session):
-    assert train(session, "--epochs", "4") == 0  # rbm-001
-    assert train(session, "--epochs", "2") == 0  # rbm-002
-    assert main(["train", str(session), "--resume", "rbm-002", "--epochs", "4", "--quiet"]) == 0
+def test_a_stopped_run_resumes_exactly_like_an_uninterrupted_run(session):
+    """Stop a 4-epoch run in the middle of epoch 2 (as Stop or Ctrl-C would), save it, resume it
+    from the command line: it must end exactly where the uninterrupted run ends."""
+    assert train(session, "--epochs", "4") == 0  # rbm-001, uninterrupted
+    runs = load_session(session).runs
+    data, size = training_data([runs["ising-001"]])
+    config = RBMConfig(n_hidden=6, batch_size=32, epochs=4, seed=3)
+    trainer = RBMTrainer(config, data)
+    recording = RBMRecording()
+    task = RBMTrainingTask(trainer, recording)
+    while trainer.epoch < 2 or trainer.batch_in_epoch < 3:
+        trainer.step_batch() if trainer.epoch >= 2 else task.step()
+    task.on_stop()
+    run = finish_rbm_run(new_rbm_run("rbm-002", config, size, ["ising-001"]), recording,
+                         trainer, "stopped", "2026-01-01T00:00:00Z")
+    add_runs(session, [run])
+    assert main(["train", str(session), "--resume", "rbm-002", "--quiet"]) == 0
     with h5py.File(session, "r") as f:
         straight, resumed = f["runs/rbm-001"], f["runs/rbm-002"]
+        assert text(resumed.attrs["status"]) == "finished"
         np.testing.assert_array_equal(straight["W"][()], resumed["W"][()])
         np.testing.assert_array_equal(straight["history/nll_train"][()],
                                       resumed["history/nll_train"][()])
         np.testing.assert_array_equal(resumed["checkpoints/epoch"][()], [0, 1, 2, 3, 4])
+
+
+def test_a_finished_run_can_be_extended(session):
+    assert train(session, "--epochs", "2") == 0
+    assert main(["train", str(session), "--resume", "rbm-001", "--epochs", "3", "--quiet"]) == 0
+    with h5py.File(session, "r") as f:
+        np.testing.assert_array_equal(f["runs/rbm-001/checkpoints/epoch"][()], [0, 1, 2, 3])
+        assert int(f["runs/rbm-001"].attrs["epochs"]) == 3
 
 
 def test_sample_and_evaluate_store_their_results(session, capsys):
