@@ -10,7 +10,7 @@ from engines.ising import ALGORITHMS, IsingParams
 from lab.cli_common import CliError, finite_float
 from lab.ising_runs import finish_ising_run, format_estimate, new_ising_run
 from lab.ising_task import IsingPlan, IsingRecording, IsingTask
-from lab.progress import ProgressBar
+from lab.progress import drive
 from lab.session import next_run_id, utc_now
 
 
@@ -71,17 +71,8 @@ def simulate(args: argparse.Namespace) -> int:
     run.created = utc_now()
     recording = IsingRecording(record_spins=plan.record_spins)
     task = IsingTask(params, plan, recording)
-    bar = None if args.quiet else ProgressBar(run.id)
-    status, message = "finished", ""
-    try:
-        while not task.finished:
-            snapshot = task.step()
-            if bar is not None:
-                bar.update(snapshot.progress or 0.0, snapshot.phase)
-    except KeyboardInterrupt:
-        status, message = "stopped", "interrupted by the user (Ctrl-C)"
-    if bar is not None:
-        bar.close(len(recording) / args.samples, "done" if status == "finished" else status)
+    status, message = drive(task, run.id, args.quiet,
+                            lambda snapshot: (snapshot.progress or 0.0, snapshot.phase))
     finish_ising_run(run, recording, params, status, utc_now(), message)
     try:
         add_runs(args.out, [run], log=[f"{utc_now()}  simulate: added {run.id} ({status})"])

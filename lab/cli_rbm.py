@@ -43,7 +43,7 @@ from engines.rbm import (
 )
 from engines.rbm.partition import enumeration_cost
 from lab.cli_common import CliError, finite_float
-from lab.progress import ProgressBar
+from lab.progress import drive
 from lab.rbm_runs import (
     RunInputError,
     finish_rbm_run,
@@ -214,20 +214,11 @@ def train_command(args: argparse.Namespace) -> int:
     lines: list[str] = []
     task = RBMTrainingTask(trainer, recording, fresh=fresh,
                            on_epoch=lambda m: lines.append(format_metrics(m)))
-    bar = None if args.quiet else ProgressBar(run.id)
-    status, message = "finished", ""
     try:
-        while not task.finished:
-            snapshot = task.step()
-            if bar is not None:
-                bar.update(snapshot.progress, f"epoch {snapshot.epoch}")
-    except KeyboardInterrupt:
-        status, message = "stopped", "interrupted by the user (Ctrl-C)"
-        task.on_stop()
+        status, message = drive(task, run.id, args.quiet,
+                                lambda snapshot: (snapshot.progress, f"epoch {snapshot.epoch}"))
     except RBMDivergence as exc:
         status, message = "failed", str(exc)
-    if bar is not None:
-        bar.close(task.snapshot().progress, "done" if status == "finished" else status)
     finish_rbm_run(run, recording, trainer, status, utc_now(), message)
     _save(args.path, [run], replace=not fresh)
     if lines and not args.quiet:

@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from data import RunRecord
 from engines.ising import IsingParams
 from lab.ising_runs import finish_ising_run, new_ising_run
-from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
-from lab.jobs import Job, JobManager, JobState
+from lab.ising_task import IsingPlan, IsingRecording, IsingTask
+from lab.job_controller import JobController
+from lab.jobs import JobManager, JobState
 from lab.session import Session, utc_now
 
 
@@ -30,18 +31,13 @@ class _Segment:
         self.params = params
 
 
-class LiveIsingController(QObject):
+class LiveIsingController(JobController):
     """Start/pause/step/stop a live simulation; change T, h and spins while it runs."""
 
-    stateChanged = Signal(str)
-    failed = Signal(str)
     recordingChanged = Signal(str)  # id of the run being recorded, or ""
 
     def __init__(self, session: Session, jobs: JobManager, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.jobs = jobs
-        self.job: Job | None = None
+        super().__init__(session, jobs, parent)
         self.params: IsingParams | None = None
         self.plan: IsingPlan | None = None
         self._segment: _Segment | None = None
@@ -49,20 +45,8 @@ class LiveIsingController(QObject):
 
     # ----------------------------------------------------------------- queries
     @property
-    def state(self) -> str:
-        return "idle" if self.job is None else self.job.state.value
-
-    @property
-    def running(self) -> bool:
-        """True from start() until the job's end has been delivered (and its run closed)."""
-        return self.job is not None and not self.job.end_delivered
-
-    @property
     def recording_run_id(self) -> str:
         return "" if self._segment is None else self._segment.run.id
-
-    def snapshot(self) -> IsingSnapshot | None:
-        return None if self.job is None else self.job.snapshot()
 
     # ----------------------------------------------------------------- control
     def start(self, params: IsingParams, plan: IsingPlan, record: bool) -> None:
@@ -74,34 +58,13 @@ class LiveIsingController(QObject):
         self.params, self.plan = params, plan
         recording = self._open_segment(params, inputs=()) if record else None
         task = IsingTask(params, plan, recording)
-        self.job = Job(task, name=f"ising L={params.size}")
-        self.job.stateChanged.connect(self.stateChanged)
-        self.job.failed.connect(self.failed)
-        self.job.ended.connect(self._on_ended)
-        self.jobs.add(self.job)
+        self._start_job(task, name=f"ising L={params.size}")
         self.session.log(
             f"live simulation started: L={params.size}, T={params.temperature:g}, "
             f"h={params.field:g}, {params.algorithm}, seed={params.seed}"
             + (f", recording into {self.recording_run_id}" if record else "")
         )
         self.job.start()
-
-    def pause(self) -> None:
-        if self.job is not None:
-            self.job.pause()
-
-    def resume(self) -> None:
-        if self.job is not None:
-            self.job.resume()
-
-    def step(self) -> None:
-        if self.job is not None:
-            self.job.step_once()
-
-    def stop(self) -> None:
-        """Stop and wait for the worker; the recorded run is closed as 'stopped'."""
-        if self.job is not None:
-            self.job.stop()
 
     # ----------------------------------------------------------------- changes
     def set_temperature(self, temperature: float) -> None:

@@ -44,3 +44,31 @@ class ProgressBar:
         if self._terminal:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def drive(task, label: str, quiet: bool, describe) -> tuple[str, str]:
+    """Step ``task`` to its end, drawing a progress bar (unless ``quiet``).
+
+    ``describe(snapshot)`` gives ``(fraction, status text)``. Ctrl-C stops the task — its
+    ``on_stop()`` is called if it has one — and the run is kept: returns ``(status, message)``
+    with status 'finished' or 'stopped'. Any other exception goes to the caller.
+    """
+    bar = None if quiet else ProgressBar(label)
+    status, message, fraction = "finished", "", 0.0
+    try:
+        while not task.finished:
+            fraction, text = describe(task.step())
+            if bar is not None:
+                bar.update(fraction, text)
+    except KeyboardInterrupt:
+        status, message = "stopped", "interrupted by the user (Ctrl-C)"
+        if hasattr(task, "on_stop"):
+            task.on_stop()
+    except Exception:
+        status = "failed"
+        raise
+    finally:
+        if bar is not None:
+            bar.close(1.0 if status == "finished" else fraction, "done" if status ==
+                      "finished" else status)
+    return status, message

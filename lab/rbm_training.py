@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
 from engines.rbm import RBMConfig, RBMTrainer
-from lab.jobs import Job, JobManager, JobState
+from lab.job_controller import JobController
+from lab.jobs import JobManager, JobState
 from lab.rbm_runs import (
     finish_rbm_run,
     new_rbm_run,
@@ -26,7 +27,7 @@ from lab.rbm_runs import (
     resume_trainer,
     training_data,
 )
-from lab.rbm_task import RBMRecording, RBMSnapshot, RBMTrainingTask
+from lab.rbm_task import RBMRecording, RBMTrainingTask
 from lab.session import Session, utc_now
 
 
@@ -36,38 +37,21 @@ def data_temperature(runs: list[RunRecord]) -> float | None:
     return temperatures.pop() if len(temperatures) == 1 else None
 
 
-class RBMTrainingController(QObject):
+class RBMTrainingController(JobController):
     """Start, pause, resume, stop and resume-later RBM training inside the session."""
 
-    stateChanged = Signal(str)
-    failed = Signal(str)
     runChanged = Signal(str)  # the id of the run being trained ("" when none)
 
     def __init__(self, session: Session, jobs: JobManager, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.jobs = jobs
-        self.job: Job | None = None
+        super().__init__(session, jobs, parent)
         self.run: RunRecord | None = None
         self._task: RBMTrainingTask | None = None
         session.aboutToSave.connect(self.sync_run)
 
     # ----------------------------------------------------------------- queries
     @property
-    def state(self) -> str:
-        return "idle" if self.job is None else self.job.state.value
-
-    @property
-    def running(self) -> bool:
-        """True from start() until the job's end has been delivered (and its run closed)."""
-        return self.job is not None and not self.job.end_delivered
-
-    @property
     def run_id(self) -> str:
         return "" if self.run is None else self.run.id
-
-    def snapshot(self) -> RBMSnapshot | None:
-        return None if self.job is None else self.job.snapshot()
 
     def data_candidates(self) -> list[RunRecord]:
         """Ising runs of the session with recorded configurations, sorted by temperature."""
@@ -126,25 +110,8 @@ class RBMTrainingController(QObject):
         self._task = RBMTrainingTask(trainer, recording, fresh=fresh, temperature=temperature,
                                      measure_observables=True)
         self.run = run
-        self.job = Job(self._task, name=f"rbm {run.id}")
-        self.job.stateChanged.connect(self.stateChanged)
-        self.job.failed.connect(self.failed)
-        self.job.ended.connect(self._on_ended)
-        self.jobs.add(self.job)
-        self.job.start()
+        self._start_job(self._task, name=f"rbm {run.id}").start()
         self.runChanged.emit(run.id)
-
-    def pause(self) -> None:
-        if self.job is not None:
-            self.job.pause()
-
-    def resume(self) -> None:
-        if self.job is not None:
-            self.job.resume()
-
-    def stop(self) -> None:
-        if self.job is not None:
-            self.job.stop()
 
     # ----------------------------------------------------------------- session
     def sync_run(self) -> None:

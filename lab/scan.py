@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from data import RunRecord
 from engines.ising import IsingParams
 from lab.ising_runs import finish_ising_run, new_ising_run, short_message
 from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
-from lab.jobs import Job, JobManager, JobState
+from lab.job_controller import JobController
+from lab.jobs import JobManager, JobState
 from lab.session import Session, utc_now
 
 SCAN_OBSERVABLES = ("e", "abs_m", "c", "chi", "binder")
@@ -131,27 +132,13 @@ def scan_datasets(points: list[dict]) -> dict[str, np.ndarray]:
     return out
 
 
-class ScanController(QObject):
+class ScanController(JobController):
     """Starts a scan job and files its runs into the session as they finish."""
 
-    stateChanged = Signal(str)
-    failed = Signal(str)
-
     def __init__(self, session: Session, jobs: JobManager, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.jobs = jobs
-        self.job: Job | None = None
+        super().__init__(session, jobs, parent)
         self.scan_run: RunRecord | None = None
         self._points: list[dict] = []
-
-    @property
-    def running(self) -> bool:
-        """True from start() until the job's end has been delivered (and its run closed)."""
-        return self.job is not None and not self.job.end_delivered
-
-    def snapshot(self) -> ScanSnapshot | None:
-        return None if self.job is None else self.job.snapshot()
 
     def start(self, base: IsingParams, temperatures: np.ndarray, plan: IsingPlan) -> None:
         if self.running:
@@ -176,18 +163,9 @@ class ScanController(QObject):
         )
         self.scan_run = self.session.add_run(run)
         self._points = []
-        self.job = Job(task, name=f"scan L={base.size}")
-        self.job.outputProduced.connect(self._on_point)
-        self.job.stateChanged.connect(self.stateChanged)
-        self.job.failed.connect(self.failed)
-        self.job.ended.connect(self._on_ended)
-        self.jobs.add(self.job)
+        self._start_job(task, name=f"scan L={base.size}").outputProduced.connect(self._on_point)
         self.session.log(f"{run.id} started: {len(temperatures)} temperatures, L={base.size}")
         self.job.start()
-
-    def stop(self) -> None:
-        if self.job is not None:
-            self.job.stop()
 
     def _on_point(self, run: RunRecord) -> None:
         self.session.add_run(run)

@@ -21,15 +21,6 @@ from engines.rbm import (
 )
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small matrix products run fastest, and reproducibly, on one thread of a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def nontrivial_model() -> RBM:
     """16 visible, 12 hidden units with weights large enough for a correlated, multimodal p(v)."""
     g = torch.Generator().manual_seed(11)

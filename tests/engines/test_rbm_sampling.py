@@ -18,15 +18,6 @@ from engines.rbm import RBM, all_visible_states, ising_rbm, log_probabilities_ex
 from engines.rbm.moves import global_flip
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small matrix products run fastest, and reproducibly, on one thread of a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def state_index(samples: np.ndarray) -> np.ndarray:
     """Integer of each ±1 configuration (bit i = spin i up), as in engines.exact."""
     return ((samples > 0).astype(np.int64) << np.arange(samples.shape[1])).sum(1)

@@ -15,15 +15,6 @@ from engines.ising import IsingParams, IsingSimulation
 from engines.rbm import RBM, RBMConfig, RBMDivergence, RBMTrainer, log_probabilities_exact
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small matrix products run fastest, and reproducibly, on one thread of a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def ising_data() -> np.ndarray:
     """4000 configurations of the 4x4 Ising model at T_c (Wolff, one sweep apart), flattened."""
