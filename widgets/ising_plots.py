@@ -57,8 +57,12 @@ class IsingPlots(QWidget):
         layout.addWidget(self.table)
         self._last_key: tuple | None = None
         self.estimates: dict = {}
+        self.clear()
 
     def clear(self) -> None:
+        """Empty plots, no reference lines, no table (before a run, or when one starts)."""
+        for line in (self.energy_exact, *self.magnet_exact):
+            line.setVisible(False)
         self.energy_curve.setData([], [])
         self.magnet_curve.setData([], [])
         self.histogram.setData([0, 1], [0])
