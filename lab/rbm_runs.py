@@ -41,6 +41,9 @@ PARAM_UNITS = {
 }
 
 
+Checkpoint = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]  # epoch, W, a, b
+
+
 class RunInputError(ValueError):
     """A run given as input does not fit (missing, wrong kind, no samples, mixed sizes)."""
 
@@ -94,6 +97,36 @@ def trainer_state_from_run(run: RunRecord) -> dict:
     return state
 
 
+def run_checkpoints(run: RunRecord) -> list[Checkpoint]:
+    """(epoch, W, a, b) of every checkpoint of an ``rbm`` run; its final W alone without any."""
+    ds = run.datasets
+    if "checkpoints/epoch" in ds:
+        return [(int(e), ds["checkpoints/W"][i], ds["checkpoints/a"][i], ds["checkpoints/b"][i])
+                for i, e in enumerate(ds["checkpoints/epoch"])]
+    if "W" in ds:
+        return [(int(run.results.get("epochs_done", 0)), ds["W"], ds.get("a"), ds.get("b"))]
+    return []
+
+
+def run_chains(run: RunRecord) -> np.ndarray | None:
+    """The persistent chains (β = 1 replicas for PT) saved with a run's trainer state."""
+    chains = run.datasets.get("trainer/chains")
+    if chains is not None and chains.size:
+        return chains
+    replicas = run.datasets.get("trainer/replicas")
+    if replicas is not None and replicas.ndim == 3 and replicas.size:
+        return replicas[0]
+    return None
+
+
+def resumable_epoch(run: RunRecord) -> int | None:
+    """The epoch a run would resume from, or None when it holds no trainer state."""
+    try:
+        return int(trainer_state_from_run(run)["epoch"])
+    except ValueError:
+        return None
+
+
 def recording_from_run(run: RunRecord) -> RBMRecording:
     """A recording pre-filled with a run's history and checkpoints, to continue training it."""
     recording = RBMRecording()
@@ -101,11 +134,7 @@ def recording_from_run(run: RunRecord) -> RBMRecording:
         if name.startswith("history/"):
             recording.history[name.removeprefix("history/")] = [float(v) for v in values]
     if "checkpoints/epoch" in run.datasets:
-        ds = run.datasets
-        recording.checkpoints = [
-            (int(e), ds["checkpoints/W"][i], ds["checkpoints/a"][i], ds["checkpoints/b"][i])
-            for i, e in enumerate(ds["checkpoints/epoch"])
-        ]
+        recording.checkpoints = run_checkpoints(run)
     if "trainer_meta" in run.params:
         recording.trainer_state = trainer_state_from_run(run)
     return recording

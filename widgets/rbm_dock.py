@@ -15,10 +15,9 @@ way, and "Resume training" continues it from its last checkpoint or stop.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -44,9 +42,10 @@ from PySide6.QtWidgets import (
 
 from data import RunRecord
 from engines.rbm.config import LR_SCHEDULES, METHODS, OPTIMIZERS, RBMConfig, check_device
-from lab.rbm_runs import trainer_state_from_run
+from lab.rbm_runs import Checkpoint, resumable_epoch, run_chains, run_checkpoints
 from lab.rbm_task import RBMSnapshot
 from lab.rbm_training import RBMTrainingController
+from widgets.number_field import ERROR_STYLE, NumberField
 from widgets.rbm_plots import (
     ObservablesView,
     TrainingCurves,
@@ -57,11 +56,8 @@ from widgets.weight_grid import SORT_KEYS, ChainsView, ReceptiveFieldsView
 
 FRAME_HZ = 10
 CHAINS_SHOWN = 16
-ERROR_STYLE = "color: #e74c3c;"
 HINT_STYLE = "color: gray;"
 DATA_COLUMNS = ("run", "T", "L", "algorithm", "samples")
-
-Checkpoint = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]  # epoch, W, a, b
 
 
 def available_devices() -> list[str]:
@@ -71,84 +67,6 @@ def available_devices() -> list[str]:
     except ValueError:
         return ["cpu"]
     return ["cpu", "cuda"]
-
-
-class NumberField(QWidget):
-    """A QLineEdit for one real setting, checked as it is typed; the message shows beneath it."""
-
-    changed = Signal()
-
-    def __init__(self, name: str, value: float, accept: Callable[[float], bool],
-                 requirement: str, object_name: str) -> None:
-        super().__init__()
-        self.name, self.accept, self.requirement = name, accept, requirement
-        self.edit = QLineEdit(f"{value:g}", objectName=object_name)
-        self.error_label = QLabel("", objectName=f"{object_name}Error")
-        self.error_label.setStyleSheet(f"{ERROR_STYLE} font-size: small;")
-        self.error_label.setWordWrap(True)
-        self.error_label.setVisible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.error_label)
-        self.edit.textChanged.connect(self._on_text)
-
-    def parse(self) -> float:
-        """The typed value; ValueError '<name> must be …' when it is not acceptable."""
-        try:
-            value = float(self.edit.text().strip())
-        except ValueError:
-            raise ValueError(f"{self.name} must be a number") from None
-        if not math.isfinite(value) or not self.accept(value):
-            raise ValueError(f"{self.name} must be {self.requirement}")
-        return value
-
-    def error(self) -> str:
-        """The message for the current text ('' when valid); also shown under the field."""
-        try:
-            self.parse()
-            message = ""
-        except ValueError as exc:
-            message = str(exc)
-        self.error_label.setText(message)
-        self.error_label.setVisible(bool(message))
-        self.edit.setStyleSheet("border: 1px solid #e74c3c;" if message else "")
-        return message
-
-    def _on_text(self, _text: str) -> None:
-        self.error()
-        self.changed.emit()
-
-
-def run_checkpoints(run: RunRecord) -> list[Checkpoint]:
-    """(epoch, W, a, b) of every checkpoint of an ``rbm`` run; its final W alone without any."""
-    ds = run.datasets
-    if "checkpoints/epoch" in ds:
-        return [(int(e), ds["checkpoints/W"][i], ds["checkpoints/a"][i], ds["checkpoints/b"][i])
-                for i, e in enumerate(ds["checkpoints/epoch"])]
-    if "W" in ds:
-        return [(int(run.results.get("epochs_done", 0)), ds["W"], ds.get("a"), ds.get("b"))]
-    return []
-
-
-def run_chains(run: RunRecord) -> np.ndarray | None:
-    """The persistent chains (β = 1 replicas for PT) saved with a run's trainer state."""
-    chains = run.datasets.get("trainer/chains")
-    if chains is not None and chains.size:
-        return chains
-    replicas = run.datasets.get("trainer/replicas")
-    if replicas is not None and replicas.ndim == 3 and replicas.size:
-        return replicas[0]
-    return None
-
-
-def resumable_epoch(run: RunRecord) -> int | None:
-    """The epoch a run would resume from, or None when it holds no trainer state."""
-    try:
-        return int(trainer_state_from_run(run)["epoch"])
-    except ValueError:
-        return None
 
 
 class RBMDock(QDockWidget):
