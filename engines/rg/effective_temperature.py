@@ -26,6 +26,8 @@ a nearest-neighbour one.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from scipy.optimize import brentq
 
@@ -52,8 +54,9 @@ def effective_temperature(
     """
     lo, hi = (float(t) for t in bracket)
     if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo < hi):
-        raise ValueError(f"The bracket must be two finite temperatures 0 < T_lo < T_hi, got "
-                         f"{bracket!r}.")
+        raise ValueError(
+            f"The bracket must be two finite temperatures 0 < T_lo < T_hi, got {bracket!r}."
+        )
     value = float(energy.value)
     if not np.isfinite(value):
         raise ValueError(f"The energy per spin must be finite, got {value!r}.")
@@ -105,8 +108,6 @@ def level_observables(
     out.update({k: summary[k] for k in keys})
     r, C, C_error = correlation_function(samples)
     out.update({"r": r * int(scale), "r_coarse": r, "C": C, "C_error": C_error})
-    try:
+    with contextlib.suppress(ValueError):  # energy outside the bracket's range: no T'
         out["t_eff"] = effective_temperature(summary["e"], L, J, bracket)
-    except ValueError:
-        pass
     return out
