@@ -3,16 +3,36 @@
 - ``block_spin``: majority rule (seeded tie-break) and decimation with b x b blocks, iterated.
 - ``effective_temperature``: T' of coarse configurations by matching the exact finite-size energy
   (Kaufman), and the observables of one RG level (e, |m|, U4, C(r), T').
+- ``binder_temperature``: T_U of coarse configurations by matching the exact Binder cumulant
+  (transfer matrix, sizes <= 8), whose flow has T_c as its fixed point.
+- ``rbm_coarse``: the RBM as coarse-graining: hidden activations and samples, receptive-field
+  centres and locality, units matched to blocks, the hidden layer drawn as the coarse lattice.
 """
 
+from engines.rg.binder_temperature import binder_temperature
 from engines.rg.block_spin import RULES, coarse_grain, decimation, majority
 from engines.rg.effective_temperature import effective_temperature, level_observables
+from engines.rg.rbm_coarse import (
+    hidden_activations,
+    hidden_lattice,
+    hidden_samples,
+    locality,
+    match_units_to_blocks,
+    receptive_field_centres,
+)
 
 __all__ = [
     "RULES",
+    "binder_temperature",
     "coarse_grain",
     "decimation",
     "effective_temperature",
+    "hidden_activations",
+    "hidden_lattice",
+    "hidden_samples",
     "level_observables",
+    "locality",
     "majority",
+    "match_units_to_blocks",
+    "receptive_field_centres",
 ]
