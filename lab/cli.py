@@ -4,7 +4,8 @@
 with a subcommand it works headless (``python main.py --help`` lists them):
 
 - ``simulate``, ``inspect``: Ising runs (``lab.cli_ising``);
-- ``train``, ``sample``, ``evaluate``, ``import-rbm``: RBMs (``lab.cli_rbm``).
+- ``train``, ``sample``, ``evaluate``, ``import-rbm``: RBMs (``lab.cli_rbm``);
+- ``coarse-grain``: block spins or an RBM's hidden layer as an RG step (``lab.cli_rg``).
 
 Bad input ends with one line on stderr and exit code 2; an existing session file is never
 modified unless the command succeeds (``data`` writes atomically).
@@ -15,11 +16,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from lab import cli_ising, cli_rbm
+from lab import cli_ising, cli_rbm, cli_rg
 from lab.cli_common import CliError, Parser
 
 EXIT_USAGE = 2
-COMMANDS = ("simulate", "inspect", "train", "sample", "evaluate", "import-rbm")
+COMMANDS = (
+    "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
+)
 
 
 def build_parser() -> Parser:
@@ -27,6 +30,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     cli_ising.add_parsers(sub)
     cli_rbm.add_parsers(sub)
+    cli_rg.add_parsers(sub)
     return parser
 
 

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+
+from data import (
+    RunRecord,
+    SessionFileError,
+    add_runs,
+    check_writable,
+    load_session,
+    replace_runs,
+)
+from lab.session import utc_now
 
 
 class CliError(Exception):
@@ -26,3 +37,34 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
     return value
+
+
+def session_runs(path: str) -> dict[str, RunRecord]:
+    """The runs of an existing session file (CliError with the file's problem otherwise)."""
+    try:
+        check_writable(path)
+        if not os.path.exists(path):
+            raise CliError(f"{path} does not exist")
+        return load_session(path).runs
+    except SessionFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def get_run(runs: dict[str, RunRecord], run_id: str, kind: str, path: str) -> RunRecord:
+    """The run ``run_id`` of kind ``kind`` (CliError naming the runs of that kind otherwise)."""
+    run = runs.get(run_id)
+    if run is None:
+        known = ", ".join(r.id for r in runs.values() if r.kind == kind) or "none"
+        raise CliError(f"no run '{run_id}' in {path} ({kind} runs: {known})")
+    if run.kind != kind:
+        raise CliError(f"run '{run_id}' is of kind '{run.kind}', not '{kind}'")
+    return run
+
+
+def save_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
+    """Add (or replace) runs atomically, with a log line; CliError if the file refuses."""
+    try:
+        line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
+        (replace_runs if replace else add_runs)(path, runs, log=[line])
+    except (SessionFileError, OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 import torch
 
-from data import RunRecord, SessionFileError, add_runs, check_writable, load_session, replace_runs
+from data import RunRecord, SessionFileError, check_writable
 from engines.ising import (
     correlation_function,
     energies_per_spin,
@@ -42,7 +42,7 @@ from engines.rbm import (
     sample_model,
 )
 from engines.rbm.partition import enumeration_cost
-from lab.cli_common import CliError, finite_float
+from lab.cli_common import CliError, finite_float, get_run, save_runs, session_runs
 from lab.progress import drive
 from lab.rbm_runs import (
     RunInputError,
@@ -127,34 +127,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _session_runs(path: str) -> dict[str, RunRecord]:
-    try:
-        check_writable(path)
-        if not os.path.exists(path):
-            raise CliError(f"{path} does not exist")
-        return load_session(path).runs
-    except SessionFileError as exc:
-        raise CliError(str(exc)) from None
-
-
-def _run(runs: dict[str, RunRecord], run_id: str, kind: str, path: str) -> RunRecord:
-    run = runs.get(run_id)
-    if run is None:
-        known = ", ".join(r.id for r in runs.values() if r.kind == kind) or "none"
-        raise CliError(f"no run '{run_id}' in {path} ({kind} runs: {known})")
-    if run.kind != kind:
-        raise CliError(f"run '{run_id}' is of kind '{run.kind}', not '{kind}'")
-    return run
-
-
-def _save(path: str, runs: list[RunRecord], replace: bool = False) -> None:
-    try:
-        line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
-        (replace_runs if replace else add_runs)(path, runs, log=[line])
-    except (SessionFileError, OSError, ValueError) as exc:
-        raise CliError(str(exc)) from None
-
-
 def _data_temperature(runs: list[RunRecord]) -> float | None:
     temperatures = {float(r.params["temperature"]) for r in runs if "temperature" in r.params}
     return temperatures.pop() if len(temperatures) == 1 else None
@@ -168,7 +140,7 @@ def _generator(seed: int, device: torch.device) -> torch.Generator:
 def _new_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
     if not args.data:
         raise CliError("choose the training data with --data RUN (or --resume RUN)")
-    data_runs = [_run(runs, run_id, "ising", args.path) for run_id in args.data]
+    data_runs = [get_run(runs, run_id, "ising", args.path) for run_id in args.data]
     try:
         data, size = training_data(data_runs)
     except RunInputError as exc:
@@ -194,8 +166,8 @@ def _new_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
 
 
 def _resumed_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
-    run = _run(runs, args.resume, "rbm", args.path)
-    data_runs = [_run(runs, run_id, "ising", args.path) for run_id in run.params.get("data", [])]
+    run = get_run(runs, args.resume, "rbm", args.path)
+    data_runs = [get_run(runs, run_id, "ising", args.path) for run_id in run.params.get("data", [])]
     try:
         data, _ = training_data(data_runs)
         trainer = resume_trainer(run, data, args.epochs)
@@ -206,7 +178,7 @@ def _resumed_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
 
 
 def train_command(args: argparse.Namespace) -> int:
-    runs = _session_runs(args.path)
+    runs = session_runs(args.path)
     if args.resume:
         run, trainer, recording, fresh = _resumed_training(args, runs)
     else:
@@ -220,7 +192,7 @@ def train_command(args: argparse.Namespace) -> int:
     except RBMDivergence as exc:
         status, message = "failed", str(exc)
     finish_rbm_run(run, recording, trainer, status, utc_now(), message)
-    _save(args.path, [run], replace=not fresh)
+    save_runs(args.path, [run], replace=not fresh)
     if lines and not args.quiet:
         print(lines[-1])
     print(f"{run.id}: {status}, {run.results.get('epochs_done', 0)} epochs, "
@@ -246,8 +218,8 @@ def _model_samples(model, size: int, n: int, burn_in: int, thin: int, method: st
 
 
 def sample_command(args: argparse.Namespace) -> int:
-    runs = _session_runs(args.path)
-    rbm_run = _run(runs, args.rbm, "rbm", args.path)
+    runs = session_runs(args.path)
+    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
     model = rbm_from_run(rbm_run)
     size = int(rbm_run.params["size"])
     samples, diagnostics = _model_samples(model, size, args.samples, args.burn_in, args.thin,
@@ -275,7 +247,7 @@ def sample_command(args: argparse.Namespace) -> int:
     if temperature is not None:
         for name, est in summarize(energy, magnetization, temperature, size * size).items():
             run.results[name], run.results[f"{name}_error"] = est.value, est.error
-    _save(args.path, [run])
+    save_runs(args.path, [run])
     print(f"{run.id}: {samples.shape[0]} samples of {rbm_run.id} "
           f"(burn-in {args.burn_in}, thin {args.thin}, tau_int(F) = "
           f"{diagnostics.get('tau_int_energy', math.nan):.2f})  ->  {args.path}")
@@ -308,12 +280,12 @@ def _observables(samples: np.ndarray, temperature: float) -> dict[str, float]:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    runs = _session_runs(args.path)
-    rbm_run = _run(runs, args.rbm, "rbm", args.path)
+    runs = session_runs(args.path)
+    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
     model = rbm_from_run(rbm_run)
     size = int(rbm_run.params["size"])
     data_ids = [args.data] if args.data else [i for i in rbm_run.inputs if i in runs]
-    data_runs = [_run(runs, i, "ising", args.path) for i in data_ids]
+    data_runs = [get_run(runs, i, "ising", args.path) for i in data_ids]
     try:
         data, data_size = training_data(data_runs)
     except RunInputError as exc:
@@ -340,7 +312,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     evaluation.update({f"model_{k}": v for k, v in model_obs.items()})
     evaluation.update({f"data_{k}": v for k, v in data_obs.items()})
     rbm_run.groups["evaluation"] = evaluation
-    _save(args.path, [rbm_run], replace=True)
+    save_runs(args.path, [rbm_run], replace=True)
 
     error = f" ± {log_z_error:.4f}" if method == "ais" else ""
     print(f"{rbm_run.id}: log Z = {log_z:.4f}{error} ({method}); NLL of {', '.join(data_ids)} "
@@ -354,7 +326,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- import
 def import_command(args: argparse.Namespace) -> int:
-    runs = _session_runs(args.path) if os.path.exists(args.path) else {}
+    runs = session_runs(args.path) if os.path.exists(args.path) else {}
     if args.convention not in ("pm1", "01"):
         raise CliError(f"unknown convention '{args.convention}' (pm1 or 01)")
     if args.size < 2:
@@ -378,7 +350,7 @@ def import_command(args: argparse.Namespace) -> int:
         created=utc_now(), finished=utc_now(),
         datasets={k: params[k] for k in ("W", "a", "b")},
     )
-    _save(args.path, [run])
+    save_runs(args.path, [run])
     print(f"{run.id}: imported {args.npz} ({model.n_visible} visible, {model.n_hidden} hidden, "
           f"{args.convention} convention)  ->  {args.path}")
     return 0
