@@ -5,7 +5,8 @@ with a subcommand it works headless (``python main.py --help`` lists them):
 
 - ``simulate``, ``inspect``: Ising runs (``lab.cli_ising``);
 - ``train``, ``sample``, ``evaluate``, ``import-rbm``: RBMs (``lab.cli_rbm``);
-- ``coarse-grain``: block spins or an RBM's hidden layer as an RG step (``lab.cli_rg``).
+- ``coarse-grain``, ``rg-flow``: block spins or an RBM's hidden layer as RG steps, and the
+  flow T → T′ over a range of temperatures (``lab.cli_rg``).
 
 Bad input ends with one line on stderr and exit code 2; an existing session file is never
 modified unless the command succeeds (``data`` writes atomically).
@@ -22,6 +23,7 @@ from lab.cli_common import CliError, Parser
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
+    "rg-flow",
 )
 
 

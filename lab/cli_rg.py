@@ -1,38 +1,31 @@
-"""Headless RG command: ``coarse-grain`` an Ising run by block spins or by a trained RBM.
+"""Headless RG commands: ``coarse-grain`` one Ising run, or run a whole ``rg-flow``.
 
-``python main.py coarse-grain S.h5 --data RUN --rule majority|decimation|rbm [--rbm RUN]
-[--block 2] [--levels 2] [--seed 0]`` adds a run of kind ``rg`` holding, for every level
-k = 1 … levels, ``level_<k>/samples`` (N, L/b^k, L/b^k) int8 ±1 and ``level_<k>/r``,
-``level_<k>/C``, ``level_<k>/C_error`` (C(r), r in original lattice spacings), and the per-level
-curves ``size``, ``e``, ``abs_m``, ``binder`` (with ``*_error``), ``effective_temperature``
-(energy matched to Kaufman's exact e of the coarse size; ``*_error``) and ``binder_temperature``
-(U4 matched to the exact finite-size U4, for coarse sizes ≤ 8, NaN beyond). With ``--rule rbm``
-one level is made by the RBM's hidden layer (m must be (L/b)²: its units are matched to blocks).
+- ``coarse-grain S.h5 --data RUN --rule majority|decimation|rbm [--rbm RUN] [--block 2]
+  [--levels 2] [--seed 0]`` adds an ``rg`` run (``lab.rg_runs``).
+- ``rg-flow S.h5 --rule majority|decimation --temperatures 1.5:3.5:11 --size 32 [--block 2]
+  [--levels 2] [--samples 1000] [--seed 0]`` simulates every temperature (Wolff), coarse-grains
+  it, and adds all those runs plus one ``rg-flow`` run whose datasets ``temperature`` (n,),
+  ``effective_temperature`` and ``binder_temperature`` (n, levels) with their ``*_error`` are the
+  flow T → T′ of each level. Ctrl-C keeps the temperatures already done (status 'stopped').
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
-from data import RunRecord
-from engines.ising import Estimate
-from engines.rg import (
-    RULES,
-    binder_temperature,
-    coarse_grain,
-    hidden_lattice,
-    hidden_samples,
-    level_observables,
-    match_units_to_blocks,
-)
+from data import RunRecord, SessionFileError, check_writable
+from engines.ising import ALGORITHMS, IsingParams
 from lab.cli_common import CliError, get_run, save_runs, session_runs
-from lab.rbm_runs import rbm_from_run
+from lab.ising_runs import finish_ising_run, new_ising_run
+from lab.ising_task import IsingPlan, IsingRecording, IsingTask
+from lab.progress import drive
+from lab.rbm_runs import RunInputError
+from lab.rg_runs import TEMPERATURE_CURVES, coarse_grain_run, format_levels
+from lab.scan import parse_temperatures, scan_seeds
 from lab.session import next_run_id, utc_now
-
-BINDER_MAX_SIZE = 8
-CURVES = ("e", "abs_m", "binder")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -46,99 +39,118 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cg.add_argument("--seed", type=int, default=0, help="tie-breaks and hidden samples")
     cg.set_defaults(func=coarse_grain_command)
 
-
-def _rbm_levels(run: RunRecord, samples: np.ndarray, b: int, levels: int,
-                seed: int) -> list[np.ndarray]:
-    if levels != 1:
-        raise CliError("--rule rbm makes one level (stacked RBMs are not implemented yet)")
-    params = rbm_from_run(run).to_numpy()
-    L = samples.shape[1]
-    try:
-        assignment = match_units_to_blocks(params["W"], L, b)
-    except ValueError as exc:
-        raise CliError(f"run '{run.id}': {exc}") from None
-    hidden = hidden_samples(params["W"], params["b"], samples, seed)
-    return [samples, hidden_lattice(hidden, assignment, L, b)]
-
-
-def _binder_temperature(binder: Estimate, size: int) -> Estimate | None:
-    if size > BINDER_MAX_SIZE:
-        return None
-    try:
-        return binder_temperature(binder, size)
-    except ValueError:
-        return None  # U4 outside the exact curve's range in the bracket
+    flow = sub.add_parser("rg-flow", help="simulate temperatures, follow their block-spin flow")
+    flow.add_argument("path", help="session file (created or extended)")
+    flow.add_argument("--rule", default="majority", help="majority | decimation")
+    flow.add_argument("--temperatures", required=True, help="'start:stop:count' or 'T1, T2, …'")
+    flow.add_argument("--size", type=int, required=True, help="L of the simulated lattices")
+    flow.add_argument("--block", type=int, default=2)
+    flow.add_argument("--levels", type=int, default=2)
+    flow.add_argument("--samples", type=int, default=1000, help="configurations per T")
+    flow.add_argument("--thermalize", type=int, default=500)
+    flow.add_argument("--interval", type=int, default=2, help="sweeps between samples")
+    flow.add_argument("--algorithm", default="wolff", help="|".join(ALGORITHMS))
+    flow.add_argument("--seed", type=int, default=0)
+    flow.add_argument("--quiet", action="store_true")
+    flow.set_defaults(func=rg_flow_command)
 
 
 def coarse_grain_command(args: argparse.Namespace) -> int:
     runs = session_runs(args.path)
     data_run = get_run(runs, args.data, "ising", args.path)
-    samples = data_run.datasets.get("samples")
-    if samples is None or samples.shape[0] < 2:
-        raise CliError(f"run '{data_run.id}' has no recorded configurations")
-    if args.rule not in (*RULES, "rbm"):
-        raise CliError(f"unknown rule '{args.rule}' (majority, decimation or rbm)")
-    if args.levels < 1:
-        raise CliError(f"--levels must be ≥ 1, got {args.levels}")
-    inputs = [data_run.id]
+    rbm_run = get_run(runs, args.rbm, "rbm", args.path) if args.rbm else None
     try:
-        if args.rule == "rbm":
-            if not args.rbm:
-                raise CliError("--rule rbm needs the RBM run: --rbm RUN")
-            rbm_run = get_run(runs, args.rbm, "rbm", args.path)
-            inputs.append(rbm_run.id)
-            levels = _rbm_levels(rbm_run, samples, args.block, args.levels, args.seed)
-        else:
-            levels = coarse_grain(samples, args.rule, args.block, args.levels, args.seed)
+        run = coarse_grain_run(next_run_id(list(runs), "rg"), data_run, args.rule, args.block,
+                               args.levels, args.seed, rbm_run)
+    except (RunInputError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    save_runs(args.path, [run])
+    print(f"{run.id}: {args.rule}, b = {args.block}, from {data_run.id} "
+          f"(T = {run.params.get('temperature', float('nan')):g})")
+    print("\n".join(format_levels(run)))
+    return 0
+
+
+def _flow_inputs(args: argparse.Namespace) -> tuple[np.ndarray, IsingPlan]:
+    if args.rule not in ("majority", "decimation"):
+        raise CliError(f"rg-flow follows block spins: --rule majority or decimation, "
+                       f"not '{args.rule}'")
+    if args.algorithm not in ALGORITHMS:
+        raise CliError(f"unknown algorithm '{args.algorithm}'")
+    if args.levels < 1 or args.block < 2 or args.size % args.block**args.levels:
+        raise CliError(f"L = {args.size} must be divisible by b^levels = "
+                       f"{args.block}^{args.levels}")
+    try:
+        temperatures = parse_temperatures(args.temperatures)
+        plan = IsingPlan(thermalize=args.thermalize, interval=args.interval,
+                         samples=args.samples)
+        plan.validate()
+        IsingParams(size=args.size, temperature=float(temperatures[0]),
+                    algorithm=args.algorithm, seed=args.seed).validate()
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    temperature = float(data_run.params.get("temperature", np.nan))
-    curves: dict[str, list[float]] = {k: [] for k in ("size", "effective_temperature",
-                                                     "effective_temperature_error",
-                                                     "binder_temperature",
-                                                     "binder_temperature_error")}
-    for name in CURVES:
-        curves[name], curves[f"{name}_error"] = [], []
-    datasets: dict[str, np.ndarray] = {}
-    for k, configs in enumerate(levels[1:], start=1):
-        obs = level_observables(configs, scale=args.block**k)
-        size = configs.shape[1]
-        curves["size"].append(size)
-        for name in CURVES:
-            curves[name].append(obs[name].value)
-            curves[f"{name}_error"].append(obs[name].error)
-        t_eff = obs.get("t_eff")
-        curves["effective_temperature"].append(np.nan if t_eff is None else t_eff.value)
-        curves["effective_temperature_error"].append(np.nan if t_eff is None else t_eff.error)
-        t_u = _binder_temperature(obs["binder"], size)
-        curves["binder_temperature"].append(np.nan if t_u is None else t_u.value)
-        curves["binder_temperature_error"].append(np.nan if t_u is None else t_u.error)
-        datasets[f"level_{k}/samples"] = configs.astype(np.int8)
-        for key in ("r", "C", "C_error"):
-            datasets[f"level_{k}/{key}"] = np.asarray(obs[key], dtype=float)
-    datasets.update({k: np.asarray(v, dtype=float) for k, v in curves.items()})
-    params: dict[str, object] = {"rule": args.rule, "block": args.block, "levels": args.levels,
-                                 "size": int(samples.shape[1]), "data": data_run.id}
-    if np.isfinite(temperature):
-        params["temperature"] = temperature
-    run = RunRecord(id=next_run_id(list(runs), "rg"), kind="rg", status="finished",
-                    seed=args.seed, params=params, inputs=inputs, created=utc_now(),
-                    finished=utc_now(), datasets=datasets)
-    run.dataset_attrs = {
-        "effective_temperature": {"units": "T in units of J", "axes": "level",
-                                  "description": "T where Kaufman's exact e(L', T) equals the "
-                                                 "coarse configurations' energy per spin"},
-        "binder_temperature": {"units": "T in units of J", "axes": "level",
-                               "description": "T where the exact U4(L', T) equals theirs "
-                                              "(L' <= 8, NaN beyond)"},
-    }
-    save_runs(args.path, [run])
-    print(f"{run.id}: {args.rule}, b = {args.block}, from {data_run.id} (T = {temperature:g})")
-    print(f"{'level':>5} {'L':>4} {'e':>18} {'U4':>18} {'T_eff (energy)':>18} {'T_U (Binder)':>18}")
-    for k in range(len(levels) - 1):
-        def cell(name: str, i: int = k) -> str:
-            value, error = curves[name][i], curves[f"{name}_error"][i]
-            return "—" if not np.isfinite(value) else f"{value:.4f} ± {error:.4f}"
-        print(f"{k + 1:>5} {curves['size'][k]:>4} {cell('e'):>18} {cell('binder'):>18} "
-              f"{cell('effective_temperature'):>18} {cell('binder_temperature'):>18}")
-    return 0
+    return temperatures, plan
+
+
+def rg_flow_command(args: argparse.Namespace) -> int:
+    temperatures, plan = _flow_inputs(args)
+    try:
+        check_writable(args.path)  # before minutes of simulation, not after
+    except SessionFileError as exc:
+        raise CliError(str(exc)) from None
+    runs = session_runs(args.path) if os.path.exists(args.path) else {}
+    ids = list(runs)
+    new_runs: list[RunRecord] = []
+    rg_runs: list[RunRecord] = []
+    status, message = "finished", ""
+    for temperature, seed in zip(temperatures, scan_seeds(args.seed, temperatures.size),
+                                 strict=True):
+        params = IsingParams(size=args.size, temperature=float(temperature),
+                             algorithm=args.algorithm, seed=seed)
+        ising = new_ising_run(next_run_id(ids, "ising"), params, plan)
+        ising.created = utc_now()
+        ids.append(ising.id)
+        recording = IsingRecording()
+        task = IsingTask(params, plan, recording)
+        status, message = drive(task, f"T={temperature:.4g}", args.quiet,
+                                lambda s: (s.progress or 0.0, s.phase))
+        if status != "finished":
+            break
+        new_runs.append(finish_ising_run(ising, recording, params, "finished", utc_now()))
+        rg = coarse_grain_run(next_run_id(ids, "rg"), ising, args.rule, args.block,
+                              args.levels, args.seed)
+        ids.append(rg.id)
+        new_runs.append(rg)
+        rg_runs.append(rg)
+    flow = RunRecord(
+        id=next_run_id(ids, "rg-flow"), kind="rg-flow", status=status, seed=args.seed,
+        params={"rule": args.rule, "block": args.block, "levels": args.levels,
+                "size": args.size, "temperatures": [float(t) for t in temperatures],
+                "samples": args.samples, "algorithm": args.algorithm},
+        inputs=[r.id for r in rg_runs], created=utc_now(), finished=utc_now(),
+        message=message,
+    )
+    done = len(rg_runs)
+    flow.datasets["temperature"] = np.asarray(temperatures[:done], dtype=float)
+    for name in TEMPERATURE_CURVES:
+        for key in (name, f"{name}_error"):
+            flow.datasets[key] = np.array([r.datasets[key] for r in rg_runs],
+                                          dtype=float).reshape(done, args.levels)
+    flow.dataset_attrs = {name: {"units": "T in units of J", "axes": "temperature, level"}
+                          for name in TEMPERATURE_CURVES}
+    save_runs(args.path, [*new_runs, flow])
+    print(f"{flow.id}: {args.rule}, b = {args.block}, L = {args.size}, {done} of "
+          f"{temperatures.size} temperatures ({status})")
+    print(f"{'T':>8} " + " ".join(f"{'T′ level ' + str(k + 1) + ' (energy)':>24}"
+                                  f"{'(Binder)':>18}" for k in range(args.levels)))
+    for i in range(done):
+        cells = []
+        for k in range(args.levels):
+            for name in TEMPERATURE_CURVES:
+                value = flow.datasets[name][i, k]
+                error = flow.datasets[f"{name}_error"][i, k]
+                cells.append("—" if not np.isfinite(value) else f"{value:.4f} ± {error:.4f}")
+        print(f"{temperatures[i]:>8.4f} " + " ".join(
+            f"{cells[2 * k]:>24}{cells[2 * k + 1]:>18}" for k in range(args.levels)))
+    return 0 if status == "finished" else 130
+

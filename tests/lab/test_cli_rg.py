@@ -94,3 +94,35 @@ def test_bad_input_exits_2_and_leaves_the_file_unchanged(session, capsys, argv, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0].lower()
     assert hashlib.sha256(session.read_bytes()).hexdigest() == before
+
+
+def test_rg_flow_records_every_run_and_flows_away_from_tc(tmp_path, capsys):
+    path = tmp_path / "F.h5"
+    assert main(["rg-flow", str(path), "--temperatures", "2.0, 3.0", "--size", "16",
+                 "--levels", "1", "--samples", "300", "--thermalize", "200", "--seed", "3",
+                 "--quiet"]) == 0
+    assert "rg-flow-001" in capsys.readouterr().out
+    with h5py.File(path, "r") as f:
+        kinds = sorted(f["runs"][r].attrs["kind"].decode() for r in f["runs"])
+        assert kinds == ["ising", "ising", "rg", "rg", "rg-flow"]
+        flow = f["runs/rg-flow-001"]
+        assert [x.decode() for x in flow.attrs["inputs"]] == ["rg-001", "rg-002"]
+        np.testing.assert_allclose(flow["temperature"][()], [2.0, 3.0])
+        t, err = flow["effective_temperature"][()], flow["effective_temperature_error"][()]
+    assert t.shape == (2, 1)
+    assert t[0, 0] < 2.0 - 3 * err[0, 0] and t[1, 0] > 3.0 + 3 * err[1, 0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--rule", "rbm", "--temperatures", "2", "--size", "16"], "block spins"),
+        (["--temperatures", "2", "--size", "12", "--levels", "3"], "divisible"),
+        (["--temperatures", "0:2:3", "--size", "16"], "temperature"),
+    ],
+)
+def test_rg_flow_refuses_bad_input_before_simulating(tmp_path, capsys, argv, fragment):
+    path = tmp_path / "F.h5"
+    assert main(["rg-flow", str(path), "--quiet", *argv]) == 2
+    assert fragment in capsys.readouterr().err.lower()
+    assert not path.exists()
