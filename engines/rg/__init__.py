@@ -7,10 +7,18 @@
   (transfer matrix, sizes <= 8), whose flow has T_c as its fixed point.
 - ``rbm_coarse``: the RBM as coarse-graining: hidden activations and samples, receptive-field
   centres and locality, units matched to blocks, the hidden layer drawn as the coarse lattice.
+- ``effective_hamiltonian``: the RBM's free energy F(v) against the Ising βH(v) (slope 1 when the
+  Boltzmann weights are learned) and its effective couplings (field, K1, K2, K4) by regression.
 """
 
 from engines.rg.binder_temperature import binder_temperature
 from engines.rg.block_spin import RULES, coarse_grain, decimation, majority
+from engines.rg.effective_hamiltonian import (
+    coupling_features,
+    effective_couplings,
+    free_energies,
+    free_energy_vs_ising,
+)
 from engines.rg.effective_temperature import effective_temperature, level_observables
 from engines.rg.rbm_coarse import (
     hidden_activations,
@@ -25,8 +33,12 @@ __all__ = [
     "RULES",
     "binder_temperature",
     "coarse_grain",
+    "coupling_features",
     "decimation",
+    "effective_couplings",
     "effective_temperature",
+    "free_energies",
+    "free_energy_vs_ising",
     "hidden_activations",
     "hidden_lattice",
     "hidden_samples",
