@@ -8,8 +8,9 @@
   chains cross between the ordered phases of a Z2-symmetric model), and their Ising energy and
   magnetization.
 - ``evaluate S.h5 --rbm RUN [--data RUN]`` prints log Z (exact or AIS ± error), the NLL of the
-  data, and the observables of model samples next to the data's; stores them as the attributes
-  of the run's ``evaluation`` group.
+  data, the observables of model samples next to the data's, and the effective Hamiltonian
+  (F(v) against βH(v) on the data, and the couplings of −F by regression, against βJ); stores
+  them as the attributes of the run's ``evaluation`` group.
 - ``import-rbm S.h5 params.npz --size L [--convention pm1|01]`` adds an ``rbm`` run.
 """
 
@@ -42,6 +43,7 @@ from engines.rbm import (
     sample_model,
 )
 from engines.rbm.partition import enumeration_cost
+from engines.rg import effective_couplings, free_energy_vs_ising
 from lab.cli_common import CliError, finite_float, get_run, save_runs, session_runs
 from lab.progress import drive
 from lab.rbm_runs import (
@@ -58,6 +60,7 @@ from lab.session import next_run_id, utc_now
 
 DEFAULTS = RBMConfig()
 EXACT_UNITS = 24
+EFFECTIVE_HAMILTONIAN_MAX = 20_000  # configurations used by the coupling regression
 EXACT_BUDGET = 2.0**35
 OBSERVABLES = ("e", "abs_m", "c", "chi", "binder")
 
@@ -311,6 +314,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     }
     evaluation.update({f"model_{k}": v for k, v in model_obs.items()})
     evaluation.update({f"data_{k}": v for k, v in data_obs.items()})
+    evaluation.update(_effective_hamiltonian(model, data.reshape(-1, size, size), temperature))
     rbm_run.groups["evaluation"] = evaluation
     save_runs(args.path, [rbm_run], replace=True)
 
@@ -321,7 +325,28 @@ def evaluate_command(args: argparse.Namespace) -> int:
     for name in OBSERVABLES:
         cells = [f"{obs[name]:.5f} ± {obs[f'{name}_error']:.5f}" for obs in (model_obs, data_obs)]
         print(f"{name:>10}  {cells[0]:>22}  {cells[1]:>22}")
+    print(f"F(v) against βH(v) on the data: slope {evaluation['free_energy_slope']:.4f} ± "
+          f"{evaluation['free_energy_slope_error']:.4f}, r² = {evaluation['free_energy_r2']:.4f}"
+          f"  (1 and 1 when the RBM has learned the Boltzmann weights)")
+    print("effective couplings of -F: " + ", ".join(
+        f"{name} = {evaluation[name]:.4f} ± {evaluation[name + '_error']:.4f}"
+        for name in ("K1", "K2", "K4", "field")) + f"  (βJ = {1 / temperature:.4f})")
     return 0
+
+
+def _effective_hamiltonian(model, configs: np.ndarray, temperature: float) -> dict:
+    """Eqs. 18–19: F(v) against βH(v) on the data, and the couplings of -F by regression."""
+    params = {k: v.astype(np.float64) for k, v in model.to_numpy().items()}
+    fit = free_energy_vs_ising(params["W"], params["a"], params["b"], configs, temperature)
+    couplings = effective_couplings(params["W"], params["a"], params["b"],
+                                    configs[:EFFECTIVE_HAMILTONIAN_MAX])
+    out = {"free_energy_slope": float(fit["slope"]),
+           "free_energy_slope_error": float(fit["slope_error"]),
+           "free_energy_r2": float(fit["r2"]), "beta_J": 1.0 / temperature}
+    for name in ("K1", "K2", "K4", "field"):
+        value, error = couplings[name]
+        out[name], out[f"{name}_error"] = float(value), float(error)
+    return out
 
 
 # ---------------------------------------------------------------------------- import

@@ -125,6 +125,9 @@ def test_sample_and_evaluate_store_their_results(session, capsys):
     assert text(evaluation["log_z_method"]) == "exact"
     assert float(evaluation["log_z_error"]) == 0.0
     assert "model_e" in evaluation and "data_e_error" in evaluation
+    assert "slope" in out and "K1" in out
+    assert float(evaluation["beta_J"]) == pytest.approx(1 / 2.269)
+    assert np.isfinite(float(evaluation["K1"])) and float(evaluation["free_energy_r2"]) <= 1
     # the stored log Z is the model's, enumerated over the hidden layer independently
     assert float(evaluation["log_z"]) == pytest.approx(
         log_partition_exact(RBM(W, a, b, dtype=None), over="hidden"), abs=1e-6)
