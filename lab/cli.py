@@ -23,7 +23,7 @@ from lab.cli_common import CliError, Parser
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
-    "rg-flow",
+    "rg-flow", "rg-example",
 )
 
 

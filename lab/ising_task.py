@@ -2,7 +2,9 @@
 
 One task serves the GUI's live viewer, the temperature scan and the CLI. Each ``step()`` does about
 ``STEP_SECONDS`` of sweeps (measured, adaptive), so pause and stop answer quickly at any lattice
-size, and returns an :class:`IsingSnapshot` for the panels.
+size, and returns an :class:`IsingSnapshot` for the panels. How the work is split never changes
+the trajectory: measurement sweeps are split-invariant for every algorithm, and thermalization
+(where Wolff calibrates) runs in chunks sized by the lattice, not by the clock.
 
 Measurements (energy and magnetization per spin) go into the *statistics* series, which restart
 whenever the physics changes (temperature, field, painted spins), after a fresh thermalization.
@@ -23,6 +25,10 @@ from engines.ising import Estimate, IsingParams, IsingSimulation, summarize
 from lab.series import GrowingSeries
 
 STEP_SECONDS = 0.02
+THERMALIZE_CHUNK_SPINS = 1 << 18
+"""Thermalization runs in chunks of about this many spin updates, fixed by the lattice size and
+never by measured time: Wolff calibrates its sweep length from the chunks, so time-sized chunks
+would make the trajectory (and every sample) depend on the machine's speed."""
 STATS_MIN_PERIOD_S = 0.5
 STATS_MAX_SHARE = 0.1  # the running estimates may take at most this share of the worker's time
 STATS_MIN_SAMPLES = 16
@@ -132,6 +138,7 @@ class IsingTask:
         self._thermalize_left = plan.thermalize
         self._until_measurement = plan.interval
         self._seconds_per_sweep: float | None = None
+        self._thermalize_chunk = max(1, THERMALIZE_CHUNK_SPINS // self.simulation.n_spins)
         self._energy = GrowingSeries()
         self._magnetization = GrowingSeries()
         self._estimates: dict[str, Estimate] | None = None
@@ -202,7 +209,7 @@ class IsingTask:
         while not self.finished:
             budget = self._sweep_budget()
             if self._thermalize_left > 0:
-                n = min(budget, self._thermalize_left)
+                n = min(self._thermalize_chunk, self._thermalize_left)
                 # Wolff calibrates its sweep length over the second half of the thermalization,
                 # accumulated across the short calls that keep the job responsive.
                 accumulate = 2 * self._thermalize_left <= self.plan.thermalize

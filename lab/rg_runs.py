@@ -6,7 +6,8 @@ spacings), and the per-level curves ``size``, ``e``, ``abs_m``, ``binder`` (with
 ``effective_temperature`` (energy matched to Kaufman's exact e of the coarse size; ``*_error``)
 and ``binder_temperature`` (U4 matched to the exact finite-size U4 for coarse sizes ≤ 8, NaN
 beyond). With the rule ``rbm`` one level is made by an RBM's hidden layer, whose units are
-matched to blocks (m must be (L/b)²).
+matched to blocks (m must be (L/b)²) and oriented (a unit with negative weights on its block
+stands for the block spin −1 when it fires).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from engines.rg import (
     hidden_lattice,
     hidden_samples,
     level_observables,
+    locality,
     match_units_to_blocks,
+    unit_orientations,
 )
 from lab.rbm_runs import RunInputError, rbm_from_run
 from lab.session import utc_now
@@ -44,7 +47,10 @@ def _rbm_levels(run: RunRecord, samples: np.ndarray, b: int, levels: int,
     except ValueError as exc:
         raise RunInputError(f"run '{run.id}': {exc}") from None
     hidden = hidden_samples(params["W"], params["b"], samples, seed)
-    return [samples, hidden_lattice(hidden, assignment, L, b)]
+    k = L // b
+    orientation = np.empty(k * k, dtype=np.int8)
+    orientation[assignment] = unit_orientations(params["W"], assignment, L, b)
+    return [samples, hidden_lattice(hidden, assignment, L, b) * orientation.reshape(k, k)]
 
 
 def _binder_temperature(binder: Estimate, size: int) -> Estimate | None:
@@ -67,17 +73,18 @@ def coarse_grain_run(run_id: str, data_run: RunRecord, rule: str, block: int, le
     if levels < 1:
         raise RunInputError(f"levels must be ≥ 1, got {levels}")
     inputs = [data_run.id]
+    datasets: dict[str, np.ndarray] = {}
     if rule == "rbm":
         if rbm_run is None:
             raise RunInputError("the rbm rule needs the RBM run (--rbm RUN)")
         inputs.append(rbm_run.id)
         configs = _rbm_levels(rbm_run, samples, block, levels, seed)
+        datasets.update(locality_datasets(rbm_run, samples.shape[1], block))
     else:
         configs = coarse_grain(samples, rule, block, levels, seed)
     curves: dict[str, list[float]] = {"size": []}
     for name in (*CURVES, *TEMPERATURE_CURVES):
         curves[name], curves[f"{name}_error"] = [], []
-    datasets: dict[str, np.ndarray] = {}
     for k, level in enumerate(configs[1:], start=1):
         obs = level_observables(level, scale=block**k)
         size = level.shape[1]
@@ -108,6 +115,31 @@ def coarse_grain_run(run_id: str, data_run: RunRecord, rule: str, block: int, le
                                               "(L' <= 8, NaN beyond)"},
     }
     return run
+
+
+def locality_datasets(rbm_run: RunRecord, L: int, b: int) -> dict[str, np.ndarray]:
+    """Where each hidden unit looks: ``locality/centre`` (m, 2) (row, col) on the torus,
+    ``locality/best_block`` (m, 2), ``locality/block_share`` (m,) (share of its squared weight
+    in that b×b block: 1 for a perfectly block-local unit), ``locality/spread`` (m,) (RMS
+    distance of |w| from the centre, lattice spacings)."""
+    found = locality(rbm_from_run(rbm_run).to_numpy()["W"], L, b)
+    return {f"locality/{key}": np.asarray(found[key])
+            for key in ("centre", "best_block", "block_share", "spread")}
+
+
+def format_locality(run: RunRecord) -> list[str]:
+    """One line per hidden unit of an rbm-rule ``rg`` run: centre, best block, share, spread."""
+    d = run.datasets
+    if "locality/block_share" not in d:
+        return []
+    lines = [f"{'unit':>4} {'centre (row, col)':>18} {'best block':>11} {'share':>7} "
+             f"{'spread':>7}"]
+    for j, share in enumerate(d["locality/block_share"]):
+        row, col = d["locality/centre"][j]
+        br, bc = d["locality/best_block"][j]
+        lines.append(f"{j:>4} {f'({row:.2f}, {col:.2f})':>18} {f'({br}, {bc})':>11} "
+                     f"{share:>7.3f} {d['locality/spread'][j]:>7.3f}")
+    return lines
 
 
 def format_levels(run: RunRecord) -> list[str]:

@@ -27,6 +27,7 @@ from engines.rg.rbm_coarse import (
     locality,
     match_units_to_blocks,
     receptive_field_centres,
+    unit_orientations,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "majority",
     "match_units_to_blocks",
     "receptive_field_centres",
+    "unit_orientations",
 ]

@@ -211,3 +211,22 @@ def hidden_lattice(hidden, assignment, L: int, b: int) -> np.ndarray:
     out = np.empty_like(values)
     out[:, assignment] = values
     return out.reshape(hidden.shape[0], k, k)
+
+
+def unit_orientations(W, assignment, L: int, b: int) -> np.ndarray:
+    """±1 per hidden unit: the sign of its summed weight on the block it is assigned to.
+
+    A unit with negative weights on its block fires when the block points *down*, so its
+    sample h = 1 stands for the block spin −1. Multiplying the drawn hidden lattice
+    (:func:`hidden_lattice`) by the orientations of the units on each block makes the hidden
+    layer directly comparable with block spins. A unit whose block weights sum to 0 gets +1.
+    """
+    b = _block_size(L, b)
+    k = L // b
+    W = np.asarray(W, dtype=np.float64)
+    assignment = np.asarray(assignment)
+    if W.shape != (L * L, k * k) or assignment.shape != (k * k,):
+        raise ValueError(f"W must be ({L * L}, {k * k}) and the assignment ({k * k},).")
+    blocks = W.reshape(k, b, k, b, k * k).sum(axis=(1, 3)).reshape(k * k, k * k)
+    summed = blocks[assignment, np.arange(k * k)]
+    return np.where(summed < 0, -1, 1).astype(np.int8)

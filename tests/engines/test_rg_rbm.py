@@ -143,3 +143,21 @@ def test_binder_temperature_refuses_large_lattices_and_out_of_range_values():
         binder_temperature(Estimate(0.5, 0.01), 12)
     with pytest.raises(ValueError, match="outside the range"):
         binder_temperature(Estimate(0.7, 0.01), 4)  # above 2/3: no temperature
+
+
+def test_unit_orientations_are_the_signs_of_the_block_weights():
+    from engines.rg import match_units_to_blocks, unit_orientations
+
+    L, b, k = 8, 2, 4
+    rng = np.random.default_rng(3)
+    permutation = rng.permutation(k * k)
+    signs = np.where(rng.random(k * k) < 0.5, -1, 1)
+    W = np.zeros((L * L, k * k))
+    for j, block in enumerate(permutation):
+        br, bc = divmod(block, k)
+        for dr in range(b):
+            for dc in range(b):
+                W[(br * b + dr) * L + bc * b + dc, j] = 3.0 * signs[j]
+    assignment = match_units_to_blocks(W, L, b)
+    np.testing.assert_array_equal(assignment, permutation)
+    np.testing.assert_array_equal(unit_orientations(W, assignment, L, b), signs)

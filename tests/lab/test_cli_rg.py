@@ -54,7 +54,8 @@ def test_majority_levels_are_stored_and_flow_away_from_tc(session):
 
 
 def test_the_rbm_rule_uses_the_hidden_layer_matched_to_blocks(session, tmp_path):
-    # a block-local RBM with large weights: its hidden layer is the majority rule (off ties)
+    # a block-local RBM with large weights of both signs: its oriented hidden layer is the
+    # majority rule (off ties); units with negative weights fire on blocks pointing down
     L, b = 16, 2
     m = (L // b) ** 2
     W = np.zeros((L * L, m))
@@ -62,7 +63,7 @@ def test_the_rbm_rule_uses_the_hidden_layer_matched_to_blocks(session, tmp_path)
         br, bc = divmod(j, L // b)
         for dr in range(b):
             for dc in range(b):
-                W[(br * b + dr) * L + bc * b + dc, j] = 50.0
+                W[(br * b + dr) * L + bc * b + dc, j] = 50.0 if j % 3 else -50.0
     runs = load_session(session).runs
     add_runs(session, [RunRecord(id="rbm-001", kind="rbm", status="finished", seed=None,
                                  params={"size": L, "n_hidden": m},
@@ -126,3 +127,24 @@ def test_rg_flow_refuses_bad_input_before_simulating(tmp_path, capsys, argv, fra
     assert main(["rg-flow", str(path), "--quiet", *argv]) == 2
     assert fragment in capsys.readouterr().err.lower()
     assert not path.exists()
+
+
+def test_the_papers_example_is_one_command_and_reports_locality(tmp_path, capsys):
+    path = tmp_path / "E.h5"
+    argv = ["rg-example", str(path), "--samples", "1000", "--epochs", "3", "--seed", "4",
+            "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "block share" in out and "§4.1" in out
+    with h5py.File(path, "r") as f:
+        assert sorted(f["runs"]) == ["ising-001", "rbm-001", "rg-001"]
+        rg = f["runs/rg-001"]
+        assert rg.attrs["preset"].decode() == "paper-4.1"
+        shares = rg["locality/block_share"][()]
+        assert shares.shape == (4,) and np.all((shares >= 0.25 - 1e-9) & (shares <= 1))
+        assert rg["level_1/samples"].shape == (1000, 2, 2)
+        first = f["runs/rbm-001/W"][()]
+    again = tmp_path / "E2.h5"
+    assert main([*argv[:1], str(again), *argv[2:]]) == 0
+    with h5py.File(again, "r") as f:  # the same seed gives the same model
+        np.testing.assert_array_equal(f["runs/rbm-001/W"][()], first)

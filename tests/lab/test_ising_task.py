@@ -121,7 +121,7 @@ def test_wolff_calibrates_over_all_chunks_of_a_chunked_thermalization(monkeypatc
     """The task thermalizes in short calls; the sweep length must not hinge on the last one."""
     import lab.ising_task as ising_task
 
-    monkeypatch.setattr(ising_task, "STEP_SECONDS", 1e-5)  # one sweep per call
+    monkeypatch.setattr(ising_task, "THERMALIZE_CHUNK_SPINS", 32 * 32)  # one sweep per call
     params = IsingParams(size=32, temperature=3.0, algorithm="wolff", seed=5)
     task = IsingTask(params, IsingPlan(thermalize=400, interval=1, samples=1))
     run_to_end(task)
@@ -131,3 +131,19 @@ def test_wolff_calibrates_over_all_chunks_of_a_chunked_thermalization(monkeypatc
     reference.thermalize(4000)
     ratio = chunked.cluster_updates_per_sweep / reference.cluster_updates_per_sweep
     assert 0.9 < ratio < 1.1
+
+
+@pytest.mark.parametrize("algorithm", ["wolff", "swendsen-wang", "metropolis", "heatbath"])
+def test_same_seed_same_samples_whatever_the_machine_speed(monkeypatch, algorithm):
+    """How much work a step does depends on measured time; the samples must not."""
+    import lab.ising_task as ising_task
+
+    def samples_with_step(seconds: float) -> np.ndarray:
+        monkeypatch.setattr(ising_task, "STEP_SECONDS", seconds)
+        params = IsingParams(size=16, temperature=2.269, algorithm=algorithm, seed=9)
+        recording = IsingRecording()
+        run_to_end(IsingTask(params, IsingPlan(thermalize=300, interval=3, samples=20),
+                             recording))
+        return recording.arrays(16)["samples"]
+
+    np.testing.assert_array_equal(samples_with_step(1e-6), samples_with_step(0.5))
