@@ -32,21 +32,13 @@ import numba
 import numpy as np
 
 from benchmarks.numpy_reference import checkerboard_masks, metropolis_sweep
+from benchmarks.timing import best_time
 from engines.exact import critical_temperature
 from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, integrated_autocorrelation_time
 
 T_C = critical_temperature()
 REPEATS = 3
 
-
-def _best_time(action: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Shortest wall time of ``repeats`` calls of ``action`` (seconds)."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def metropolis_throughput(quick: bool = False) -> dict:
@@ -59,7 +51,7 @@ def metropolis_throughput(quick: bool = False) -> dict:
 
         sim = IsingSimulation(IsingParams(size, T_C, algorithm="metropolis", seed=1))
         sim.thermalize(ours_sweeps)  # also loads the compiled kernel
-        ours = ours_sweeps * n_spins / _best_time(lambda s=sim, n=ours_sweeps: s.sweep(n))
+        ours = ours_sweeps * n_spins / best_time(lambda s=sim, n=ours_sweeps: s.sweep(n), REPEATS)
 
         spins = sim.spins.copy()
         rng = np.random.default_rng(1)
@@ -69,7 +61,7 @@ def metropolis_throughput(quick: bool = False) -> dict:
             for _ in range(n):
                 metropolis_sweep(spins, 1.0 / T_C, rng, masks)
 
-        reference = numpy_sweeps * n_spins / _best_time(numpy_run)
+        reference = numpy_sweeps * n_spins / best_time(numpy_run, REPEATS)
         out["sizes"][str(size)] = {
             "numba": ours,
             "numpy": reference,
@@ -93,7 +85,7 @@ def _autocorrelation_run(algorithm: str, size: int, quick: bool) -> dict:
     _, m = sim.measure(n_samples)
     tau, window = integrated_autocorrelation_time(np.abs(m))
     block = max(10, n_samples // 20)
-    sweeps_per_s = block / _best_time(lambda: sim.sweep(block))
+    sweeps_per_s = block / best_time(lambda: sim.sweep(block), REPEATS)
     return {
         "tau_int_abs_m": tau,
         "tau_error": tau * math.sqrt(2 * (2 * window + 1) / n_samples),

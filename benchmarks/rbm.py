@@ -35,15 +35,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from benchmarks.timing import best_time
 from engines.exact import boltzmann_probabilities, critical_temperature
 from engines.ising import IsingParams, IsingSimulation
 from engines.rbm import (
@@ -62,14 +61,6 @@ L = 4
 N_SAMPLES = 10_000
 N_TRAIN = 9_000
 
-
-def _best_time(action: Callable[[], object], repeats: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def ising_data(seed: int = 2024) -> np.ndarray:
@@ -159,7 +150,7 @@ def train_sklearn(train: np.ndarray, judge: Judge, n_hidden: int, seconds: float
         return {"skipped": "scikit-learn is not installed (pip install scikit-learn)"}
     x01 = (train > 0).astype(np.float64)
     probe = BernoulliRBM(n_components=n_hidden, n_iter=1, random_state=0)
-    one_epoch = _best_time(lambda: probe.fit(x01), repeats=1)
+    one_epoch = best_time(lambda: probe.fit(x01), repeats=1)
     n_iter = max(1, round(seconds / one_epoch))
     rbm = BernoulliRBM(n_components=n_hidden, n_iter=n_iter, random_state=0)
     start = time.perf_counter()
@@ -220,7 +211,7 @@ def _ours_rate(data: np.ndarray, n_hidden: int, batch: int, updates: int, flips:
         for _ in range(updates):
             trainer.step_batch()
 
-    return batch * updates / _best_time(run)
+    return batch * updates / best_time(run)
 
 
 def _sklearn_rate(data: np.ndarray, n_hidden: int, batch: int) -> float:
@@ -228,7 +219,7 @@ def _sklearn_rate(data: np.ndarray, n_hidden: int, batch: int) -> float:
 
     x01 = (data > 0).astype(np.float64)
     rbm = BernoulliRBM(n_components=n_hidden, batch_size=batch, n_iter=1, random_state=0)
-    return x01.shape[0] / _best_time(lambda: rbm.fit(x01))
+    return x01.shape[0] / best_time(lambda: rbm.fit(x01))
 
 
 def speed(quick: bool) -> dict:
@@ -256,7 +247,7 @@ def speed(quick: bool) -> dict:
     for threads in sorted({default_threads, 1}, reverse=True):
         torch.set_num_threads(threads)
         row: dict = {}
-        row["torch_mm_float32_gflops"] = 2 * 2048**3 / _best_time(lambda: torch.mm(a, b), 10) / 1e9
+        row["torch_mm_float32_gflops"] = 2 * 2048**3 / best_time(lambda: torch.mm(a, b), 10) / 1e9
         row["ours_samples_per_second"] = _ours_rate(data, m, batch, updates, flips=True)
         row["ours_without_flip_moves"] = _ours_rate(data, m, batch, updates, flips=False)
         row["ours_gflops"] = row["ours_samples_per_second"] / batch * flops_per_update / 1e9

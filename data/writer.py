@@ -87,10 +87,7 @@ def add_runs(
     if clash:
         raise ValueError(f"run {clash[0]!r} already exists in {os.fsdecode(path)}")
     if read_header(path)["schema_version"] < SCHEMA_VERSION:
-        record = load_session(path)
-        record.runs.update((run.id, run) for run in runs)
-        record.log.extend(lines)
-        save_session(record, path)
+        _rewrite_upgraded(path, runs, lines)
         return
     try:
         with replacing(target, copy_existing=True) as temp, h5py.File(
@@ -126,10 +123,7 @@ def replace_runs(
     if missing:
         raise ValueError(f"no run {missing[0]!r} in {os.fsdecode(path)} to replace")
     if read_header(path)["schema_version"] < SCHEMA_VERSION:
-        record = load_session(path)
-        record.runs.update((run.id, run) for run in runs)
-        record.log.extend(lines)
-        save_session(record, path)
+        _rewrite_upgraded(path, runs, lines)
         return
     target = resolve_target(path)
     try:
@@ -143,6 +137,15 @@ def replace_runs(
         raise SessionFileError(
             path, f"could not be updated ({_write_reason(exc, target)})"
         ) from exc
+
+
+def _rewrite_upgraded(path: str | os.PathLike, runs: list[RunRecord], lines: list[str]) -> None:
+    """A file of an older schema is loaded (migrated), given ``runs`` and ``lines``, and
+    rewritten whole at the current schema, atomically."""
+    record = load_session(path)
+    record.runs.update((run.id, run) for run in runs)
+    record.log.extend(lines)
+    save_session(record, path)
 
 
 def check_writable(path: str | os.PathLike) -> None:

@@ -71,7 +71,8 @@ class RBMRecording:
 
 @dataclass(frozen=True)
 class RBMSnapshot:
-    """What the trainer dock draws: progress, history, weights and the persistent chains."""
+    """What the trainer dock draws: progress, history and the persistent chains (the weights it
+    shows come from the checkpoints, so the live W is not copied on every step)."""
 
     epoch: int
     batch: int
@@ -79,7 +80,6 @@ class RBMSnapshot:
     epochs: int
     learning_rate: float
     history: dict[str, np.ndarray]
-    W: np.ndarray  # (n, m) float32 copy
     chains: np.ndarray | None  # (n_chains, n) int8 ±1, or None for CD
     n_checkpoints: int
     size: int  # L, with n = L²
@@ -183,7 +183,6 @@ class RBMTrainingTask:
             epochs=trainer.config.epochs,
             learning_rate=trainer.learning_rate(),
             history=history,
-            W=trainer.model.W.detach().cpu().numpy().copy(),
             chains=None if chains is None else chains.cpu().numpy().astype(np.int8),
             n_checkpoints=len(checkpoints),
             size=self.size,

@@ -28,6 +28,7 @@ from scipy.optimize import brentq
 
 from engines.exact import magnetization_moments
 from engines.ising import Estimate
+from engines.rg.effective_temperature import checked_bracket
 
 MAX_SIZE = 8
 DEFAULT_BRACKET: tuple[float, float] = (1.0, 4.0)
@@ -55,11 +56,7 @@ def binder_temperature(
             f"The Binder temperature needs the exact U4 from the transfer matrix, affordable only "
             f"for lattice sizes 2 to {MAX_SIZE}; got size {size}."
         )
-    lo, hi = (float(t) for t in bracket)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo < hi):
-        raise ValueError(
-            f"The bracket must be two finite temperatures 0 < T_lo < T_hi, got {bracket!r}."
-        )
+    lo, hi = checked_bracket(bracket)
     value = float(binder.value)
     if not np.isfinite(value):
         raise ValueError(f"The Binder cumulant must be finite, got {value!r}.")

@@ -43,6 +43,16 @@ from engines.ising import (
 DEFAULT_BRACKET: tuple[float, float] = (0.5, 10.0)
 
 
+def checked_bracket(bracket: tuple[float, float]) -> tuple[float, float]:
+    """(T_lo, T_hi) as floats, or ValueError unless 0 < T_lo < T_hi are finite."""
+    lo, hi = (float(t) for t in bracket)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo < hi):
+        raise ValueError(
+            f"The bracket must be two finite temperatures 0 < T_lo < T_hi, got {bracket!r}."
+        )
+    return lo, hi
+
+
 def effective_temperature(
     energy: Estimate, size: int, J: float = 1.0, bracket: tuple[float, float] = DEFAULT_BRACKET
 ) -> Estimate:
@@ -52,11 +62,7 @@ def effective_temperature(
     energy's. Raises ValueError if the energy lies outside ``[e(size, T_lo), e(size, T_hi)]``
     over the bracket (T_lo, T_hi), e.g. perfectly ordered configurations with e = -2J.
     """
-    lo, hi = (float(t) for t in bracket)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo < hi):
-        raise ValueError(
-            f"The bracket must be two finite temperatures 0 < T_lo < T_hi, got {bracket!r}."
-        )
+    lo, hi = checked_bracket(bracket)
     value = float(energy.value)
     if not np.isfinite(value):
         raise ValueError(f"The energy per spin must be finite, got {value!r}.")
