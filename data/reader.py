@@ -12,6 +12,7 @@ Opening never modifies the file: older schemas are upgraded on an in-memory copy
 from __future__ import annotations
 
 import io
+import math
 import os
 import stat
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from data.schema import (
     validate_run,
     validate_session,
 )
+from data.spin_codec import ENCODING, ENCODING_ATTR, SHAPE_ATTR, packed_width, unpack_spins
 from data.values import normalize, read_value
 
 MAX_COMPRESSION_RATIO = 1100
@@ -51,7 +53,7 @@ def read_header(path: str | os.PathLike) -> dict:
     Raises SessionFileError unless ``path`` is a readable Monge Lab session. A file from a newer
     Monge Lab is *not* an error here (its header is still meaningful); ``schema_version`` says so.
     """
-    with _guard(path), _open(path) as file:
+    with guard(path), _open(path) as file:
         return _header(file, path)
 
 
@@ -60,7 +62,7 @@ def load_session(path: str | os.PathLike) -> SessionRecord:
 
     Raises SessionFileError, and no other exception type, for anything wrong with the file.
     """
-    with _guard(path):
+    with guard(path):
         with _open(path) as file:
             version = _readable_version(_header(file, path), path)
             if version == SCHEMA_VERSION:
@@ -81,7 +83,7 @@ def read_run_ids(path: str | os.PathLike) -> list[str]:
 
     Raises SessionFileError like :func:`load_session`.
     """
-    with _guard(path), _open(path) as file:
+    with guard(path), _open(path) as file:
         version = _readable_version(_header(file, path), path)
         if version == SCHEMA_VERSION:
             runs = _group(file, RUNS, path)
@@ -101,7 +103,7 @@ def read_run(path: str | os.PathLike, run_id: str) -> RunRecord:
     not looked for. A file of an older schema is upgraded in memory and read whole.
     """
     check_name(run_id, "run id")
-    with _guard(path):
+    with guard(path):
         with _open(path) as file:
             version = _readable_version(_header(file, path), path)
             if version == SCHEMA_VERSION:
@@ -117,8 +119,8 @@ def read_run(path: str | os.PathLike, run_id: str) -> RunRecord:
 
 
 @contextmanager
-def _guard(path: str | os.PathLike) -> Iterator[None]:
-    """Turn any exception escaping the body into a one-line SessionFileError."""
+def guard(path: str | os.PathLike) -> Iterator[None]:
+    """Turn any exception escaping the body into a one-line SessionFileError naming ``path``."""
     try:
         yield
     except SessionFileError:
@@ -211,7 +213,7 @@ def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
     header = _header(file, path)
     file_size = max(os.path.getsize(path), 1)
     runs_group = _group(file, RUNS, path)
-    runs = {name: _read_run(group, name, path, file_size) for name, group in
+    runs = {name: read_run_group(group, name, path, file_size) for name, group in
             _children(runs_group, path)}
     record = SessionRecord(
         runs=runs,
@@ -224,7 +226,16 @@ def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
     return record
 
 
-def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: int) -> RunRecord:
+def read_run_group(
+    group: h5py.Group, name: str, path: str | os.PathLike, file_size: int,
+    rows: dict[str, int] | None = None,
+) -> RunRecord:
+    """The run stored in ``group`` under the id ``name`` (not yet validated as a whole).
+
+    ``file_size`` bounds what its datasets may claim. ``rows`` limits the datasets it names to
+    their first rows (a live recording's committed rows; what lies beyond may never have been
+    written). SessionFileError naming ``path`` if the group is damaged or holds invalid values.
+    """
     where = f"run {name}"
     if not isinstance(group, h5py.Group):
         raise SessionFileError(path, f"is damaged (/{RUNS}/{name} is not a group)")
@@ -236,7 +247,7 @@ def _read_run(group: h5py.Group, name: str, path: str | os.PathLike, file_size: 
     created = _take(values, "created", str, path, where, default="")
     finished = _take(values, "finished", str, path, where, default=None)
     message = _take(values, "message", str, path, where, default="")
-    tree = _RunTree(path, file_size)
+    tree = _RunTree(path, file_size, rows or {})
     results: dict[str, ParamValue] = {}
     for child_name, child in _children(group, path):
         if child_name == RESULTS:
@@ -272,7 +283,7 @@ def _read_one_run(file: h5py.File, run_id: str, path: str | os.PathLike) -> RunR
         raise SessionFileError(
             path, f"holds an unsupported {type(link).__name__} at /{RUNS}/{run_id}"
         )
-    run = _read_run(runs[run_id], run_id, path, max(os.path.getsize(path), 1))
+    run = read_run_group(runs[run_id], run_id, path, max(os.path.getsize(path), 1))
     _valid(validate_run, run, path=path)
     return run
 
@@ -286,9 +297,10 @@ class _RunTree:
     reads back exactly what it wrote (see ``schema._check_groups``).
     """
 
-    def __init__(self, path: str | os.PathLike, file_size: int) -> None:
+    def __init__(self, path: str | os.PathLike, file_size: int, rows: dict[str, int]) -> None:
         self.path = path
         self.file_size = file_size
+        self.rows = rows
         self.datasets: dict[str, np.ndarray] = {}
         self.dataset_attrs: dict[str, dict[str, ParamValue]] = {}
         self.groups: dict[str, dict[str, ParamValue]] = {}
@@ -310,10 +322,37 @@ class _RunTree:
             raise SessionFileError(
                 path, f"holds invalid data ({node.name} has unsupported type {node.dtype})"
             )
-        self.datasets[key] = _read_array(node, path, self.file_size)
+        array = _read_array(node, path, self.file_size, self.rows.get(key))
         attrs = _attrs(node.attrs, path, f"dataset {node.name}: attribute")
+        if ENCODING_ATTR in attrs or SHAPE_ATTR in attrs:
+            array = _unpacked(node, array, attrs, path)
+        self.datasets[key] = array
         if attrs:
             self.dataset_attrs[key] = attrs
+
+
+def _unpacked(
+    node: h5py.Dataset, packed: np.ndarray, attrs: dict, path: str | os.PathLike
+) -> np.ndarray:
+    """The ±1 int8 frames of a bit-packed spin dataset; its two marking attributes are removed
+    from ``attrs``. SessionFileError if the marks do not describe the stored array."""
+    encoding, shape = attrs.pop(ENCODING_ATTR, None), attrs.pop(SHAPE_ATTR, None)
+    if encoding != ENCODING:
+        raise SessionFileError(
+            path, f"holds invalid data ({node.name}: spin_encoding is {encoding!r}, expected "
+                  f"{ENCODING!r})"
+        )
+    valid_shape = (
+        isinstance(shape, list) and len(shape) >= 1
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+    )
+    if (not valid_shape or packed.dtype != np.uint8 or packed.ndim != 2
+            or packed.shape[1] != packed_width(tuple(shape))):
+        raise SessionFileError(
+            path, f"holds invalid data ({node.name}: packed spins {packed.dtype} "
+                  f"{packed.shape} do not match spin_shape {shape!r})"
+        )
+    return unpack_spins(packed, tuple(shape))
 
 
 def _read_ui(group: h5py.Group, path: str | os.PathLike, file_size: int) -> dict[str, bytes | str]:
@@ -340,9 +379,20 @@ def _read_log(file: h5py.File, path: str | os.PathLike, file_size: int) -> list[
     return [str(line) for line in node.asstr()[()]]
 
 
-def _read_array(node: h5py.Dataset, path: str | os.PathLike, file_size: int) -> np.ndarray:
-    _check_plausible_size(node, path, file_size)
-    return np.asarray(node[()])
+def _read_array(
+    node: h5py.Dataset, path: str | os.PathLike, file_size: int, rows: int | None = None
+) -> np.ndarray:
+    """The dataset's data, or only its first ``rows`` rows (the extent must hold them)."""
+    if rows is None:
+        _check_plausible_size(node, path, file_size)
+        return np.asarray(node[()])
+    if node.ndim == 0 or not 0 <= rows <= node.shape[0]:
+        raise SessionFileError(path, f"is damaged ({node.name} has fewer than {rows} rows)")
+    row_bytes = math.prod(node.shape[1:]) * node.id.get_type().get_size()
+    if rows * row_bytes > file_size * MAX_COMPRESSION_RATIO:
+        raise SessionFileError(path, f"is damaged ({node.name} claims {rows} rows of "
+                                     f"{row_bytes} bytes)")
+    return np.asarray(node[:rows])
 
 
 def _check_plausible_size(node: h5py.Dataset, path: str | os.PathLike, file_size: int) -> None:

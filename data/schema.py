@@ -14,19 +14,26 @@ import re
 import numpy as np
 
 from data.records import RUN_STATUSES, RunRecord, SessionRecord
+from data.spin_codec import ENCODING_ATTR, SHAPE_ATTR
 from data.values import check_text, normalize
 
 FORMAT = "monge-lab-session"
 """Value of the root attribute ``format`` that marks a Monge Lab session file."""
 
-SCHEMA_VERSION = 1
-"""The layout this version writes, and the newest it can read."""
+SCHEMA_VERSION = 2
+"""The layout this version writes, and the newest it can read.
+
+1: the first schema. 2: ±1 spin datasets are stored bit-packed (:mod:`data.spin_codec`), and
+the dataset attributes ``spin_encoding`` and ``spin_shape`` are reserved for that."""
 
 RUNS, UI, LOG, RESULTS = "runs", "ui", "log", "results"
 """Group and dataset names: ``/runs``, ``/ui``, ``/log``, and each run's ``results`` subgroup."""
 
 RESERVED_RUN_ATTRS = ("kind", "status", "seed", "inputs", "created", "finished", "message")
 """Run-group attributes that are record fields; every other attribute is a parameter."""
+
+RESERVED_DATASET_ATTRS = (ENCODING_ATTR, SHAPE_ATTR)
+"""Dataset attributes that describe how the data is stored (packed spins), not what it means."""
 
 LIBVER = ("v110", "v110")
 """HDF5 file-format bounds: the HDF5 1.10 format, readable by any HDF5 ≥ 1.10 (2016).
@@ -166,6 +173,12 @@ def _check_datasets(run: RunRecord, where: str) -> None:
         if key not in keys:
             raise ValueError(f"{where}: dataset_attrs names {key!r}, which is not a dataset")
         _check_values(attrs, f"{where}: dataset {key!r} attribute")
+        for name in RESERVED_DATASET_ATTRS:
+            if name in attrs:
+                raise ValueError(
+                    f"{where}: dataset {key!r} attribute {name!r} is reserved (it marks "
+                    "bit-packed spins)"
+                )
 
 
 def _check_dataset_path(key: object, where: str, what: str = "dataset path") -> None:

@@ -35,6 +35,7 @@ from data.schema import (
     validate_run,
     validate_session,
 )
+from data.spin_codec import ENCODING, ENCODING_ATTR, SHAPE_ATTR, is_spin_array, pack_spins
 from data.values import encode_text, normalize, write_attr
 
 GZIP_LEVEL = 4
@@ -94,7 +95,7 @@ def add_runs(
             temp, "r+", libver=LIBVER
         ) as f:
             for run in runs:
-                _write_run(f[RUNS], run)
+                write_run_group(f[RUNS], run)
             _append_log(f, lines)
     except Exception as exc:
         raise SessionFileError(
@@ -204,7 +205,7 @@ def _write_session(f: h5py.File, record: SessionRecord) -> None:
     write_attr(f.attrs, "app_version", record.app_version)
     runs = f.create_group(RUNS, track_order=True)
     for run in record.runs.values():
-        _write_run(runs, run)
+        write_run_group(runs, run)
     ui = f.create_group(UI, track_order=True)
     for key, value in record.ui.items():
         if isinstance(value, str):
@@ -214,7 +215,8 @@ def _write_session(f: h5py.File, record: SessionRecord) -> None:
     _write_log(f, record.log)
 
 
-def _write_run(runs: h5py.Group, run: RunRecord) -> None:
+def write_run_group(runs: h5py.Group, run: RunRecord) -> h5py.Group:
+    """Write ``run`` (validated by the caller) as the new group ``runs/<id>``; returns it."""
     group = runs.create_group(run.id, track_order=True)
     where = f"run {run.id}"
     attrs = group.attrs
@@ -233,13 +235,14 @@ def _write_run(runs: h5py.Group, run: RunRecord) -> None:
         write_attr(results.attrs, name, normalize(value, f"{where}: result {name!r}"))
     for key, array in run.datasets.items():
         folder, _, name = key.rpartition("/")
-        dataset = _write_array(_subgroup(group, folder), name, array)
+        dataset = write_run_array(subgroup(group, folder), name, array)
         for attr, value in run.dataset_attrs.get(key, {}).items():
             write_attr(dataset.attrs, attr, normalize(value, f"{where}: {key!r} {attr!r}"))
     for key, values in run.groups.items():
-        node = _subgroup(group, key)
+        node = subgroup(group, key)
         for attr, value in values.items():
             write_attr(node.attrs, attr, normalize(value, f"{where}: group {key!r} {attr!r}"))
+    return group
 
 
 def _copy_replacing(source: h5py.File, f: h5py.File, new: dict[str, RunRecord]) -> None:
@@ -258,7 +261,7 @@ def _copy_replacing(source: h5py.File, f: h5py.File, new: dict[str, RunRecord]) 
         _copy_attrs(old, runs)
         for run_id in old:
             if run_id in new:
-                _write_run(runs, new[run_id])
+                write_run_group(runs, new[run_id])
             else:
                 old.copy(run_id, runs, run_id)
 
@@ -270,7 +273,7 @@ def _copy_attrs(source: h5py.HLObject, target: h5py.HLObject) -> None:
         target.attrs.create(name, source.attrs[name], dtype=stored.dtype)
 
 
-def _subgroup(group: h5py.Group, key: str) -> h5py.Group:
+def subgroup(group: h5py.Group, key: str) -> h5py.Group:
     """The group at relative path ``key`` below ``group`` (``""``: itself), created if missing."""
     for name in filter(None, key.split("/")):
         group = group[name] if name in group else group.create_group(name, track_order=True)
@@ -280,6 +283,22 @@ def _subgroup(group: h5py.Group, key: str) -> h5py.Group:
 def _write_array(parent: h5py.Group, name: str, array: np.ndarray) -> h5py.Dataset:
     """Create dataset ``name`` holding ``array`` (see :func:`dataset_layout`)."""
     return parent.create_dataset(name, data=array, track_order=True, **dataset_layout(array))
+
+
+def write_run_array(parent: h5py.Group, name: str, array: np.ndarray) -> h5py.Dataset:
+    """Create the run dataset ``name``: ±1 spin arrays bit-packed (:mod:`data.spin_codec`),
+    marked by the attributes ``spin_encoding`` and ``spin_shape``; other arrays as they are."""
+    if not is_spin_array(array):
+        return _write_array(parent, name, array)
+    dataset = _write_array(parent, name, pack_spins(array))
+    mark_packed(dataset, array.shape[1:])
+    return dataset
+
+
+def mark_packed(dataset: h5py.Dataset, frame_shape: tuple[int, ...]) -> None:
+    """Give ``dataset`` the attributes of bit-packed ±1 frames of shape ``frame_shape``."""
+    write_attr(dataset.attrs, ENCODING_ATTR, ENCODING)
+    write_attr(dataset.attrs, SHAPE_ATTR, [int(n) for n in frame_shape])
 
 
 def dataset_layout(array: np.ndarray) -> dict:

@@ -4,9 +4,12 @@
 with a subcommand it works headless (``python main.py --help`` lists them):
 
 - ``simulate``, ``inspect``: Ising runs (``lab.cli_ising``);
+- ``recover``: fold what a killed run recorded into its session (``lab.cli_recover``);
 - ``train``, ``sample``, ``evaluate``, ``import-rbm``: RBMs (``lab.cli_rbm``);
 - ``coarse-grain``, ``rg-flow``: block spins or an RBM's hidden layer as RG steps, and the
-  flow T → T′ over a range of temperatures (``lab.cli_rg``).
+  flow T → T′ over a range of temperatures (``lab.cli_rg``);
+- ``geometry``: spectrum, cone distances, transport and entropy along an RBM's training
+  (``lab.cli_geometry``).
 
 Bad input ends with one line on stderr and exit code 2; an existing session file is never
 modified unless the command succeeds (``data`` writes atomically).
@@ -17,13 +20,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from lab import cli_ising, cli_rbm, cli_rg
+from lab import cli_geometry, cli_ising, cli_rbm, cli_recover, cli_rg
 from lab.cli_common import CliError, Parser
 
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
-    "rg-flow", "rg-example",
+    "train-stack", "rg-flow", "rg-example", "recover", "geometry",
 )
 
 
@@ -33,6 +36,8 @@ def build_parser() -> Parser:
     cli_ising.add_parsers(sub)
     cli_rbm.add_parsers(sub)
     cli_rg.add_parsers(sub)
+    cli_recover.add_parsers(sub)
+    cli_geometry.add_parsers(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from data import (
     load_session,
     replace_runs,
 )
+from data.lock import SessionLock
 from lab.session import utc_now
 
 
@@ -62,9 +63,11 @@ def get_run(runs: dict[str, RunRecord], run_id: str, kind: str, path: str) -> Ru
 
 
 def save_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
-    """Add (or replace) runs atomically, with a log line; CliError if the file refuses."""
+    """Add (or replace) runs atomically, with a log line, holding the session's lock; CliError
+    if another Monge Lab is writing the session or the file refuses."""
     try:
         line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
-        (replace_runs if replace else add_runs)(path, runs, log=[line])
+        with SessionLock(path):
+            (replace_runs if replace else add_runs)(path, runs, log=[line])
     except (SessionFileError, OSError, ValueError) as exc:
         raise CliError(str(exc)) from None

@@ -13,10 +13,12 @@ import math
 import numpy as np
 
 from data import RunRecord
+from data.recording import RunRecorder, Stream
 from engines.exact import energy_per_spin as exact_energy
 from engines.exact import specific_heat_per_spin as exact_specific_heat
-from engines.ising import IsingParams, correlation_function, summarize
-from lab.ising_task import IsingPlan, IsingRecording
+from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, correlation_function, summarize
+from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
+from lab.ising_task import IsingPlan, IsingRecording, IsingTask
 
 DATASET_ATTRS: dict[str, dict[str, str]] = {
     "samples": {
@@ -128,6 +130,134 @@ def short_message(message: str) -> str:
     if len(message) <= MESSAGE_MAX_CHARS:
         return message
     return message[: MESSAGE_MAX_CHARS - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- live recording
+
+SERIES = ("energy", "magnetization", "sweep")
+"""The per-measurement series of an Ising run, besides the configurations (``samples``)."""
+
+
+def ising_streams(size: int, record_spins: bool) -> dict[str, Stream]:
+    """The streams a live Ising recording declares (units as in :data:`DATASET_ATTRS`)."""
+    streams = {
+        "energy": Stream((), np.float64, attrs=DATASET_ATTRS["energy"]),
+        "magnetization": Stream((), np.float64, attrs=DATASET_ATTRS["magnetization"]),
+        "sweep": Stream((), np.int64, attrs=DATASET_ATTRS["sweep"]),
+    }
+    if record_spins:
+        streams["samples"] = Stream((size, size), np.int8, spins=True,
+                                    attrs=DATASET_ATTRS["samples"])
+    return streams
+
+
+class LiveRecording:
+    """What an :class:`IsingTask` records into, written straight to a :class:`RunRecorder`.
+
+    Each measurement goes to every stream in one ``append`` (so a flush never splits it); the
+    recorder's resume state should be :func:`ising_resume_state` of the same task, which at
+    that moment has exactly the measurements appended so far. Used from the worker thread only.
+    """
+
+    def __init__(self, recorder: RunRecorder, record_spins: bool, already: int = 0) -> None:
+        self.recorder = recorder
+        self.record_spins = record_spins
+        self._count = already
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
+        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
+                "sweep": np.array([sweep], dtype=np.int64)}
+        if self.record_spins:
+            rows["samples"] = spins[None]
+        self.recorder.append(rows)
+        self._count += 1
+
+
+COUNTERS = ("sweeps", "cluster_updates_per_sweep", "cluster_size_sum", "cluster_count",
+            "thermalize_left", "until_measurement", "measured")
+REALS = ("temperature", "coupling", "field", "calibration_temperature", "calibration_field")
+"""Entries of the resume state's ``counters`` (int64) and ``reals`` (float64) arrays."""
+
+
+def ising_resume_state(task: IsingTask) -> dict[str, np.ndarray]:
+    """The arrays that resume ``task`` bit for bit: ``spins``, ``rng_state`` (xoshiro256**),
+    ``counters`` (:data:`COUNTERS`) and ``reals`` (:data:`REALS`). Stored in a run as the
+    datasets ``resume/<name>``."""
+    state = task.simulation.state_dict()
+    state.update(zip(("thermalize_left", "until_measurement", "measured"),
+                     task.progress_counters, strict=True))
+    return {
+        "spins": state["spins"],
+        "rng_state": state["rng_state"],
+        "counters": np.array([state[k] for k in COUNTERS], dtype=np.int64),
+        "reals": np.array([state[k] for k in REALS], dtype=np.float64),
+    }
+
+
+def run_params(run: RunRecord) -> tuple[IsingParams, IsingPlan]:
+    """The parameters and plan an Ising run was recorded with (ValueError if not an Ising run
+    with valid parameters)."""
+    p = run.params
+    try:
+        params = IsingParams(size=int(p["size"]), temperature=float(p["temperature"]),
+                             coupling=float(p["coupling"]), field=float(p["field"]),
+                             algorithm=str(p["algorithm"]), seed=int(run.seed or 0))
+        plan = IsingPlan(thermalize=int(p["thermalize"]), interval=int(p["interval"]),
+                         samples=int(p["samples"]) if "samples" in p else None,
+                         record_spins=bool(p["record_spins"]))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"run {run.id} is not a recorded Ising run ({exc})") from None
+    if params.algorithm not in ALGORITHMS:
+        raise ValueError(f"run {run.id}: unknown algorithm {params.algorithm!r}")
+    params.validate()
+    plan.validate()
+    return params, plan
+
+
+def resume_ising_task(
+    run: RunRecord, recording: IsingRecording | LiveRecording | None = None
+) -> tuple[IsingTask, dict[str, np.ndarray]]:
+    """An :class:`IsingTask` continuing ``run`` from its resume state, and the run's recorded
+    series cut to the measurements that state had taken (a kill can leave none beyond it, but
+    an older state is possible). ValueError if the run cannot be resumed."""
+    params, plan = run_params(run)
+    try:
+        counters = dict(zip(COUNTERS, run.datasets["resume/counters"].tolist(), strict=True))
+        reals = dict(zip(REALS, run.datasets["resume/reals"].tolist(), strict=True))
+        state = {"format": STATE_FORMAT, "version": STATE_VERSION, "size": params.size,
+                 "algorithm": params.algorithm, "seed": params.seed,
+                 "spins": run.datasets["resume/spins"],
+                 "rng_state": run.datasets["resume/rng_state"],
+                 **{k: counters[k] for k in COUNTERS[:4]}, **reals}
+        simulation = IsingSimulation.from_state(state)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"run {run.id} has no valid resume state ({exc})") from None
+    measured = counters["measured"]
+    kept = {name: run.datasets[name][:measured] for name in (*SERIES, "samples")
+            if name in run.datasets}
+    if any(len(series) < measured for series in kept.values()):
+        raise ValueError(f"run {run.id}: its series are shorter than its resume state")
+    task = IsingTask(params, plan, recording, simulation=simulation)
+    task.restore_progress(counters["thermalize_left"], counters["until_measurement"],
+                          kept["energy"], kept["magnetization"])
+    return task, kept
+
+
+def complete_ising_run(run: RunRecord) -> RunRecord:
+    """Give a recorded Ising run (from a recording) its units and summary results, as
+    :func:`finish_ising_run` does for a run recorded in memory. Other kinds pass unchanged."""
+    if run.kind != "ising":
+        return run
+    params, _ = run_params(run)
+    arrays = {name: run.datasets[name] for name in (*SERIES, "samples") if name in run.datasets}
+    results, extra = ising_results(arrays, params)
+    run.datasets.update(extra)
+    run.dataset_attrs.update({name: dict(DATASET_ATTRS[name]) for name in extra})
+    run.results = results
+    return run
 
 
 def format_estimate(results: dict[str, object], name: str, digits: int = 4) -> str:

@@ -164,6 +164,36 @@ class IsingTask:
     def set_recording(self, recording: IsingRecording | None) -> None:
         self.recording = recording
 
+    # ------------------------------------------------------------ resuming
+    @property
+    def progress_counters(self) -> tuple[int, int, int]:
+        """``(thermalization sweeps left, sweeps until the next measurement, measurements
+        taken)``: with the simulation's state_dict, what a resumed task needs."""
+        return self._thermalize_left, self._until_measurement, len(self._energy)
+
+    def restore_progress(
+        self, thermalize_left: int, until_measurement: int, energy: np.ndarray,
+        magnetization: np.ndarray,
+    ) -> None:
+        """Continue a task whose counters were :attr:`progress_counters` and whose
+        measurements so far were ``energy`` and ``magnetization``; the simulation passed to the
+        constructor must be the one restored from the same moment. With the same seed, the
+        continuation is the uninterrupted run's (chunks and sweeps do not depend on timing)."""
+        if not 0 <= thermalize_left <= self.plan.thermalize:
+            raise ValueError(f"thermalize_left {thermalize_left} is outside 0…"
+                             f"{self.plan.thermalize}")
+        if not 1 <= until_measurement <= self.plan.interval:
+            raise ValueError(f"until_measurement {until_measurement} is outside 1…"
+                             f"{self.plan.interval}")
+        if len(energy) != len(magnetization):
+            raise ValueError("energy and magnetization must have the same length")
+        self._thermalize_left, self._until_measurement = thermalize_left, until_measurement
+        self._energy, self._magnetization = GrowingSeries(), GrowingSeries()
+        for e, m in zip(energy, magnetization, strict=True):
+            self._energy.append(float(e))
+            self._magnetization.append(float(m))
+        self.finished = self.plan.samples is not None and len(energy) >= self.plan.samples
+
     def _restart_statistics(self) -> None:
         self._energy = GrowingSeries()
         self._magnetization = GrowingSeries()

@@ -89,7 +89,10 @@ class Job(QObject):
         self._delivery.setInterval(self.DELIVERY_MS)
         self._delivery.timeout.connect(self.deliver_events)
         if hasattr(task, "emit"):
-            task.emit = lambda obj: self._events.put(("output", obj))
+            # The closure holds the queue, not the job: a job must never sit in a reference
+            # cycle, or the cyclic collector may free it (and stop its timer) in a worker thread.
+            events = self._events
+            task.emit = lambda obj: events.put(("output", obj))
 
     # ----------------------------------------------------------------- queries
     @property

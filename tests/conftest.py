@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="monge-lab-test-config-")
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="monge-lab-test-data-")  # recordings
 
 THREAD_GRACE_S = 5.0
 

@@ -15,15 +15,19 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
 from data import SessionFileError
+from lab.geometry_controller import GeometryController
 from lab.jobs import JobManager
 from lab.live_ising import LiveIsingController
 from lab.rbm_training import RBMTrainingController
+from lab.rg_controller import RGController
 from lab.scan import ScanController
 from lab.session import Session
 from widgets import dialogs
+from widgets.geometry_dock import GeometryDock
 from widgets.ising_dock import IsingDock
 from widgets.log_dock import LogDock
 from widgets.rbm_dock import RBMDock
+from widgets.rg_dock import RGDock
 from widgets.scan_dock import ScanDock
 from widgets.session_browser import SessionBrowserDock
 
@@ -32,7 +36,8 @@ FILE_FILTER = "Monge Lab sessions (*.h5 *.hdf5);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    """Monge Lab's window: Ising lattice, temperature scan, RBM trainer, session and log docks."""
+    """Monge Lab's window: Ising lattice, temperature scan, RBM trainer, RG comparator, session
+    and log docks."""
 
     def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,11 +47,15 @@ class MainWindow(QMainWindow):
         self.live = LiveIsingController(self.session, self.jobs, self)
         self.scan = ScanController(self.session, self.jobs, self)
         self.rbm = RBMTrainingController(self.session, self.jobs, self)
+        self.rg = RGController(self.session, self.jobs, self)
+        self.geometry = GeometryController(self.session, self.jobs, self.rbm, self)
         self.setDockNestingEnabled(True)
 
         self.ising_dock = IsingDock(self.live, self)
         self.scan_dock = ScanDock(self.scan, self)
         self.rbm_dock = RBMDock(self.rbm, self)
+        self.rg_dock = RGDock(self.rg, self)
+        self.geometry_dock = GeometryDock(self.geometry, self)
         self.browser_dock = SessionBrowserDock(self.session, self)
         self.log_dock = LogDock(self.session, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ising_dock)
@@ -54,6 +63,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.log_dock)
         self.tabifyDockWidget(self.ising_dock, self.scan_dock)
         self.tabifyDockWidget(self.ising_dock, self.rbm_dock)
+        self.tabifyDockWidget(self.ising_dock, self.rg_dock)
+        self.tabifyDockWidget(self.ising_dock, self.geometry_dock)
         self.ising_dock.raise_()
         self.resize(1500, 950)
         self.resizeDocks([self.browser_dock], [430], Qt.Orientation.Horizontal)
@@ -81,8 +92,8 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
 
         view_menu = self.menuBar().addMenu("&View")
-        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.browser_dock,
-                     self.log_dock):
+        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
+                     self.geometry_dock, self.browser_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         self._add_action(view_menu, "Restore &default layout", self.restore_default_layout)
@@ -101,8 +112,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def restore_default_layout(self) -> None:
-        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.browser_dock,
-                     self.log_dock):
+        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
+                     self.geometry_dock, self.browser_dock, self.log_dock):
             dock.setVisible(True)
         self.restoreState(self._default_state)
 
@@ -220,11 +231,18 @@ class MainWindow(QMainWindow):
         elif run.kind == "rbm":
             self.rbm_dock.show_run(run)
             self.rbm_dock.raise_()
+        elif run.kind in ("rg", "rg-flow"):
+            self.rg_dock.show_run(run)
+            self.rg_dock.raise_()
+        elif run.kind == "geometry":
+            self.geometry_dock.select_source("geometry", run.id)
+            self.geometry_dock.raise_()
 
     # ------------------------------------------------------------------ shutdown
     def shutdown(self) -> None:
         """Stop every timer and job and deliver their last results to the session."""
-        for timer in (self.ising_dock.timer, self.scan_dock.timer, self.rbm_dock.timer):
+        for timer in (self.ising_dock.timer, self.scan_dock.timer, self.rbm_dock.timer,
+                      self.rg_dock.timer, self.geometry_dock.timer, self.geometry.poll):
             timer.stop()
         self.jobs.shutdown()  # joins the workers, then delivers their last events here
 

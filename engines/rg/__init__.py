@@ -7,6 +7,10 @@
   (transfer matrix, sizes <= 8), whose flow has T_c as its fixed point.
 - ``rbm_coarse``: the RBM as coarse-graining: hidden activations and samples, receptive-field
   centres and locality, units matched to blocks, the hidden layer drawn as the coarse lattice.
+- ``stack``: stacked RBMs: each level's hidden layer drawn as the coarse lattice that the next
+  level is trained on (greedy trainer), and coarse-graining through the stack, refused for levels
+  whose units are not local.
+- ``rbm_flow``: the RBM flow of Iso, Shiba & Yokoo: v -> h -> v' iterated on the same lattice.
 - ``effective_hamiltonian``: the RBM's free energy F(v) against the Ising βH(v) (slope 1 when the
   Boltzmann weights are learned) and its effective couplings (field, K1, K2, K4) by regression.
 """
@@ -29,11 +33,24 @@ from engines.rg.rbm_coarse import (
     receptive_field_centres,
     unit_orientations,
 )
+from engines.rg.rbm_flow import rbm_flow, reconstruction_step
+from engines.rg.stack import (
+    MIN_BLOCK_SHARE,
+    block_local_rbm,
+    coarse_grain_stack,
+    level_trainer,
+    matched_shares,
+    rbm_level,
+    train_stack,
+)
 
 __all__ = [
+    "MIN_BLOCK_SHARE",
     "RULES",
     "binder_temperature",
+    "block_local_rbm",
     "coarse_grain",
+    "coarse_grain_stack",
     "coupling_features",
     "decimation",
     "effective_couplings",
@@ -44,9 +61,15 @@ __all__ = [
     "hidden_lattice",
     "hidden_samples",
     "level_observables",
+    "level_trainer",
     "locality",
     "majority",
     "match_units_to_blocks",
+    "matched_shares",
+    "rbm_flow",
+    "rbm_level",
     "receptive_field_centres",
+    "reconstruction_step",
+    "train_stack",
     "unit_orientations",
 ]

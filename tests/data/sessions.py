@@ -8,6 +8,7 @@ filters and the stored chunk bytes), so tests can check that content was left by
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import h5py
 import numpy as np
@@ -184,8 +185,10 @@ def fail_on_call(
 
 
 def write_schema_0(path, record: SessionRecord) -> None:
-    """A made-up schema 0: run kind stored as 'type', the log under /history."""
-    save_session(record, path)
+    """A made-up schema 0: run kind stored as 'type', the log under /history (spins unpacked,
+    as in schema 1)."""
+    with mock.patch("data.writer.is_spin_array", lambda array: False):
+        save_session(record, path)
     with h5py.File(path, "r+") as f:
         f.attrs["schema_version"] = 0
         for group in f["runs"].values():

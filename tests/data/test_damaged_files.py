@@ -1,5 +1,7 @@
 """Damaged session files: load_session returns a valid record or raises SessionFileError.
 
+The same holds for live recordings (read_recording: a valid run or a RecordingError).
+
 Hypothesis truncates files, overwrites byte ranges with random bytes, and splices the start of one
 session onto the end of another. Whatever comes out must either load as a record that can be
 saved again, or raise SessionFileError with a one-line message; never another exception, a crash
@@ -11,6 +13,7 @@ from __future__ import annotations
 import faulthandler
 import functools
 import os
+import signal
 import tempfile
 
 import numpy as np
@@ -27,6 +30,7 @@ from data import (
     replace_runs,
     save_session,
 )
+from data.recording import RecordingError, RunRecorder, Stream, read_recording
 from data.schema import validate_run
 
 HANG_LIMIT_S = 60
@@ -147,3 +151,103 @@ def test_undamaged_files_load():
             assert record.runs["rbm-001"].groups["evaluation"]["log_z_method"] == "ais"
             assert record.runs["ising-001"].groups["marker"] == {}
             assert read_run(path, "rbm-001") == record.runs["rbm-001"]
+
+
+# ---------------------------------------------------------------------------- recordings
+
+
+def _record(path: str, end: str) -> None:
+    """A small recording with packed spins, float series and a resume state; ``end`` is
+    "close" (finished), "abandon" (closed file, run not closed) or "kill" (SIGKILL of the
+    process writing it, after three flushes)."""
+    rng = np.random.default_rng(8)
+    streams = {
+        "energy": Stream((), np.float64, attrs={"units": "J per spin"}),
+        "samples": Stream((6, 6), np.int8, spins=True),
+    }
+    header = RunRecord(id="ising-001", kind="ising", status="running", seed=1,
+                       params={"size": 6})
+    recorder = RunRecorder(path, header, streams,
+                           state_source=lambda: {"rng": rng.integers(0, 9, 4)})
+    for _ in range(3):
+        recorder.append({"energy": rng.normal(size=5),
+                         "samples": rng.choice(np.array([-1, 1], np.int8), (5, 6, 6))})
+        recorder.flush()
+    if end == "close":
+        recorder.close("finished")
+    elif end == "abandon":
+        recorder.abandon()
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@functools.cache
+def recording_files() -> tuple[bytes, ...]:
+    """Three small recordings: closed, abandoned, and killed while open (in a forked child)."""
+    out = []
+    with tempfile.TemporaryDirectory() as directory:
+        for end in ("close", "abandon", "kill"):
+            path = os.path.join(directory, f"{end}.rec.h5")
+            if end != "kill":
+                _record(path, end)
+            else:
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        _record(path, end)
+                    finally:
+                        os._exit(1)  # only if the kill did not happen
+                _, status = os.waitpid(pid, 0)
+                assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+            with open(path, "rb") as handle:
+                out.append(handle.read())
+    return tuple(out)
+
+
+@st.composite
+def damaged_recording(draw) -> bytes:
+    files = recording_files()
+    base = draw(st.sampled_from(files))
+    how = draw(st.sampled_from(["truncate", "overwrite", "splice"]))
+    if how == "truncate":
+        return base[: draw(st.integers(0, len(base) - 1))]
+    if how == "overwrite":
+        data = bytearray(base)
+        for _ in range(draw(st.integers(1, 4))):
+            start = draw(st.integers(0, len(data) - 1))
+            patch = draw(st.binary(min_size=1, max_size=256))
+            data[start : start + len(patch)] = patch[: len(data) - start]
+        return bytes(data)
+    other = draw(st.sampled_from([f for f in files if f is not base]))
+    return base[: draw(st.integers(0, len(base)))] + other[draw(st.integers(0, len(other))):]
+
+
+@settings(max_examples=90, deadline=None, derandomize=True, database=None)
+@given(data=damaged_recording())
+def test_damaged_recording_reads_or_raises_recording_error(data):
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "damaged.rec.h5")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        faulthandler.dump_traceback_later(HANG_LIMIT_S, exit=True)
+        try:
+            run = read_recording(path)
+        except RecordingError as exc:
+            message = str(exc)
+            assert message.startswith(path) and "\n" not in message
+            return
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+        validate_run(run)  # a valid run: it can go into a session
+        assert run.status in ("finished", "interrupted")
+
+
+def test_undamaged_recordings_read():
+    statuses = ("finished", "interrupted", "interrupted")
+    for data, status in zip(recording_files(), statuses, strict=True):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "r.rec.h5")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            run = read_recording(path)
+            assert run.status == status and run.datasets["samples"].shape == (15, 6, 6)

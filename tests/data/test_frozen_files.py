@@ -2,8 +2,9 @@
 
 ``fixtures/schema1-session.h5`` (12 KiB) was written by ``save_session(schema1_session())`` with
 the schema-1 writer of commit d75b88f, before runs had attribute groups. Adding groups did not
-change the schema: such a file must load as the same record, every run with ``groups == {}``,
-and the newer writers must extend it without touching what it holds.
+change the schema: such a file must load as the same record, every run with ``groups == {}``.
+Schema 2 stores ±1 spins bit-packed: extending the schema-1 file rewrites it whole at schema 2
+(same record, packed spins), and later extensions leave its runs byte for byte.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
 from data import (
+    SCHEMA_VERSION,
     RunRecord,
+    SessionFileError,
     SessionRecord,
     add_runs,
     load_session,
@@ -68,14 +72,19 @@ def test_schema_1_file_reads_as_it_was_written():
         assert read_run(FIXTURE, run_id) == run
 
 
-def test_schema_1_file_is_extended_without_touching_its_runs(tmp_path):
+def test_schema_1_file_is_upgraded_on_extension_then_extended_without_touching_runs(tmp_path):
     path = tmp_path / "S.h5"
     shutil.copyfile(FIXTURE, path)
-    with h5py.File(FIXTURE, "r") as f:
-        ising_before = stored_content(f["runs/ising-001"])
     evaluated = schema1_session().runs["rbm-001"]
     evaluated.groups = {"evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"}}
-    replace_runs(path, [evaluated], log=["evaluated"])
+    replace_runs(path, [evaluated], log=["evaluated"])  # rewrites the whole file at schema 2
+    assert read_header(path)["schema_version"] == SCHEMA_VERSION == 2
+    with h5py.File(path, "r") as f:
+        samples = f["runs/ising-001/samples"]
+        assert samples.dtype == np.uint8 and samples.shape == (3, 2)  # 16 spins = 2 bytes
+        assert samples.attrs["spin_encoding"].decode() == "packbits"
+        assert list(samples.attrs["spin_shape"]) == [4, 4]
+        ising_before = stored_content(f["runs/ising-001"])
     add_runs(path, [make_run(id="late", groups={"fit": {"chi2": 1.5}})])
     loaded = load_session(path)
     expected = schema1_session()
@@ -85,3 +94,13 @@ def test_schema_1_file_is_extended_without_touching_its_runs(tmp_path):
     assert_sessions_identical(loaded, expected)
     with h5py.File(path, "r") as f:
         assert stored_content(f["runs/ising-001"]) == ising_before
+
+
+def test_schema_1_dataset_with_a_now_reserved_attribute_is_refused(tmp_path):
+    """Read as schema 2, a schema-1 ``spin_shape`` attribute would be taken for packing."""
+    path = tmp_path / "S.h5"
+    shutil.copyfile(FIXTURE, path)
+    with h5py.File(path, "r+") as f:
+        f["runs/ising-001/energy"].attrs["spin_shape"] = np.array([3])
+    with pytest.raises(SessionFileError, match="could not be upgraded from schema 1 .*spin_shape"):
+        load_session(path)

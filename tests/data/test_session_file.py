@@ -239,9 +239,9 @@ def test_layout_is_plain_hdf5(saved):
 def test_datasets_are_chunked_checksummed_and_resizable(saved):
     path, _ = saved
     with h5py.File(path, "r") as f:
-        samples = f["runs/ising-001/samples"]
+        samples = f["runs/ising-001/samples"]  # ±1 spins, bit-packed: 64 spins in 8 bytes
         assert samples.chunks is not None and samples.fletcher32
-        assert samples.maxshape == (None, 8, 8)
+        assert samples.dtype == np.uint8 and samples.maxshape == (None, 8)
         assert samples.compression == "gzip" and samples.shuffle
         energy = f["runs/ising-001/energy"]
         assert energy.maxshape == (None,) and energy.compression is None
@@ -276,13 +276,13 @@ def test_a_recording_can_be_appended_in_place(saved):
         energy = f["runs/ising-001/energy"]
         energy.resize((25,))
         energy[20:] = np.arange(5.0)
-        nothing = f["runs/ising-001/nothing_yet"]
-        nothing.resize((2, 8, 8))
-        nothing[:] = 1
+        nothing = f["runs/ising-001/nothing_yet"]  # (0, 8, 8) spins, stored packed as (0, 8)
+        nothing.resize((2, 8))
+        nothing[:] = 0xFF  # every spin +1
     loaded = load_session(path).runs["ising-001"]
     expected = np.concatenate([record.runs["ising-001"].datasets["energy"], np.arange(5.0)])
     np.testing.assert_array_equal(loaded.datasets["energy"], expected)
-    assert loaded.datasets["nothing_yet"].shape == (2, 8, 8)
+    np.testing.assert_array_equal(loaded.datasets["nothing_yet"], np.ones((2, 8, 8), np.int8))
 
 
 def test_int8_samples_are_compressed(tmp_path):
@@ -605,7 +605,8 @@ def bad_files(tmp_path, saved_bytes: bytes) -> dict:
                {"format": "netcdf", "schema_version": 1})
     _hdf5_file(make("numeric.h5", None, "format is 3"), {"format": 3})
     _hdf5_file(make("newer.h5", None,
-                    r"written by a newer Monge Lab \(schema 3; this version reads up to 1\)"),
+                    r"written by a newer Monge Lab \(schema 3; this version reads up to "
+                    rf"{SCHEMA_VERSION}\)"),
                {"format": FORMAT, "schema_version": 3})
     _hdf5_file(make("noversion.h5", None, "no 'schema_version'"), {"format": FORMAT})
     _hdf5_file(make("textversion.h5", None, "schema_version is '1'"),
@@ -658,7 +659,7 @@ def test_saving_onto_a_directory_is_refused(tmp_path):
 def test_read_header_checks_format_but_reports_newer_schema(saved, tmp_path):
     path, record = saved
     assert read_header(path) == {
-        "format": FORMAT, "schema_version": 1, "created": record.created,
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "created": record.created,
         "app_version": record.app_version,
     }
     future = tmp_path / "future.h5"

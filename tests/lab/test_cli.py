@@ -37,7 +37,7 @@ def test_simulate_writes_a_run_plain_h5py_can_read(tmp_path, capsys):
     with h5py.File(out, "r") as f:
         # text is stored as fixed-length UTF-8 (h5py returns bytes), see docs/session-format.md
         assert f.attrs["format"].decode() == "monge-lab-session"
-        assert int(f.attrs["schema_version"]) == 1
+        assert int(f.attrs["schema_version"]) == 2
         run = f["runs/ising-001"]
         assert run.attrs["kind"].decode() == "ising"
         assert run.attrs["status"].decode() == "finished"
@@ -45,7 +45,10 @@ def test_simulate_writes_a_run_plain_h5py_can_read(tmp_path, capsys):
         assert run.attrs["algorithm"].decode() == "wolff"
         assert run.attrs["temperature"] == pytest.approx(2.269)
         assert run.attrs["thermalize"] == 50 and run.attrs["interval"] == 2
-        samples = run["samples"][()]
+        packed = run["samples"]  # ±1 spins, one bit each: the unpacking of session-format.md
+        shape = packed.attrs["spin_shape"]
+        bits = np.unpackbits(packed[()], axis=1, count=int(np.prod(shape)))
+        samples = (2 * bits.astype(np.int8) - 1).reshape(-1, *shape)
         assert samples.shape == (40, 8, 8) and samples.dtype == np.int8
         assert set(np.unique(samples)) <= {-1, 1}
         energy, magnetization = run["energy"][()], run["magnetization"][()]

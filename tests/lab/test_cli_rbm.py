@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from data import add_runs, load_session
+from data import add_runs, load_session, read_run
 from engines.rbm import (
     RBM,
     RBMConfig,
@@ -115,9 +115,10 @@ def test_sample_and_evaluate_store_their_results(session, capsys):
     assert main(["evaluate", str(session), "--rbm", "rbm-001", "--samples", "200"]) == 0
     out = capsys.readouterr().out
     assert "log Z" in out and "(exact)" in out and "abs_m" in out
+    samples = read_run(session, "rbm-samples-001").datasets["samples"]  # stored bit-packed
+    assert samples.shape == (200, 4, 4) and samples.dtype == np.int8
+    assert set(np.unique(samples)) <= {-1, 1}
     with h5py.File(session, "r") as f:
-        samples = f["runs/rbm-samples-001/samples"][()]
-        assert samples.shape == (200, 4, 4) and samples.dtype == np.int8
         assert [text(x) for x in f["runs/rbm-samples-001"].attrs["inputs"]] == ["rbm-001"]
         evaluation = dict(f["runs/rbm-001/evaluation"].attrs)
         W = f["runs/rbm-001/W"][()].astype(np.float64)

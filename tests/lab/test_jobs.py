@@ -125,3 +125,33 @@ def test_starting_twice_is_refused():
     with pytest.raises(RuntimeError):
         job.start()
     job.join(5.0)
+
+
+class EmittingTask(CountingTask):
+    """A task with an ``emit`` slot: the job fills it in."""
+
+    emit = None
+
+    def step(self) -> int:
+        count = super().step()
+        self.emit(count)
+        return count
+
+
+def test_an_ended_job_is_freed_by_reference_counting_not_by_the_cyclic_collector(qtbot):
+    """A job in a reference cycle would be freed by gc, possibly in a worker thread, where
+    destroying its Qt timer crashes the process; so dropping the last reference must free it."""
+    import gc
+    import weakref
+
+    job = Job(EmittingTask(limit=3))
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        job.start()
+    assert job.join(1.0)
+    ref = weakref.ref(job)
+    gc.disable()
+    try:
+        del job
+        assert ref() is None
+    finally:
+        gc.enable()
