@@ -43,6 +43,29 @@ def global_flip(
         gain = softplus(beta * x_flip) - softplus(beta * x)
     log_ratio = gain.sum(-1) - 2.0 * beta * (v @ model.a)
     u = torch.rand(log_ratio.shape, generator=generator, dtype=v.dtype, device=v.device)
-    accept = (torch.log(u) < log_ratio)[:, None]
+    accept = _accepted(u, log_ratio)[:, None]
     sign = 1.0 - 2.0 * accept.to(v.dtype)  # -1 where the flip is accepted
     return v * sign, torch.where(accept, x_flip, x)
+
+
+def global_flip_(model: RBM, v: torch.Tensor, pair: torch.Tensor, u: torch.Tensor) -> None:
+    """:func:`global_flip` at β = 1, in place, with given uniforms ``u`` (batch,): the training
+    loop's form.
+
+    ``pair`` (2, batch, m) holds ``x = b + Wᵀv`` in ``pair[0]`` (updated with ``v``) and serves
+    as scratch in ``pair[1]``, so that both softplus sums of
+    ``log p(-v)/p(v) = Σ_j [softplus(2b_j - x_j) - softplus(x_j)] - 2 a·v`` are one call each
+    over both halves.
+    """
+    x, x_flip = pair[0], pair[1]
+    torch.lerp(x, model.b, 2.0, out=x_flip)  # x + 2(b - x) = 2b - x
+    sums = torch.nn.functional.softplus(pair).sum(-1)
+    accept = _accepted(u, torch.addmv(sums[1].sub_(sums[0]), v, model.a, alpha=-2.0))
+    torch.where(accept[:, None], x_flip, x, out=x)
+    v.mul_(torch.where(accept, -1.0, 1.0)[:, None])
+
+
+def _accepted(u: torch.Tensor, log_ratio: torch.Tensor) -> torch.Tensor:
+    """Metropolis acceptance ``u < min(1, e^log_ratio)`` as ``u < exp(log_ratio)``: u < 1 always,
+    and an exponential that overflows to inf is still a correct bound (no logarithm of u)."""
+    return u < torch.exp(log_ratio)

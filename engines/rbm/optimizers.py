@@ -33,20 +33,29 @@ class Optimizer:
         self.buffers = [[torch.zeros_like(p) for p in params] for _ in range(n_buffers)]
 
     def step(self, params: list[torch.Tensor], grads: list[torch.Tensor], lr: float) -> None:
-        """One ascent step of size ``lr`` along ``grads`` (modifies ``params`` in place)."""
+        """One ascent step of size ``lr`` along ``grads`` (modifies ``params`` in place).
+
+        Momentum is two passes over each parameter (``u ← g + μ u`` in one ``add``, then
+        ``θ ← θ + lr u``); Adam's formulas are one ``torch._foreach_*`` call each over all
+        parameters (fewer dispatches than a loop, the same arithmetic).
+        """
         self.steps += 1
         if self.kind == "sgd":
-            for p, g, u in zip(params, grads, self.buffers[0], strict=True):
-                u.mul_(self.momentum).add_(g)
-                p.add_(u, alpha=lr)
+            for g, u in zip(grads, self.buffers[0], strict=True):
+                torch.add(g, u, alpha=self.momentum, out=u)
+            torch._foreach_add_(params, self.buffers[0], alpha=lr)
             return
+        first, second = self.buffers
         c1 = 1.0 - ADAM_BETA1**self.steps
         c2 = 1.0 - ADAM_BETA2**self.steps
-        for p, g, m, v in zip(params, grads, self.buffers[0], self.buffers[1], strict=True):
-            m.mul_(ADAM_BETA1).add_(g, alpha=1.0 - ADAM_BETA1)
-            v.mul_(ADAM_BETA2).addcmul_(g, g, value=1.0 - ADAM_BETA2)
-            denominator = (v / c2).sqrt_().add_(ADAM_EPS)
-            p.addcdiv_(m, denominator, value=lr / c1)
+        torch._foreach_mul_(first, ADAM_BETA1)
+        torch._foreach_add_(first, grads, alpha=1.0 - ADAM_BETA1)
+        torch._foreach_mul_(second, ADAM_BETA2)
+        torch._foreach_addcmul_(second, grads, grads, value=1.0 - ADAM_BETA2)
+        denominator = torch._foreach_div(second, c2)
+        torch._foreach_sqrt_(denominator)
+        torch._foreach_add_(denominator, ADAM_EPS)
+        torch._foreach_addcdiv_(params, first, denominator, value=lr / c1)
 
     def state_dict(self) -> dict:
         """``{"kind", "steps", "buffer_<i>_<j>"}``: buffer i of parameter j as numpy arrays."""

@@ -54,8 +54,17 @@ configurations; the pseudo-likelihood and the reconstruction error use at most 1
 configurations (training ones when there is no validation set).
 
 Threads: a trainer is not thread-safe. Its worker thread should hand out copies taken between
-steps (``model.to_numpy()``, ``persistent_chains.clone()``), never the live tensors, which the
-optimizer updates in place.
+steps (``model.to_numpy()``, ``persistent_chains.clone()``), never the live tensors: the optimizer
+updates the parameters in place, and the chains live in buffers that the next update overwrites.
+
+Speed (PCD-1 at n = 1024, m = 256, B = C = 100 is ``benchmarks/rbm.py``'s case): the five n×m
+matrix products are about two thirds of an update on a CPU, so the rest is kept lean. The data
+and chain rows share one buffer, so that ``b + Wᵀv`` of both is one product and
+``∂W = vᵀ(s ∘ p(h|v))``, with row weights s = 1/B and -1/C, another; all uniforms of an update
+come from one ``torch.rand`` call (:class:`engines.rbm.model.UniformPool`); sampling, sigmoids and
+the flip move work in place in buffers reused from update to update. The parameters are checked
+for divergence after every update (:data:`MAX_ABS_PARAMETER`, one device synchronization), so a
+diverged model never reaches a checkpoint or a saved state.
 """
 
 from __future__ import annotations
@@ -69,8 +78,8 @@ import torch
 from engines.rbm.ais import ais_log_partition, base_biases_from_data
 from engines.rbm.config import RBMConfig, RBMDivergence, check_device
 from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_error
-from engines.rbm.model import RBM, bernoulli, spins
-from engines.rbm.moves import global_flip
+from engines.rbm.model import RBM, UniformPool, bernoulli_, spins, spins_
+from engines.rbm.moves import global_flip_
 from engines.rbm.optimizers import Optimizer
 from engines.rbm.partition import MAX_ENUMERATED_UNITS, enumeration_cost, log_partition_exact
 from engines.rbm.tempering import TemperedChains
@@ -150,6 +159,26 @@ def _generator_state(g: torch.Generator) -> np.ndarray:
     return g.get_state().numpy().copy()
 
 
+class _Workspace:
+    """Buffers of one update, reused from update to update: ``rows`` data rows then ``chains``
+    negative-phase rows, stacked so that the data and chain terms of the gradient are one matrix
+    product each (``∂W = vᵀ (s ∘ p)`` with row weights ``s = +1/rows`` for data, ``-1/chains``
+    for chains)."""
+
+    def __init__(self, rows: int, chains: int, n: int, m: int, device: torch.device) -> None:
+        self.rows, self.chains = rows, chains
+        self.v = torch.empty(rows + chains, n, device=device)
+        # p(h|v) of every row, then scratch for the flip move: flip_pair = (x of chains, 2b - x)
+        hidden = torch.empty(rows + 2 * chains, m, device=device)
+        self.p = hidden[: rows + chains]
+        self.flip_pair = hidden[rows:].view(2, chains, m)
+        self.scaled = torch.empty(rows + chains, m, device=device)
+        self.d_w = torch.empty(n, m, device=device)
+        self.weights = torch.cat(
+            [torch.full((rows,), 1.0 / rows), torch.full((chains,), -1.0 / chains)]
+        ).to(device)
+
+
 class RBMTrainer:
     """Minibatch training of an :class:`RBM` with a pausable, resumable stepping interface."""
 
@@ -219,6 +248,8 @@ class RBMTrainer:
         self._chains: torch.Tensor | None = None
         self._chain_hidden: torch.Tensor | None = None
         self._tempered: TemperedChains | None = None
+        self._uniforms = UniformPool(self.device)
+        self._workspaces: dict[int, _Workspace] = {}
         fields = self.model.a
         if config.method == "pcd":
             self._chains = spins(torch.sigmoid(2.0 * fields).expand(config.chains, n), self._gen)
@@ -282,7 +313,7 @@ class RBMTrainer:
         index = self._permutation[start : start + cfg.batch_size].to(self.device)
         lr = self.learning_rate()
         with torch.no_grad():
-            grads = self._gradient(torch.index_select(self._train, 0, index))
+            grads = self._gradient(index)
             model = self.model
             self._optimizer.step([model.W, model.a, model.b], grads, lr)
         self._check_parameters()
@@ -302,41 +333,34 @@ class RBMTrainer:
             out["swap_acceptance"] = float(np.nanmean(self._tempered.acceptance))
         return out
 
-    def _negative_phase(self, v_data: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """``(p(h|v_data), v_chains, p(h|v_chains))``, advancing the chains."""
-        model, cfg, gen = self.model, self.config, self._gen
-        if cfg.method == "pt":
-            v_neg, x_neg = self._tempered.advance(model, 1, gen, cfg.k, cfg.flip_moves)
-            return model.hidden_probabilities(v_data), v_neg, torch.sigmoid(x_neg)
-        p_h_data = model.hidden_probabilities(v_data)
-        # CD starts at the data, so p(h|v_data) serves both phases; PCD keeps its hidden sample.
-        h = bernoulli(p_h_data, gen) if cfg.method == "cd" else self._chain_hidden
-        v_neg = model.gibbs(model.sample_visible(h, gen), cfg.k - 1, gen)
-        x_neg = model.hidden_inputs(v_neg)
-        if cfg.method == "cd":
-            return p_h_data, v_neg, torch.sigmoid(x_neg)
-        if cfg.flip_moves:  # the old h is discarded, so a move on the v-marginal is exact
-            v_neg, x_neg = global_flip(model, v_neg, x_neg, gen)
-        p_h_neg = torch.sigmoid(x_neg)
-        self._chains, self._chain_hidden = v_neg, bernoulli(p_h_neg, gen)
-        return p_h_data, v_neg, p_h_neg
+    def _workspace(self, rows: int) -> _Workspace:
+        """The buffers of an update with ``rows`` data rows (two sizes at most: full batches and
+        the last one of an epoch)."""
+        work = self._workspaces.get(rows)
+        if work is None:
+            chains = rows if self.config.method == "cd" else self.config.chains
+            work = _Workspace(rows, chains, self.model.n_visible, self.model.n_hidden, self.device)
+            self._workspaces[rows] = work
+        return work
 
-    def _gradient(self, v_data: torch.Tensor) -> list[torch.Tensor]:
+    def _gradient(self, index: torch.Tensor) -> list[torch.Tensor]:
+        """The ascent direction ``[∂W, ∂a, ∂b]`` (module doc) from the training rows ``index``,
+        advancing the chains; ``∂W`` is a reused buffer."""
         cfg = self.config
-        p_h_data, v_neg, p_h_neg = self._negative_phase(v_data)
-        n_data, n_neg = v_data.shape[0], v_neg.shape[0]
-        d_v = v_data.mean(0) - v_neg.mean(0)
-        d_h = p_h_data.mean(0) - p_h_neg.mean(0)
+        work = self._workspace(index.numel())
+        rows, v, p = work.rows, work.v, work.p
+        torch.index_select(self._train, 0, index, out=v[:rows])
+        self._negative_phase(work)
+        s = work.weights
+        d_v, d_h = torch.mv(v.T, s), torch.mv(p.T, s)  # ⟨·⟩_data - ⟨·⟩_chains
         if cfg.centering:
             mu, lam = self._visible_offset, self._hidden_offset
-            d_w = torch.mm((v_data - mu).T, p_h_data - lam).mul_(1.0 / n_data)
-            d_w.addmm_((v_neg - mu).T, p_h_neg - lam, alpha=-1.0 / n_neg)
-            d_a = d_v - d_w @ lam
-            d_b = d_h - d_w.T @ mu
-            lam.mul_(1.0 - HIDDEN_OFFSET_RATE).add_(p_h_data.mean(0), alpha=HIDDEN_OFFSET_RATE)
+            scaled = torch.sub(p, lam, out=work.scaled).mul_(s[:, None])
+            d_w = torch.mm((v - mu).T, scaled, out=work.d_w)
+            d_a, d_b = d_v.sub_(d_w @ lam), d_h.sub_(d_w.T @ mu)
+            lam.mul_(1.0 - HIDDEN_OFFSET_RATE).add_(p[:rows].mean(0), alpha=HIDDEN_OFFSET_RATE)
         else:
-            d_w = torch.mm(v_data.T, p_h_data).mul_(1.0 / n_data)
-            d_w.addmm_(v_neg.T, p_h_neg, alpha=-1.0 / n_neg)
+            d_w = torch.mm(v.T, torch.mul(p, s[:, None], out=work.scaled), out=work.d_w)
             d_a, d_b = d_v, d_h
         W = self.model.W
         if cfg.l2:
@@ -345,9 +369,60 @@ class RBMTrainer:
             d_w.add_(torch.sign(W), alpha=-cfg.l1)
         return [d_w, d_a, d_b]
 
+    def _negative_phase(self, work: _Workspace) -> None:
+        """Fill ``work.v[rows:]`` with the negative-phase chains and ``work.p`` with p(h|v) of
+        every row (data rows first), advancing the chains.
+
+        Every uniform of a CD or PCD update comes from one draw (:class:`UniformPool`), used in
+        this order: CD, h of the data (B·m); PCD, nothing; then for both v (C·n), k - 1 times
+        h (C·m) and v (C·n); then PCD only, the flip moves (C, if on) and the new hidden sample
+        (C·m).
+        """
+        model, cfg, gen = self.model, self.config, self._gen
+        rows, chains = work.rows, work.chains
+        n, m = model.n_visible, model.n_hidden
+        v, p = work.v, work.p
+        v_data, v_neg, p_data, p_neg = v[:rows], v[rows:], p[:rows], p[rows:]
+        if cfg.method == "pt":
+            v_tempered, x_tempered = self._tempered.advance(model, 1, gen, cfg.k, cfg.flip_moves)
+            v_neg.copy_(v_tempered)
+            model.hidden_inputs_into(v_data, p_data)
+            p_neg.copy_(x_tempered)
+            p.sigmoid_()
+            return
+        sweeps = chains * (cfg.k * n + (cfg.k - 1) * m)
+        if cfg.method == "cd":
+            self._uniforms.refill(rows * m + sweeps, gen)
+            model.hidden_inputs_into(v_data, p_data).sigmoid_()
+            # p_neg holds h until the chains' own p(h|v) overwrites it.
+            hidden = torch.lt(self._uniforms.take(rows, m), p_data, out=p_neg)
+            self._sweep(hidden, v_neg, p_neg)
+            model.hidden_inputs_into(v_neg, p_neg).sigmoid_()
+            return
+        self._uniforms.refill(sweeps + (chains if cfg.flip_moves else 0) + chains * m, gen)
+        self._sweep(self._chain_hidden, v_neg, p_neg)
+        model.hidden_inputs_into(v, p)  # data and chains in one product
+        if cfg.flip_moves:  # the old h is discarded, so a move on the v-marginal is exact
+            global_flip_(model, v_neg, work.flip_pair, self._uniforms.take(chains))
+        p.sigmoid_()
+        torch.lt(self._uniforms.take(chains, m), p_neg, out=self._chain_hidden)
+        self._chains = v_neg
+
+    def _sweep(self, hidden: torch.Tensor, v: torch.Tensor, scratch: torch.Tensor) -> None:
+        """v ~ p(v | hidden) into ``v``, then k - 1 sweeps h ~ p(h|v), v ~ p(v|h), with uniforms
+        from the pool; ``scratch`` (like ``hidden``) holds the intermediate hidden samples."""
+        model, take = self.model, self._uniforms.take
+        spins_(model.visible_probabilities_into(hidden, v), take(*v.shape))
+        for _ in range(self.config.k - 1):
+            h = bernoulli_(model.hidden_inputs_into(v, scratch).sigmoid_(), take(*scratch.shape))
+            spins_(model.visible_probabilities_into(h, v), take(*v.shape))
+
     def _check_parameters(self) -> None:
-        extremes = [torch.aminmax(t) for t in (self.model.W, self.model.a, self.model.b)]
-        largest = max(max(-float(low), float(high)) for low, high in extremes)
+        """Raise :class:`RBMDivergence` when a parameter is not finite or exceeds
+        ``MAX_ABS_PARAMETER`` in magnitude (one device synchronization per update)."""
+        model = self.model
+        extremes = torch.stack([e for t in (model.W, model.a, model.b) for e in torch.aminmax(t)])
+        largest = float(extremes.abs().max())
         if not math.isfinite(largest) or largest > MAX_ABS_PARAMETER:
             raise RBMDivergence(
                 f"Training diverged at epoch {self.epoch}, batch {self.batch_in_epoch}: the "

@@ -144,6 +144,83 @@ def test_resume_is_bit_for_bit(ising_data, case, split):
     assert resumed.metrics() == straight.metrics()
 
 
+@pytest.mark.parametrize(
+    ("method", "k", "flip_moves"), [("pcd", 1, True), ("pcd", 2, True), ("cd", 2, False)]
+)
+def test_one_update_is_the_documented_update(method, k, flip_moves):
+    """The trainer's update (stacked products, one draw of uniforms, sampling in place) against
+    the module doc's update computed plainly in float64 from the same uniforms: same samples,
+    same gradient up to float32 rounding (lr = 1 and no momentum, so the step is the gradient)."""
+    n, m, rows, chains = 12, 5, 6, 4 if method == "pcd" else 6
+    data = np.where(np.random.default_rng(1).random((rows, n)) < 0.5, 1, -1).astype(np.int8)
+    g = torch.Generator().manual_seed(3)
+    model = RBM(
+        0.5 * torch.randn(n, m, generator=g),
+        0.2 * torch.randn(n, generator=g),
+        0.2 * torch.randn(m, generator=g),
+    )
+    config = RBMConfig(
+        n_hidden=m,
+        method=method,
+        k=k,
+        flip_moves=flip_moves,
+        batch_size=rows,
+        n_chains=chains,
+        learning_rate=1.0,
+        momentum=0.0,
+        lr_schedule="constant",
+        validation_fraction=0.0,
+        epochs=1,
+    )
+    trainer = RBMTrainer(config, data, model=model)
+    before = trainer.state_dict()
+    W, a, b = (torch.as_tensor(before[key], dtype=torch.float64) for key in ("W", "a", "b"))
+    generator, order = torch.Generator(), torch.Generator()
+    generator.set_state(torch.from_numpy(before["generator"]))
+    order.set_state(torch.from_numpy(before["split_generator"]))
+    trainer.step_batch()
+
+    uniforms = torch.rand(100_000, generator=generator).to(torch.float64)
+    used = 0
+
+    def take(*shape):
+        nonlocal used
+        size = math.prod(shape)
+        used += size
+        return uniforms[used - size : used].reshape(shape)
+
+    v_data = torch.as_tensor(data, dtype=torch.float64)[torch.randperm(rows, generator=order)]
+    p_data = torch.sigmoid(b + v_data @ W)
+    if method == "cd":
+        h = (take(rows, m) < p_data).to(torch.float64)
+    else:
+        h = torch.as_tensor(before["chain_hidden"], dtype=torch.float64)
+    v = 2.0 * (take(chains, n) < torch.sigmoid(2.0 * (a + h @ W.T))).to(torch.float64) - 1.0
+    for _ in range(k - 1):
+        h = (take(chains, m) < torch.sigmoid(b + v @ W)).to(torch.float64)
+        v = 2.0 * (take(chains, n) < torch.sigmoid(2.0 * (a + h @ W.T))).to(torch.float64) - 1.0
+    if flip_moves:
+        x = b + v @ W
+        softplus = torch.nn.functional.softplus
+        log_ratio = (softplus(2.0 * b - x) - softplus(x)).sum(1) - 2.0 * (v @ a)
+        v = torch.where((take(chains) < torch.exp(log_ratio))[:, None], -v, v)
+    p_chains = torch.sigmoid(b + v @ W)
+    expected = {
+        "W": v_data.T @ p_data / rows - v.T @ p_chains / chains,
+        "a": v_data.mean(0) - v.mean(0),
+        "b": p_data.mean(0) - p_chains.mean(0),
+    }
+    after = trainer.state_dict()
+    for key, gradient in expected.items():
+        step = torch.as_tensor(after[key], dtype=torch.float64) - locals()[key]
+        # float32 parameters of size <= 2 and sums of <= 12 terms: a few ulps of 2, far below 1e-5
+        assert torch.allclose(step, gradient, rtol=0.0, atol=1e-5), key
+    if method == "pcd":
+        assert np.array_equal(after["chains"], v.numpy())
+        hidden = (take(chains, m) < p_chains).numpy()
+        assert np.array_equal(after["chain_hidden"], hidden.astype(np.int8))
+
+
 def test_metrics_do_not_change_the_training_trajectory(ising_data):
     config = RBMConfig(n_hidden=8, method="pcd", batch_size=50, epochs=2, seed=2)
     quiet = RBMTrainer(config, ising_data[:500])
