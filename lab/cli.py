@@ -8,6 +8,7 @@ with a subcommand it works headless (``python main.py --help`` lists them):
 - ``train``, ``sample``, ``evaluate``, ``import-rbm``: RBMs (``lab.cli_rbm``);
 - ``coarse-grain``, ``rg-flow``: block spins or an RBM's hidden layer as RG steps, and the
   flow T → T′ over a range of temperatures (``lab.cli_rg``);
+- ``export``: a run's arrays to .npz, its time series to CSV (``lab.cli_export``);
 - ``geometry``: spectrum, cone distances, transport and entropy along an RBM's training
   (``lab.cli_geometry``).
 
@@ -20,13 +21,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from lab import cli_geometry, cli_ising, cli_rbm, cli_recover, cli_rg
+from lab import cli_export, cli_geometry, cli_ising, cli_rbm, cli_recover, cli_rg
 from lab.cli_common import CliError, Parser
 
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
-    "train-stack", "rg-flow", "rg-example", "recover", "geometry",
+    "train-stack", "rg-flow", "rg-example", "recover", "geometry", "export",
 )
 
 
@@ -38,6 +39,7 @@ def build_parser() -> Parser:
     cli_rg.add_parsers(sub)
     cli_recover.add_parsers(sub)
     cli_geometry.add_parsers(sub)
+    cli_export.add_parsers(sub)
     return parser
 
 

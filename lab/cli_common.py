@@ -40,10 +40,21 @@ def finite_float(text: str) -> float:
     return value
 
 
+def check_session_writable(path: str) -> None:
+    """Before any long work: the session can be written (directory, format) and no other Monge
+    Lab holds it (SessionLockedError names the holder). ``save_runs`` takes the lock again for
+    the write itself, so a writer that appears in between is still refused, only later."""
+    check_writable(path)
+    if os.path.exists(path):
+        with SessionLock(path):
+            pass
+
+
 def session_runs(path: str) -> dict[str, RunRecord]:
-    """The runs of an existing session file (CliError with the file's problem otherwise)."""
+    """The runs of an existing session file that this command may extend (CliError with the
+    file's problem, or the other Monge Lab writing it, otherwise)."""
     try:
-        check_writable(path)
+        check_session_writable(path)
         if not os.path.exists(path):
             raise CliError(f"{path} does not exist")
         return load_session(path).runs

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 import torch
 
-from data import RunRecord, SessionFileError, check_writable
+from data import RunRecord, SessionFileError
 from engines.ising import (
     correlation_function,
     energies_per_spin,
@@ -44,7 +44,14 @@ from engines.rbm import (
 )
 from engines.rbm.partition import enumeration_cost
 from engines.rg import effective_couplings, free_energy_vs_ising
-from lab.cli_common import CliError, finite_float, get_run, save_runs, session_runs
+from lab.cli_common import (
+    CliError,
+    check_session_writable,
+    finite_float,
+    get_run,
+    save_runs,
+    session_runs,
+)
 from lab.progress import drive
 from lab.rbm_runs import (
     RunInputError,
@@ -364,7 +371,7 @@ def import_command(args: argparse.Namespace) -> int:
         raise CliError(f"{args.npz} has {model.n_visible} visible units, but L = {args.size} "
                        f"needs {args.size**2}")
     try:
-        check_writable(args.path)
+        check_session_writable(args.path)
     except SessionFileError as exc:
         raise CliError(str(exc)) from None
     params = model.to_numpy()

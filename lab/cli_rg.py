@@ -30,11 +30,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from data import RunRecord, SessionFileError, check_writable
+from data import RunRecord, SessionFileError
 from engines.ising import ALGORITHMS, IsingParams
 from engines.rbm import RBMConfig, RBMDivergence, RBMTrainer
 from engines.rg import MIN_BLOCK_SHARE, level_trainer, rbm_level
-from lab.cli_common import CliError, finite_float, get_run, save_runs, session_runs
+from lab.cli_common import (
+    CliError,
+    check_session_writable,
+    finite_float,
+    get_run,
+    save_runs,
+    session_runs,
+)
 from lab.ising_runs import finish_ising_run, new_ising_run
 from lab.ising_task import IsingPlan, IsingRecording, IsingTask
 from lab.progress import drive
@@ -382,7 +389,7 @@ def _flow_rbms(args: argparse.Namespace, flow: FlowPlan, ids: list[str],
 
 def rg_flow_command(args: argparse.Namespace) -> int:
     try:
-        check_writable(args.path)  # before minutes of simulation, not after
+        check_session_writable(args.path)  # before minutes of simulation, not after
     except SessionFileError as exc:
         raise CliError(str(exc)) from None
     runs = session_runs(args.path) if os.path.exists(args.path) else {}
@@ -491,7 +498,7 @@ def rg_example_command(args: argparse.Namespace) -> int:
     """The paper's §4.1: L = 4 at T_c, an RBM with four hidden units, each expected to summarize
     a 2×2 block; records the three runs and reports each unit's locality."""
     try:
-        check_writable(args.path)
+        check_session_writable(args.path)
         plan = IsingPlan(thermalize=1000, interval=2, samples=args.samples)
         plan.validate()
         params = IsingParams(size=4, temperature=args.temperature, algorithm="wolff",

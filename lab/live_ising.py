@@ -5,27 +5,102 @@ that receives its samples. A recorded run must be described by its parameters, s
 physics changes while recording (new temperature or field, painted spins), the current run is
 closed and a new one starts from the same lattice, linked to the previous one by ``inputs``.
 Nothing here touches widgets; the dock is a thin view of this object.
+
+Each recorded run is kept in memory for the views and, through a :class:`TeeRecording`, written
+live into a recording of the session (:meth:`lab.session.Session.open_recorder`), flushed at
+least every ``FLUSH_SECONDS``: a kill loses at most that much. The recorder is only touched by
+the worker while the run is live and closed in the GUI thread once the worker is done with it.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
+from data.recording import RecordingError, RunRecorder
 from engines.ising import IsingParams
-from lab.ising_runs import finish_ising_run, new_ising_run
-from lab.ising_task import IsingPlan, IsingRecording, IsingTask
+from lab.ising_runs import finish_ising_run, ising_streams, new_ising_run, short_message
+from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
 from lab.session import Session, utc_now
 
 
+class TeeRecording(IsingRecording):
+    """An :class:`IsingRecording` that also appends every measurement to a :class:`RunRecorder`.
+
+    A failing recorder (disk full) stops the live copy and keeps ``error`` for the run's
+    message; the in-memory recording, and so the run, goes on.
+    """
+
+    def __init__(self, recorder: RunRecorder | None, record_spins: bool = True) -> None:
+        super().__init__(record_spins)
+        self.recorder = recorder
+        self.error = ""
+
+    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
+        super().append(sweep, energy, magnetization, spins)
+        if self.recorder is None:
+            return
+        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
+                "sweep": np.array([sweep], dtype=np.int64)}
+        if self.record_spins:
+            rows["samples"] = spins[None]
+        self._guard(lambda: self.recorder.append(rows))
+
+    def flush_if_due(self) -> None:
+        """Flush the rows waiting for the clock (called after every step of the worker)."""
+        if self.recorder is not None:
+            self._guard(self.recorder.flush_if_due)
+
+    def close(self, status: str, message: str = "") -> None:
+        """Close the recording with the run's final status (once the worker is done with it)."""
+        if self.recorder is not None:
+            self._guard(lambda: self.recorder.close(status, short_message(message)))
+            self.recorder = None
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except RecordingError as exc:
+            self.error = f"live recording stopped: {exc.problem}"
+            with suppress(RecordingError):
+                self.recorder.abandon()
+            self.recorder = None
+
+
+class RecordedIsingTask(IsingTask):
+    """An :class:`IsingTask` that lets its :class:`TeeRecording` flush after every step, so rows
+    never wait longer than the flush interval even when measurements are rare."""
+
+    def step(self) -> IsingSnapshot:
+        snapshot = super().step()
+        if isinstance(self.recording, TeeRecording):
+            self.recording.flush_if_due()
+        return snapshot
+
+
+def open_tee(session: Session, run: RunRecord, params: IsingParams,
+             plan: IsingPlan) -> TeeRecording:
+    """A :class:`TeeRecording` writing ``run`` into the session's recordings; in memory only
+    (with ``error`` saying why) if the recording cannot be created."""
+    try:
+        recorder = session.open_recorder(run, ising_streams(params.size, plan.record_spins))
+    except RecordingError as exc:
+        tee = TeeRecording(None, plan.record_spins)
+        tee.error = f"no live recording: {exc}"
+        return tee
+    return TeeRecording(recorder, plan.record_spins)
+
+
 class _Segment:
     """The run being recorded and the recording that feeds it."""
 
-    def __init__(self, run: RunRecord, recording: IsingRecording, params: IsingParams) -> None:
+    def __init__(self, run: RunRecord, recording: TeeRecording, params: IsingParams) -> None:
         self.run = run
         self.recording = recording
         self.params = params
@@ -57,7 +132,7 @@ class LiveIsingController(JobController):
         plan.validate()
         self.params, self.plan = params, plan
         recording = self._open_segment(params, inputs=()) if record else None
-        task = IsingTask(params, plan, recording)
+        task = RecordedIsingTask(params, plan, recording)
         self._start_job(task, name=f"ising L={params.size}")
         self.session.log(
             f"live simulation started: L={params.size}, T={params.temperature:g}, "
@@ -110,17 +185,23 @@ class LiveIsingController(JobController):
         self.job.submit(apply_and_swap, on_done=lambda _: self._close_segment(old, "finished"))
 
     # ----------------------------------------------------------------- recording
-    def _open_segment(self, params: IsingParams, inputs: tuple[str, ...]) -> IsingRecording:
+    def _open_segment(self, params: IsingParams, inputs: tuple[str, ...]) -> TeeRecording:
         run = new_ising_run(self.session.new_run_id("ising"), params, self.plan, inputs)
         run.params["samples_planned"] = -1 if self.plan.samples is None else self.plan.samples
         run.params.pop("samples", None)
-        recording = IsingRecording(record_spins=self.plan.record_spins)
+        run.created = utc_now()
+        recording = open_tee(self.session, run, params, self.plan)
+        if recording.error:
+            self.session.log(f"{run.id}: {recording.error}")
         self._segment = _Segment(run, recording, params)
         self.session.add_run(run)
         self.recordingChanged.emit(run.id)
         return recording
 
     def _close_segment(self, segment: _Segment, status: str, message: str = "") -> None:
+        segment.recording.close(status, message)
+        if segment.recording.error:
+            message = "; ".join(m for m in (message, segment.recording.error) if m)
         finish_ising_run(segment.run, segment.recording, segment.params, status, utc_now(),
                          message)
         self.session.update_run(segment.run.id)

@@ -201,3 +201,21 @@ def finish_rbm_run(run: RunRecord, recording: RBMRecording, trainer: RBMTrainer 
     run.finished = finished
     run.message = short_message(message)
     return run
+
+
+def complete_rbm_recording(run: RunRecord) -> RunRecord:
+    """Give an ``rbm`` run read from a live recording (history and checkpoints only) its
+    parameters ``W``, ``a``, ``b`` from the last checkpoint and its results from the last
+    history row, as :func:`finish_rbm_run` does. Other kinds pass unchanged."""
+    if run.kind != "rbm":
+        return run
+    ds = run.datasets
+    if "checkpoints/epoch" in ds and len(ds["checkpoints/epoch"]):
+        run.datasets.update({name: ds[f"checkpoints/{name}"][-1] for name in ("W", "a", "b")})
+        for name in ("W", "a", "b"):
+            run.dataset_attrs[name] = {"units": PARAM_UNITS[name][0], "axes": PARAM_UNITS[name][1]}
+    history = {k.removeprefix("history/"): v for k, v in ds.items() if k.startswith("history/")}
+    run.results = {key: float(values[-1]) for key, values in history.items() if values.size}
+    epochs = history.get("epoch")
+    run.results["epochs_done"] = int(epochs[-1]) if epochs is not None and epochs.size else 0
+    return run

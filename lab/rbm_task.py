@@ -68,6 +68,10 @@ class RBMRecording:
     def n_checkpoints(self) -> int:
         return len(self.checkpoints)
 
+    def flush_if_due(self) -> None:
+        """Called by the task after every step; a live recording flushes here (this one is in
+        memory only)."""
+
 
 @dataclass(frozen=True)
 class RBMSnapshot:
@@ -166,6 +170,7 @@ class RBMTrainingTask:
             if time.perf_counter() >= deadline:
                 break
         self.finished = trainer.finished
+        self.recording.flush_if_due()
         return self.snapshot()
 
     def on_stop(self) -> None:

@@ -5,22 +5,35 @@
 session's run up to date: it is created when training starts (status 'running'), refreshed
 before every save (``Session.aboutToSave``), and closed when the job ends — finished, stopped,
 or failed (divergence), in which case it keeps the last good checkpoint.
+
+Training is also recorded live (:class:`LiveRBMRecording`) into the session's recordings: the
+streams ``history/<metric>`` (one float64 row per epoch, the metrics of the first epoch recorded
+naming them), ``checkpoints/epoch`` (int64), ``checkpoints/W`` (n, m), ``checkpoints/a`` (n,)
+and ``checkpoints/b`` (m,) float32, one row per checkpoint. The trainer's resume state is *not*
+in the recording (its arrays change shape within an epoch, and a recording's resume slots are
+fixed), so a recovered run has its history and checkpoints, and its last checkpoint as its
+parameters, but cannot be resumed; a run saved by the session can.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from contextlib import suppress
 
 import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
+from data.recording import RecordingError, RunRecorder, Stream
 from engines.rbm import RBMConfig, RBMTrainer
+from lab.ising_runs import short_message
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
 from lab.rbm_runs import (
+    PARAM_UNITS,
     finish_rbm_run,
     new_rbm_run,
     recording_from_run,
@@ -35,6 +48,100 @@ def data_temperature(runs: list[RunRecord]) -> float | None:
     """The common temperature of Ising runs, or None when they differ or do not say."""
     temperatures = {float(r.params["temperature"]) for r in runs if "temperature" in r.params}
     return temperatures.pop() if len(temperatures) == 1 else None
+
+
+def rbm_streams(history: list[str], n_visible: int, n_hidden: int) -> dict[str, Stream]:
+    """The streams of a live RBM recording (see the module docstring)."""
+    def attrs(name: str) -> dict[str, str]:
+        return {"units": PARAM_UNITS[name][0], "axes": PARAM_UNITS[name][1]}
+
+    streams = {f"history/{name}": Stream((), np.float64, attrs={"axes": "epoch"})
+               for name in history}
+    streams.update({
+        "checkpoints/epoch": Stream((), np.int64, attrs=attrs("checkpoints/epoch")),
+        "checkpoints/W": Stream((n_visible, n_hidden), np.float32, attrs=attrs("checkpoints/W")),
+        "checkpoints/a": Stream((n_visible,), np.float32, attrs=attrs("checkpoints/a")),
+        "checkpoints/b": Stream((n_hidden,), np.float32, attrs=attrs("checkpoints/b")),
+    })
+    return streams
+
+
+class LiveRBMRecording(RBMRecording):
+    """An :class:`RBMRecording` that also writes history rows and checkpoints to a recorder.
+
+    ``open_recorder(streams)`` creates the recorder; it is called at the first epoch measured,
+    whose metrics name the history streams, and everything recorded before (a resumed run's
+    history and checkpoints) is written first. Later metrics of other names stay in memory only.
+    A failing recorder stops the live copy and keeps ``error``; training goes on.
+    """
+
+    def __init__(self, open_recorder: Callable[[dict[str, Stream]], RunRecorder],
+                 n_visible: int, n_hidden: int, base: RBMRecording | None = None) -> None:
+        super().__init__()
+        if base is not None:
+            self.history, self.checkpoints = base.history, base.checkpoints
+            self.trainer_state = base.trainer_state
+        self._open = open_recorder
+        self._shape = (n_visible, n_hidden)
+        self.recorder: RunRecorder | None = None
+        self._started = False
+        self.error = ""
+
+    def add_metrics(self, metrics: dict) -> None:
+        before = {key: len(values) for key, values in self.history.items()}
+        super().add_metrics(metrics)
+        self._append({f"history/{key}": np.asarray(values[before.get(key, 0):])
+                      for key, values in self.history.items()
+                      if len(values) > before.get(key, 0)})
+
+    def add_checkpoint(self, trainer: RBMTrainer) -> None:
+        super().add_checkpoint(trainer)
+        epoch, W, a, b = self.checkpoints[-1]
+        self._append({"checkpoints/epoch": np.array([epoch]), "checkpoints/W": W[None],
+                      "checkpoints/a": a[None], "checkpoints/b": b[None]})
+
+    def flush_if_due(self) -> None:
+        if self.recorder is not None:
+            self._guard(self.recorder.flush_if_due)
+
+    def close(self, status: str, message: str = "") -> None:
+        """Close the recording with the run's final status (once the worker is done)."""
+        if self.recorder is not None:
+            self._guard(lambda: self.recorder.close(status, short_message(message)))
+            self.recorder = None
+        self._started = True
+
+    def _append(self, rows: dict[str, np.ndarray]) -> None:
+        if not self._started:
+            self._started = True
+            self._start()
+            return  # _start wrote everything, these rows included
+        if self.recorder is not None:
+            known = {k: v for k, v in rows.items() if k in self.recorder.streams}
+            self._guard(lambda: self.recorder.append(known))
+
+    def _start(self) -> None:
+        try:
+            self.recorder = self._open(rbm_streams(list(self.history), *self._shape))
+        except RecordingError as exc:
+            self.error = f"no live recording: {exc}"
+            return
+        rows: dict[str, np.ndarray] = {f"history/{k}": np.asarray(v, dtype=np.float64)
+                                       for k, v in self.history.items()}
+        if self.checkpoints:
+            rows["checkpoints/epoch"] = np.array([c[0] for c in self.checkpoints])
+            for i, name in enumerate("Wab", start=1):
+                rows[f"checkpoints/{name}"] = np.stack([c[i] for c in self.checkpoints])
+        self._guard(lambda: self.recorder.append(rows))
+
+    def _guard(self, action) -> None:
+        try:
+            action()
+        except RecordingError as exc:
+            self.error = f"live recording stopped: {exc.problem}"
+            with suppress(RecordingError):
+                self.recorder.abandon()
+            self.recorder = None
 
 
 class RBMTrainingController(JobController):
@@ -79,6 +186,7 @@ class RBMTrainingController(JobController):
         config.validate(n_visible=data.shape[1])
         trainer = RBMTrainer(config, data)
         run = new_rbm_run(self.session.new_run_id("rbm"), config, size, list(data_ids))
+        run.created = utc_now()
         self._launch(run, trainer, RBMRecording(), fresh=True,
                      temperature=data_temperature(data_runs))
         self.session.add_run(run)
@@ -107,7 +215,18 @@ class RBMTrainingController(JobController):
         # Leave one core to the GUI thread: on small matrices torch with every core competing
         # with the GUI was measured up to 5× slower than with one thread fewer.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        self._task = RBMTrainingTask(trainer, recording, fresh=fresh, temperature=temperature,
+        header = RunRecord(id=run.id, kind=run.kind, status="running", seed=run.seed,
+                           params={k: v for k, v in run.params.items() if k != "trainer_meta"},
+                           inputs=list(run.inputs), created=run.created)
+        path = self.session.recording_path_for(run.id)
+        session_path = str(self.session.path or "")
+
+        def open_recorder(streams: dict[str, Stream]) -> RunRecorder:
+            return RunRecorder(path, header, streams, session=session_path)
+
+        live = LiveRBMRecording(open_recorder, trainer.model.n_visible, trainer.model.n_hidden,
+                                base=recording)
+        self._task = RBMTrainingTask(trainer, live, fresh=fresh, temperature=temperature,
                                      measure_observables=True)
         self.run = run
         self._start_job(self._task, name=f"rbm {run.id}").start()
@@ -125,6 +244,9 @@ class RBMTrainingController(JobController):
     def _on_ended(self, state: str) -> None:
         task, run = self._task, self.run
         message = self.job.error if state == JobState.FAILED.value else ""
+        task.recording.close(state, message)
+        if task.recording.error:
+            message = "; ".join(m for m in (message, task.recording.error) if m)
         finish_rbm_run(run, task.recording, task.trainer, state, utc_now(), message)
         self.session.update_run(run.id)
         self.session.log(f"{run.id} {state} at epoch {task.trainer.epoch}"

@@ -4,6 +4,10 @@ A scan is a run of kind ``ising-scan`` whose ``inputs`` are the ids of its per-t
 ``ising`` runs and whose datasets are the curves ``temperature``, ``e``, ``abs_m``, ``c``,
 ``chi``, ``binder`` and their ``*_error``. Each temperature gets its own seed, drawn from the
 scan's seed with numpy's SeedSequence and recorded in its run, so every point is reproducible alone.
+
+Each point records live into the session's recordings (:class:`lab.live_ising.TeeRecording`):
+its id is reserved when the scan starts, its recorder is created by the worker when the point
+starts and closed in the GUI thread when the point's run arrives (or the job has ended).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from data import RunRecord
+from data.recording import RecordingError, RunRecorder
 from engines.ising import IsingParams
-from lab.ising_runs import finish_ising_run, new_ising_run, short_message
-from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
+from lab.ising_runs import finish_ising_run, ising_streams, new_ising_run, short_message
+from lab.ising_task import IsingPlan, IsingSnapshot
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
+from lab.live_ising import RecordedIsingTask, TeeRecording
 from lab.session import Session, utc_now
 
 SCAN_OBSERVABLES = ("e", "abs_m", "c", "chi", "binder")
@@ -70,10 +76,19 @@ class ScanSnapshot:
     points: tuple[dict, ...]  # results of finished temperatures, in order
 
 
-class ScanTask:
-    """Runs one :class:`IsingTask` per temperature; hands each finished run to ``emit``."""
+RecorderFactory = Callable[[RunRecord], TeeRecording]
 
-    def __init__(self, base: IsingParams, temperatures: np.ndarray, plan: IsingPlan) -> None:
+
+class ScanTask:
+    """Runs one :class:`IsingTask` per temperature; hands each finished run to ``emit``.
+
+    ``run_ids`` are the ids of the points' runs (default: empty, the session gives them);
+    ``tee(run)``, called in the worker when a point starts, gives the recording it writes into
+    (default: memory only).
+    """
+
+    def __init__(self, base: IsingParams, temperatures: np.ndarray, plan: IsingPlan,
+                 run_ids: list[str] | None = None, tee: RecorderFactory | None = None) -> None:
         if plan.samples is None:
             raise ValueError("a scan needs a finite number of samples per temperature")
         base.validate()
@@ -82,19 +97,26 @@ class ScanTask:
         self.temperatures = np.asarray(temperatures, dtype=float)
         self.plan = plan
         self.seeds = scan_seeds(base.seed, self.temperatures.size)
+        self.run_ids = run_ids or [""] * self.temperatures.size
+        self._tee = tee or (lambda run: TeeRecording(None, plan.record_spins))
         self.finished = False
         self.emit: Callable[[object], None] = lambda _: None
         self._index = 0
         self._points: list[dict] = []
-        self._task: IsingTask | None = None
+        self._task: RecordedIsingTask | None = None
         self._run: RunRecord | None = None
 
     def _start_point(self) -> None:
         params = replace(self.base, temperature=float(self.temperatures[self._index]),
                          seed=self.seeds[self._index])
-        self._run = new_ising_run("", params, self.plan)
+        self._run = new_ising_run(self.run_ids[self._index], params, self.plan)
         self._run.created = utc_now()
-        self._task = IsingTask(params, self.plan, IsingRecording(self.plan.record_spins))
+        self._task = RecordedIsingTask(params, self.plan, self._tee(self._run))
+
+    @property
+    def recording(self) -> TeeRecording | None:
+        """The recording of the point in progress (to close once the job has ended)."""
+        return None if self._task is None else self._task.recording
 
     def step(self) -> ScanSnapshot:
         if self._task is None:
@@ -105,7 +127,7 @@ class ScanTask:
             run = finish_ising_run(self._run, self._task.recording, params, "finished",
                                    utc_now())
             self._points.append({"temperature": params.temperature, **run.results})
-            self.emit(run)
+            self.emit((run, self._task.recording))
             self._task = None
             self._index += 1
             self.finished = self._index >= self.temperatures.size
@@ -115,8 +137,9 @@ class ScanTask:
         """Hand over the point in progress as a 'stopped' run, so its samples are kept."""
         if self._task is not None and len(self._task.recording) > 0:
             params = self._task.simulation.params
-            self.emit(finish_ising_run(self._run, self._task.recording, params, "stopped",
-                                       utc_now()))
+            self.emit((finish_ising_run(self._run, self._task.recording, params, "stopped",
+                                        utc_now()), self._task.recording))
+            self._task = None
 
     def snapshot(self) -> ScanSnapshot:
         current = None if self._task is None else self._task.snapshot()
@@ -133,7 +156,8 @@ def scan_datasets(points: list[dict]) -> dict[str, np.ndarray]:
 
 
 class ScanController(JobController):
-    """Starts a scan job and files its runs into the session as they finish."""
+    """Starts a scan job and files its runs into the session as they finish (each point
+    recorded live into the session's recordings)."""
 
     def __init__(self, session: Session, jobs: JobManager, parent: QObject | None = None) -> None:
         super().__init__(session, jobs, parent)
@@ -143,7 +167,22 @@ class ScanController(JobController):
     def start(self, base: IsingParams, temperatures: np.ndarray, plan: IsingPlan) -> None:
         if self.running:
             raise RuntimeError("a scan is already running: stop it first")
-        task = ScanTask(base, temperatures, plan)
+        run_ids = self.session.reserve_run_ids("ising", len(temperatures))
+        paths = {run_id: self.session.recording_path_for(run_id) for run_id in run_ids}
+        session_path = str(self.session.path or "")
+
+        def tee(point: RunRecord) -> TeeRecording:  # in the worker thread
+            try:
+                recorder = RunRecorder(paths[point.id], point,
+                                       ising_streams(base.size, plan.record_spins),
+                                       session=session_path)
+            except RecordingError as exc:
+                recording = TeeRecording(None, plan.record_spins)
+                recording.error = f"no live recording: {exc}"
+                return recording
+            return TeeRecording(recorder, plan.record_spins)
+
+        task = ScanTask(base, temperatures, plan, run_ids, tee)
         run = RunRecord(
             id=self.session.new_run_id("ising-scan"),
             kind="ising-scan",
@@ -167,7 +206,11 @@ class ScanController(JobController):
         self.session.log(f"{run.id} started: {len(temperatures)} temperatures, L={base.size}")
         self.job.start()
 
-    def _on_point(self, run: RunRecord) -> None:
+    def _on_point(self, item: tuple[RunRecord, TeeRecording]) -> None:
+        run, recording = item
+        recording.close(run.status)  # the worker has moved on to the next point
+        if recording.error:
+            run.message = short_message("; ".join(m for m in (run.message, recording.error) if m))
         self.session.add_run(run)
         if run.status != "finished":
             return
@@ -177,6 +220,9 @@ class ScanController(JobController):
         self.session.update_run(self.scan_run.id)
 
     def _on_ended(self, state: str) -> None:
+        recording = self.job.task.recording  # a point the worker left unfinished (failure)
+        if recording is not None:
+            recording.close(state, self.job.error)
         run = self.scan_run
         run.status = state
         run.finished = utc_now()

@@ -20,10 +20,11 @@ def create_application() -> QApplication:
 
 
 def run_gui(path: str | None = None) -> int:
-    """Open the main window (and the session at ``path``) and run the event loop."""
+    """Open the main window (and the session at ``path``), offer to recover the runs killed
+    programs left unsaved, and run the event loop."""
     app = create_application()
     window = MainWindow()
     window.show()
-    if path is not None:
-        window.open_path(path)
+    if path is None or not window.open_path(path):  # opening offers its own recordings
+        window.offer_recovery(on_demand=False)
     return app.exec()

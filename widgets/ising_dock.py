@@ -2,12 +2,19 @@
 
 A thin view of :class:`lab.live_ising.LiveIsingController`: the buttons call the controller, a
 timer pulls the job's latest snapshot at ``FRAME_HZ`` and draws it. When no simulation is live,
-selecting a recorded run in the session browser shows its configurations with a frame slider.
+selecting a recorded run in the session browser replays it: a replay bar
+(:class:`widgets.replay.ReplayBar`, slider and Play/Pause at a chosen speed) walks through its
+measurements, and every view is redrawn as it was at measurement k: the configuration
+``samples[k]`` (when recorded), e(t) and m(t) up to k, the histogram of those m, and the
+estimates from the first k + 1 measurements (recomputed at most every ``ESTIMATE_DELAY_MS``
+while playing, since on long series they cost tens of ms). "Export plots…" writes the lattice and
+the three plots to PNG and SVG with the session and the run in the files.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -16,11 +23,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -33,11 +40,14 @@ from engines.ising import ALGORITHMS, IsingParams
 from lab.exact_reference import exact_reference
 from lab.ising_task import IsingPlan
 from lab.live_ising import LiveIsingController
-from widgets.ising_plots import IsingPlots, estimates_from_results
+from widgets.ising_plots import IsingPlots, estimates_up_to
 from widgets.lattice_view import LatticeView
+from widgets.plot_export import export_plot, safe_name
+from widgets.replay import ReplayBar
 
 FRAME_HZ = 30
 PLOT_EVERY = 3
+ESTIMATE_DELAY_MS = 150
 T_MIN, T_MAX = 0.05, 8.0
 
 
@@ -50,6 +60,7 @@ class IsingDock(QDockWidget):
         self.controller = controller
         self._drawn_snapshot = None
         self._replay_run: RunRecord | None = None
+        self._replay_exact: dict[str, float] = {}
         self._fps_frames = 0
         self._frame_index = 0
         self._fps_time = time.monotonic()
@@ -58,13 +69,15 @@ class IsingDock(QDockWidget):
         self._build_controls()
         self.lattice = LatticeView()
         self.plots = IsingPlots()
-        self.frame_slider = QSlider(Qt.Orientation.Horizontal)
-        self.frame_slider.setObjectName("replaySlider")
-        self.frame_label = QLabel("")
-        self.frame_slider.valueChanged.connect(self._show_replay_frame)
+        self.replay = ReplayBar("frames")
+        self.frame_slider = self.replay.slider
+        self.frame_label = QLabel("", objectName="replayFrameLabel")
+        self.replay.indexChanged.connect(self._show_replay_frame)
+        self._estimate_timer = QTimer(self, singleShot=True, interval=ESTIMATE_DELAY_MS)
+        self._estimate_timer.timeout.connect(self.update_replay_estimates)
         replay_row = QHBoxLayout()
         replay_row.addWidget(self.frame_label)
-        replay_row.addWidget(self.frame_slider, 1)
+        replay_row.addWidget(self.replay, 1)
         self.replay_row = QWidget()
         self.replay_row.setLayout(replay_row)
         self.replay_row.setVisible(False)
@@ -134,6 +147,8 @@ class IsingDock(QDockWidget):
         self.pause_button = QPushButton("Pause", objectName="pauseButton")
         self.step_button = QPushButton("Step", objectName="stepButton")
         self.stop_button = QPushButton("Stop", objectName="stopButton")
+        self.export_button = QPushButton("Export plots…", objectName="isingExportButton")
+        self.export_button.clicked.connect(self._export_dialog)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self._toggle_pause)
         self.step_button.clicked.connect(self.controller.step)
@@ -154,6 +169,7 @@ class IsingDock(QDockWidget):
         layout = QVBoxLayout(self.controls)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.export_button)
         layout.addWidget(self.status_label)
         layout.addWidget(self.error_label)
         layout.addWidget(hint)
@@ -189,6 +205,8 @@ class IsingDock(QDockWidget):
             self._show_error(str(exc))
             return
         self._replay_run = None
+        self.replay.pause()
+        self._estimate_timer.stop()
         self.replay_row.setVisible(False)
         self.plots.clear()
         params = self.params()
@@ -281,34 +299,82 @@ class IsingDock(QDockWidget):
 
     # ------------------------------------------------------------------ replay
     def show_run(self, run: RunRecord) -> None:
-        """Show a recorded Ising run (when no simulation is live): frames and its series."""
+        """Replay a recorded Ising run (when no simulation is live), at its last measurement."""
         if run.kind != "ising" or self.controller.running:
             return
+        self.replay.pause()
         self._replay_run = run
-        samples = run.datasets.get("samples")
-        has_frames = samples is not None and samples.shape[0] > 0
-        self.replay_row.setVisible(has_frames)
-        if has_frames:
-            self.frame_slider.setRange(0, samples.shape[0] - 1)
-            self.frame_slider.setValue(samples.shape[0] - 1)
-            self._show_replay_frame(samples.shape[0] - 1)
-        energy = run.datasets.get("energy", np.zeros(0))
-        magnetization = run.datasets.get("magnetization", np.zeros(0))
         p = run.params
-        exact = exact_reference(int(p["size"]), float(p["temperature"]),
-                                float(p.get("coupling", 1.0)), float(p.get("field", 0.0)))
-        self.plots.show_series(energy, magnetization, exact)
-        self.plots.show_estimates(estimates_from_results(run.results), int(energy.size),
-                                  int(p["size"]), exact, f"recorded in {run.id}")
+        self._replay_exact = exact_reference(int(p["size"]), float(p["temperature"]),
+                                             float(p.get("coupling", 1.0)),
+                                             float(p.get("field", 0.0)))
+        count = int(run.datasets.get("energy", np.zeros(0)).size)
+        self.replay_row.setVisible(count > 0)
+        self.replay.blockSignals(True)
+        self.replay.set_count(count, count - 1)
+        self.replay.blockSignals(False)
+        self.plots.clear()
+        self._show_replay_frame(max(count - 1, 0))
+        self.update_replay_estimates()
         self.status_label.setText(f"viewing recorded run <b>{run.id}</b> ({run.status})")
 
     def _show_replay_frame(self, index: int) -> None:
+        """Draw measurement ``index`` of the replayed run: its lattice and the series up to it."""
         run = self._replay_run
-        if run is None or "samples" not in run.datasets:
+        if run is None:
             return
-        samples = run.datasets["samples"]
-        if 0 <= index < samples.shape[0]:
+        energy = run.datasets.get("energy", np.zeros(0))
+        magnetization = run.datasets.get("magnetization", np.zeros(0))
+        if not 0 <= index < energy.size:
+            return
+        samples = run.datasets.get("samples")
+        if samples is not None and index < samples.shape[0]:
             self.lattice.set_spins(samples[index])
-            sweeps = run.datasets.get("sweep")
-            at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
-            self.frame_label.setText(f"frame {index + 1}/{samples.shape[0]}{at}")
+        self.plots.show_series(energy[:index + 1], magnetization[:index + 1],
+                               self._replay_exact)
+        sweeps = run.datasets.get("sweep")
+        at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
+        self.frame_label.setText(f"frame {index + 1}/{energy.size}{at}")
+        if not self._estimate_timer.isActive():
+            self._estimate_timer.start()
+
+    def update_replay_estimates(self) -> None:
+        """The estimates table for the measurements up to the replay bar's index."""
+        self._estimate_timer.stop()
+        run = self._replay_run
+        if run is None:
+            return
+        count = self.replay.index + 1
+        p = run.params
+        self.plots.show_estimates(estimates_up_to(run, count), count, int(p["size"]),
+                                  self._replay_exact, f"recorded in {run.id}, up to frame {count}")
+
+    # ------------------------------------------------------------------ export
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the Ising plots")
+        if folder:
+            try:
+                written = self.export_plots(Path(folder))
+            except OSError as exc:
+                self._show_error(str(exc))
+                return
+            self._show_error(f"exported {len(written)} file(s) to {folder}")
+
+    def shown_run_label(self) -> str:
+        """The run the views show: the replayed run, the run being recorded, or 'live'."""
+        if self._replay_run is not None:
+            return f"{self._replay_run.id} (frame {self.replay.index + 1})"
+        recording = self.controller.recording_run_id
+        return recording or "live simulation, not recorded"
+
+    def export_plots(self, folder: Path) -> list[Path]:
+        """Write the lattice and the plots as PNG and SVG into ``folder``; returns the files."""
+        run = self.shown_run_label()
+        stem = safe_name(self._replay_run.id if self._replay_run is not None else "ising-live")
+        views = {"lattice": self.lattice, **self.plots.plots}
+        written: list[Path] = []
+        for name, view in views.items():
+            written.extend(export_plot(view, folder / f"{stem}_{safe_name(name)}", name,
+                                       self.controller.session, run,
+                                       description="Monge Lab Ising lattice dock"))
+        return written

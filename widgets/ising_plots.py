@@ -12,11 +12,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engines.ising import Estimate
+from data import RunRecord
+from engines.ising import Estimate, summarize
 
 WINDOW = 2000
 HISTOGRAM_MAX = 1 << 16
 EXACT_PEN = pg.mkPen("#e74c3c", style=Qt.PenStyle.DashLine)
+MIN_ESTIMATE_SAMPLES = 8  # as lab.ising_runs.ising_results: fewer give meaningless error bars
 ROWS = (("e", "e"), ("|m|", "abs_m"), ("c", "c"), ("χ", "chi"), ("U₄", "binder"))
 
 
@@ -43,6 +45,9 @@ class IsingPlots(QWidget):
                                                   brush=(93, 173, 226, 120))
         for plot in (self.energy_plot, self.magnet_plot):
             plot.setLabel("bottom", "measurement")
+        self.plots: dict[str, pg.PlotWidget] = {
+            "energy per spin": self.energy_plot, "magnetization per spin": self.magnet_plot,
+            "histogram of m": self.histogram_plot}
         self.table = QLabel()
         self.table.setObjectName("estimatesTable")
         self.table.setTextFormat(Qt.TextFormat.RichText)
@@ -125,3 +130,19 @@ def estimates_from_results(results: dict) -> dict[str, Estimate]:
             out[name] = Estimate(float(results[name]), float(results[f"{name}_error"]),
                                  results.get(f"{name}_tau"))
     return out
+
+
+def estimates_up_to(run: RunRecord, count: int) -> dict[str, Estimate]:
+    """The estimates of a recorded Ising run from its first ``count`` measurements.
+
+    All of them: the run's stored results, exactly as recorded. Fewer: ``summarize`` of that
+    prefix (as the run's results were computed), or none under ``MIN_ESTIMATE_SAMPLES``.
+    """
+    energy = run.datasets.get("energy", np.zeros(0))
+    if count >= energy.size:
+        return estimates_from_results(run.results)
+    if count < MIN_ESTIMATE_SAMPLES:
+        return {}
+    p = run.params
+    return summarize(energy[:count], run.datasets["magnetization"][:count],
+                     float(p["temperature"]), int(p["size"]) ** 2)

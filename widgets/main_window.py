@@ -4,20 +4,29 @@ The layout (``QMainWindow.saveState``) and geometry are stored in the session's 
 when it is saved and restored when it is opened. Closing the window asks about unsaved work,
 then stops and joins every job before the window goes away, so nothing is left running and the
 runs that were live are closed with their samples.
+
+Safety: the session holds its file's lock (a locked file is neither opened nor saved onto, with
+a clear message), live runs record into recordings beside it, File > Recover… (and opening a
+session, and the start of the application) offers the recordings killed programs left, and
+File > Autosave… sets the autosave interval (QSettings ``autosaveMinutes``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTime
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
-from data import SessionFileError
+from data import RunRecord, SessionFileError
+from data.lock import SessionLockedError
+from lab.autosave import SETTINGS_KEY, Autosaver, minutes_setting
 from lab.geometry_controller import GeometryController
+from lab.ising_runs import complete_ising_run
 from lab.jobs import JobManager
 from lab.live_ising import LiveIsingController
+from lab.rbm_runs import complete_rbm_recording
 from lab.rbm_training import RBMTrainingController
 from lab.rg_controller import RGController
 from lab.scan import ScanController
@@ -76,6 +85,11 @@ class MainWindow(QMainWindow):
         self.session.pathChanged.connect(lambda _: self._update_title())
         self.session.dirtyChanged.connect(lambda _: self._update_title())
         self.session.logAppended.connect(lambda line: self.statusBar().showMessage(line, 8000))
+        self.autosaver = Autosaver(self.session, self._autosave_now, self)
+        self.autosaver.saved.connect(lambda _: self.statusBar().showMessage(
+            f"autosaved at {QTime.currentTime().toString('hh:mm')}"))
+        self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text))
+        self.autosaver.set_minutes(minutes_setting(self._settings().value(SETTINGS_KEY, 0)))
         self._update_title()
 
     # ------------------------------------------------------------------ menus
@@ -87,6 +101,9 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "Re&cover…", lambda: self.offer_recovery(on_demand=True))
+        self._add_action(file_menu, "Auto&save…", self.choose_autosave)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self._rebuild_recent()
@@ -164,12 +181,16 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.session.load(path)
+        except SessionLockedError as exc:
+            dialogs.show_locked(self, "Session in use", str(exc))
+            return False
         except SessionFileError as exc:
             dialogs.show_error(self, "Cannot open session", str(exc))
             return False
         self._restore_layout()
         self._remember_recent(Path(path))
         self.statusBar().showMessage(f"opened {path}", 5000)
+        self.offer_recovery(on_demand=False)
         return True
 
     def save(self) -> bool:
@@ -187,12 +208,49 @@ class MainWindow(QMainWindow):
         self._store_layout()
         try:
             self.session.save(path)
+        except SessionLockedError as exc:
+            dialogs.show_locked(self, "Session in use", str(exc))
+            return False
         except (SessionFileError, OSError, ValueError) as exc:
             dialogs.show_error(self, "Cannot save session", str(exc))
             return False
         self._remember_recent(path)
         self.statusBar().showMessage(f"saved {path}", 5000)
         return True
+
+    # ------------------------------------------------------------------ safety
+    def offer_recovery(self, on_demand: bool) -> list[str]:
+        """Offer the recordings left by killed programs (the session's and those of sessions
+        never saved); returns the ids of the runs recovered. ``on_demand``: say so when there is
+        nothing to recover (at start and on open, stay silent)."""
+        items = self.session.recoverable()
+        if not items:
+            if on_demand:
+                dialogs.show_info(self, "Recover", "There are no recorded runs to recover.")
+            return []
+        choice, chosen = dialogs.ask_recovery(self, items)
+        if choice == "discard":
+            self.session.discard_recordings(chosen)
+        if choice != "recover" or not chosen:
+            return []
+        try:
+            ids = self.session.recover(chosen, finish=complete_recorded_run)
+        except (SessionFileError, OSError) as exc:  # the save after recovering failed
+            dialogs.show_error(self, "Cannot save session", str(exc))
+            return []
+        self.statusBar().showMessage(f"recovered {len(ids)} run(s)", 8000)
+        return ids
+
+    def choose_autosave(self) -> None:
+        minutes = dialogs.ask_autosave_minutes(
+            self, minutes_setting(self._settings().value(SETTINGS_KEY, 0)))
+        if minutes is not None:
+            self.autosaver.set_minutes(minutes)
+            self._settings().setValue(SETTINGS_KEY, minutes)
+
+    def _autosave_now(self) -> Path:
+        self._store_layout()
+        return self.session.save()
 
     # ------------------------------------------------------------------ recent files
     @staticmethod
@@ -242,7 +300,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every timer and job and deliver their last results to the session."""
         for timer in (self.ising_dock.timer, self.scan_dock.timer, self.rbm_dock.timer,
-                      self.rg_dock.timer, self.geometry_dock.timer, self.geometry.poll):
+                      self.rg_dock.timer, self.geometry_dock.timer, self.geometry.poll,
+                      self.autosaver.timer):
             timer.stop()
         self.jobs.shutdown()  # joins the workers, then delivers their last events here
 
@@ -258,5 +317,11 @@ class MainWindow(QMainWindow):
                 return
         else:
             self.shutdown()
+        self.session.close()  # deletes saved or discarded recordings, releases the locks
         event.accept()
 
+
+
+def complete_recorded_run(run: RunRecord) -> RunRecord:
+    """A run read from a recording, completed as at the end of its job (results, parameters)."""
+    return complete_rbm_recording(complete_ising_run(run))

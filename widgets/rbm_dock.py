@@ -9,12 +9,17 @@ timer pulls from the training job at ``FRAME_HZ``, only when the snapshot change
 curves, the receptive fields of a checkpoint (a slider scrubs through them; live it follows the
 newest unless the user moved it), the persistent chains, and the model's observables next to the
 data's. When nothing trains, selecting an ``rbm`` run in the session browser shows it the same
-way, and "Resume training" continues it from its last checkpoint or stop.
+way, and "Resume training" continues it from its last checkpoint or stop. The checkpoint
+slider is a :class:`widgets.replay.ReplayBar`: Play walks through the checkpoints at a chosen
+speed; on a saved run every view is redrawn as it was at that checkpoint (its receptive fields,
+the training curves up to its epoch; the chains, saved only at the last checkpoint or stop, at
+the last one only). "Export plots…" writes every view to PNG and SVG with the session and run.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -23,6 +28,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,7 +37,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSlider,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -46,12 +51,14 @@ from lab.rbm_runs import Checkpoint, resumable_epoch, run_chains, run_checkpoint
 from lab.rbm_task import RBMSnapshot
 from lab.rbm_training import RBMTrainingController
 from widgets.number_field import ERROR_STYLE, NumberField
+from widgets.plot_export import export_plot, safe_name
 from widgets.rbm_plots import (
     ObservablesView,
     TrainingCurves,
     observable_pairs,
     observables_from_evaluation,
 )
+from widgets.replay import ReplayBar
 from widgets.weight_grid import SORT_KEYS, ChainsView, ReceptiveFieldsView
 
 FRAME_HZ = 10
@@ -242,6 +249,9 @@ class RBMDock(QDockWidget):
         resume_layout.addWidget(self.shown_label, 0, 0, 1, 2)
         resume_layout.addWidget(self.extra_epochs_box, 1, 0)
         resume_layout.addWidget(self.resume_button, 1, 1)
+        self.export_button = QPushButton("Export plots…", objectName="rbmExportButton")
+        self.export_button.clicked.connect(self._export_dialog)
+        resume_layout.addWidget(self.export_button, 2, 0, 1, 2)
 
         for widget in (data_group, model_group, optimization_group, run_group):
             layout.addWidget(widget)
@@ -285,9 +295,9 @@ class RBMDock(QDockWidget):
         self.hover_label = QLabel("", objectName="rbmHoverLabel")
         self.hover_label.setStyleSheet(HINT_STYLE)
         self.fields_view.hovered.connect(self.hover_label.setText)
-        self.checkpoint_slider = QSlider(Qt.Orientation.Horizontal,
-                                         objectName="rbmCheckpointSlider")
-        self.checkpoint_slider.valueChanged.connect(self._on_slider)
+        self.replay = ReplayBar("checkpoints", slider_name="rbmCheckpointSlider")
+        self.checkpoint_slider = self.replay.slider
+        self.replay.indexChanged.connect(self._on_slider)
         self.checkpoint_label = QLabel("no checkpoint", objectName="rbmCheckpointLabel")
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>Receptive fields</b> W<sub>ij</sub> of unit j"), 1)
@@ -295,7 +305,7 @@ class RBMDock(QDockWidget):
         header.addWidget(self.sort_box)
         slider_row = QHBoxLayout()
         slider_row.addWidget(self.checkpoint_label)
-        slider_row.addWidget(self.checkpoint_slider, 1)
+        slider_row.addWidget(self.replay, 1)
         fields_box = QWidget()
         fields_layout = QVBoxLayout(fields_box)
         fields_layout.setContentsMargins(0, 0, 0, 0)
@@ -519,6 +529,7 @@ class RBMDock(QDockWidget):
     def _on_training_started(self, run_id: str) -> None:
         """A run starts or resumes training: the views follow it from now on."""
         self._shown_run = None
+        self.replay.pause()
         self._view_id = run_id
         self._drawn = None
         self._drawn_observables = None
@@ -590,9 +601,7 @@ class RBMDock(QDockWidget):
         """New list of checkpoints: follow the newest unless the user moved the slider."""
         self._checkpoints = checkpoints
         self._moving_slider = True
-        self.checkpoint_slider.setRange(0, max(len(checkpoints) - 1, 0))
-        if self._follow:
-            self.checkpoint_slider.setValue(len(checkpoints) - 1)
+        self.replay.set_count(len(checkpoints), len(checkpoints) - 1 if self._follow else None)
         self._moving_slider = False
         self._show_checkpoint()
 
@@ -616,9 +625,66 @@ class RBMDock(QDockWidget):
             self.fields_view.clear_fields()
             self._show_error(str(exc))
         self.curves.set_marker(epoch)
-        latest = ", latest" if index == len(self._checkpoints) - 1 else ""
+        last = index == len(self._checkpoints) - 1
+        if self._shown_run is not None and not self.controller.running:
+            self._show_saved_state(self._shown_run, None if last else epoch)
+        latest = ", latest" if last else ""
         self.checkpoint_label.setText(
             f"epoch {epoch} (checkpoint {index + 1}/{len(self._checkpoints)}{latest})")
+
+    def _show_saved_state(self, run: RunRecord, epoch: int | None) -> None:
+        """A saved run's curves and chains as they were at ``epoch`` (None: at its end).
+
+        The curves show the history up to ``epoch``; the chains are saved only at the last
+        checkpoint or stop, so before that none are drawn.
+        """
+        history = {name.removeprefix("history/"): values
+                   for name, values in run.datasets.items() if name.startswith("history/")}
+        epochs = history.get("epoch")
+        if epoch is not None and epochs is not None and epochs.size:
+            keep = epochs <= epoch
+            history = {name: values[keep] if values.size == epochs.size else values
+                       for name, values in history.items()}
+        if history:
+            self.curves.show_history(history)
+        else:
+            self.curves.clear()
+        method = str(run.params.get("method", ""))
+        if epoch is None:
+            self._draw_chains(run_chains(run), "β = 1 replicas at the last checkpoint or stop"
+                              if method == "pt" else "chains at the last checkpoint or stop",
+                              method)
+        else:
+            self.chains_view.clear_image()
+            self.chains_label.setText("<b>Chains</b>: saved only at the last checkpoint or stop")
+
+    # ------------------------------------------------------------------ export
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the RBM plots")
+        if folder:
+            try:
+                written = self.export_plots(Path(folder))
+            except OSError as exc:
+                self._show_error(str(exc))
+                return
+            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
+
+    def export_plots(self, folder: Path) -> list[Path]:
+        """Write the receptive fields, chains, curves and observables as PNG and SVG into
+        ``folder`` (named after the run on display); returns the files written."""
+        index = self.checkpoint_slider.value()
+        at = (f" at epoch {self._checkpoints[index][0]}"
+              if 0 <= index < len(self._checkpoints) else "")
+        run = (f"{self._view_id}{at}" + (" (training)" if self.controller.running else "")
+               if self._view_id else "none")
+        views = {"receptive fields": self.fields_view, "chains": self.chains_view,
+                 **self.curves.plots, "observables": self.observables.plot}
+        written: list[Path] = []
+        for name, view in views.items():
+            stem = folder / f"{safe_name(self._view_id or 'rbm')}_{safe_name(name)}"
+            written.extend(export_plot(view, stem, name, self.session, run,
+                                       description="Monge Lab RBM trainer dock"))
+        return written
 
     # ------------------------------------------------------------------ saved runs
     def show_run(self, run: RunRecord) -> None:
@@ -631,17 +697,11 @@ class RBMDock(QDockWidget):
         self._view_id = run.id
         n = run.datasets["W"].shape[0] if "W" in run.datasets else 0
         self._size = int(run.params.get("size", math.isqrt(n)))
-        history = {name.removeprefix("history/"): values
-                   for name, values in run.datasets.items() if name.startswith("history/")}
-        if history:
-            self.curves.show_history(history)
-        else:
-            self.curves.clear()
+        self.replay.pause()
         self._set_checkpoints(run_checkpoints(run))
+        if not self._checkpoints:
+            self._show_saved_state(run, None)
         p = run.params
-        method = str(p.get("method", ""))
-        self._draw_chains(run_chains(run), "β = 1 replicas at the last checkpoint or stop"
-                          if method == "pt" else "chains at the last checkpoint or stop", method)
         evaluation = run.groups.get("evaluation", {})
         pairs = observables_from_evaluation(evaluation)
         samples = evaluation.get("model_samples")

@@ -19,6 +19,7 @@ File > Open).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -42,6 +44,7 @@ from PySide6.QtWidgets import (
 from data import RunRecord
 from lab.rg_controller import RULE_ORDER, RGController, rbm_run_of
 from widgets.number_field import ERROR_STYLE, NumberField
+from widgets.plot_export import export_plot, safe_name
 from widgets.rg_plots import (
     CentredFieldsView,
     CorrelationPlot,
@@ -162,9 +165,12 @@ class RGDock(QDockWidget):
         self.coarse_button.clicked.connect(self.coarse_grain)
         self.stop_button = QPushButton("Stop", objectName="rgStopButton")
         self.stop_button.clicked.connect(self.controller.stop)
+        self.export_button = QPushButton("Export plots…", objectName="rgExportButton")
+        self.export_button.clicked.connect(self._export_dialog)
         buttons = QHBoxLayout()
         buttons.addWidget(self.coarse_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.export_button)
         self.error_label = QLabel("", objectName="rgErrorLabel")
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
@@ -199,6 +205,33 @@ class RGDock(QDockWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(box.minimumSizeHint().width() + 18)
         return scroll
+
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the RG plots")
+        if folder:
+            try:
+                written = self.export_plots(Path(folder))
+            except OSError as exc:
+                self.status_label.setText(f"export failed: {exc}")
+                return
+            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
+
+    def export_plots(self, folder: Path) -> list[Path]:
+        """Write every view shown (lattices, receptive fields, P(m), C(r), flow diagram) as PNG
+        and SVG into ``folder``, with the session and the compared runs' ids in the metadata;
+        returns the files written."""
+        runs = ", ".join(r.id for r in self.compared) or "none"
+        stem = safe_name(self.compared[0].id if self.compared else "rg")
+        views = {}
+        for group in (self.strip, self.fields_view, self.histograms, self.correlations,
+                      self.flow):
+            views.update(group.plots)
+        written: list[Path] = []
+        for name, view in views.items():
+            written.extend(export_plot(view, folder / f"{stem}_{safe_name(name)}", name,
+                                       self.controller.session, runs,
+                                       description="Monge Lab RG comparator"))
+        return written
 
     def _build_views(self) -> QWidget:
         self.strip = LatticeStrip()

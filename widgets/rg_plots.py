@@ -162,6 +162,11 @@ class LatticeStrip(QWidget):
             self.grid.setColumnStretch(col, 1 if shown else 0)
         self.show_sample(self.index)
 
+    @property
+    def plots(self) -> dict[str, pg.GraphicsView]:
+        """The lattice views shown, by panel key, for export (``widgets.plot_export``)."""
+        return dict(self.views)
+
     def show_sample(self, index: int) -> None:
         """Draw configuration ``index`` in every panel."""
         self.index = index
@@ -187,6 +192,7 @@ class CentredFieldsView(ReceptiveFieldsView):
         self.viewbox.addItem(self.centres_item)
         self.centres = np.zeros((0, 2))
         self.shares = np.zeros(0)
+        self.plots: dict[str, pg.GraphicsView] = {"rgReceptiveFields": self}  # for export
 
     def set_centred_fields(self, W: np.ndarray, b: np.ndarray | None, size: int,
                            centres: np.ndarray, shares: np.ndarray) -> None:
@@ -298,6 +304,7 @@ class _PlotWithKey(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
         layout.addWidget(self.plot, 1)
+        self.plots: dict[str, pg.PlotWidget] = {name: self.plot}  # for export
         layout.addWidget(self.key)
 
 

@@ -3,9 +3,12 @@
 Measured points come from :class:`lab.scan.ScanController` (live) or from a recorded
 ``ising-scan`` run selected in the session browser. The curves drawn under them are Kaufman's
 exact finite-L e and c, the transfer-matrix |m|, χ and U₄ (small L), and Onsager's L = ∞ curves.
+"Export plots…" writes each plot to PNG and SVG with the session and the run in the files.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -13,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -31,6 +35,7 @@ from engines.ising import ALGORITHMS, IsingParams
 from lab.exact_reference import exact_curves
 from lab.ising_task import IsingPlan
 from lab.scan import SCAN_OBSERVABLES, ScanController, parse_temperatures, scan_datasets
+from widgets.plot_export import export_plot, safe_name
 
 TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": "susceptibility χ",
           "binder": "Binder U₄"}
@@ -45,6 +50,7 @@ class ScanDock(QDockWidget):
         self.setObjectName("scanDock")
         self.controller = controller
         self._drawn = None
+        self.shown_id = ""  # the scan run on display (recorded, or the one running)
         body = QWidget()
         layout = QHBoxLayout(body)
         layout.addWidget(self._build_controls())
@@ -114,6 +120,8 @@ class ScanDock(QDockWidget):
         self.stop_button = QPushButton("Stop", objectName="scanStopButton")
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.controller.stop)
+        self.export_button = QPushButton("Export plots…", objectName="scanExportButton")
+        self.export_button.clicked.connect(self._export_dialog)
         self.progress = QProgressBar(objectName="scanProgress")
         self.status_label = QLabel("", objectName="scanStatus")
         self.status_label.setWordWrap(True)
@@ -123,6 +131,7 @@ class ScanDock(QDockWidget):
         row.addWidget(self.start_button)
         row.addWidget(self.stop_button)
         layout.addLayout(row)
+        layout.addWidget(self.export_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
@@ -153,6 +162,7 @@ class ScanDock(QDockWidget):
         except (ValueError, RuntimeError) as exc:
             self.error_label.setText(str(exc))
             return
+        self.shown_id = self.controller.scan_run.id
         self._draw_exact(base.size, temperatures, base.coupling, base.field)
         self._draw_points(scan_datasets([]))
 
@@ -210,4 +220,28 @@ class ScanDock(QDockWidget):
             self._draw_exact(int(p["size"]), temperatures, float(p.get("coupling", 1.0)),
                              float(p.get("field", 0.0)))
         self._draw_points(run.datasets)
+        self.shown_id = run.id
         self.status_label.setText(f"viewing {run.id} ({run.status})")
+
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the scan plots")
+        if folder:
+            try:
+                written = self.export_plots(Path(folder))
+            except OSError as exc:
+                self.error_label.setText(str(exc))
+                return
+            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
+
+    def export_plots(self, folder: Path) -> list[Path]:
+        """Write every plot as PNG and SVG into ``folder``; returns the files written."""
+        live = self.controller.scan_run
+        run = (f"{live.id} (scan running)" if self.controller.running and live is not None
+               else self.shown_id or "none")
+        stem = safe_name(self.shown_id or "scan")
+        written: list[Path] = []
+        for name, plot in self.plots.items():
+            written.extend(export_plot(plot, folder / f"{stem}_{safe_name(name)}", TITLES[name],
+                                       self.controller.session, run,
+                                       description="Monge Lab temperature scan"))
+        return written

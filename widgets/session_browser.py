@@ -2,14 +2,27 @@
 
 Selecting a run emits ``runSelected(run_id)``; the main window routes it to the dock that can
 show that kind of run. The list follows the session's signals, so live runs update in place.
+A run's context menu exports it: "Export arrays (.npz)…" and "Export time series (.csv)…"
+(``lab.export``; :meth:`SessionBrowserDock.export_run` does the work given a path).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMenu,
+    QMessageBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from data import RunRecord
+from lab.export import export_csv, export_npz, time_series
 from lab.ising_runs import format_estimate
 from lab.session import Session
 
@@ -59,6 +72,8 @@ class SessionBrowserDock(QDockWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setMinimumWidth(320)
         self.tree.itemSelectionChanged.connect(self._on_selection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.setWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         session.runAdded.connect(self._add)
@@ -101,3 +116,46 @@ class SessionBrowserDock(QDockWidget):
         item = self._items.get(run_id)
         if item is not None:
             self.tree.setCurrentItem(item)
+
+    # ------------------------------------------------------------------ export
+    def run_menu(self, run_id: str) -> QMenu:
+        """The context menu of run ``run_id`` (CSV disabled for a run without time series)."""
+        menu = QMenu(self.tree)
+        npz = menu.addAction("Export arrays (.npz)…")
+        npz.triggered.connect(lambda: self._export_dialog(run_id, "npz"))
+        csv = menu.addAction("Export time series (.csv)…")
+        csv.setEnabled(bool(time_series(self.session.run(run_id))[0]))
+        csv.triggered.connect(lambda: self._export_dialog(run_id, "csv"))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is not None:
+            self.run_menu(item.data(0, Qt.ItemDataRole.UserRole)).exec(
+                self.tree.viewport().mapToGlobal(pos))
+
+    def _export_dialog(self, run_id: str, fmt: str) -> None:
+        what = "arrays (*.npz)" if fmt == "npz" else "time series (*.csv)"
+        start = str(Path(self.session.path).parent / f"{run_id}.{fmt}"
+                    if self.session.path is not None else f"{run_id}.{fmt}")
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {run_id}", start, what)
+        if path:
+            try:
+                self.export_run(run_id, fmt, Path(path))
+            except (OSError, ValueError) as exc:
+                QMessageBox.warning(self, "Export failed", str(exc))
+
+    def export_run(self, run_id: str, fmt: str, path: Path) -> Path:
+        """Write run ``run_id`` to ``path`` as ``fmt`` ('npz' or 'csv'); log it in the session.
+
+        Raises OSError (file) or ValueError (no time series, unknown format).
+        """
+        run = self.session.run(run_id)
+        if fmt == "npz":
+            written = export_npz(run, path, self.session.path)
+        elif fmt == "csv":
+            written = export_csv(run, path, self.session.path)
+        else:
+            raise ValueError(f"unknown export format '{fmt}'")
+        self.session.log(f"exported {run_id} to {written}")
+        return written

@@ -193,3 +193,18 @@ def test_divergence_keeps_the_last_good_checkpoint_and_marks_the_run_failed(sess
         W = run["W"][()]
         assert np.all(np.isfinite(W))
         np.testing.assert_array_equal(W, run["checkpoints/W"][-1])
+
+
+def test_a_session_another_monge_lab_writes_is_refused_before_any_work(session, capsys):
+    """The GUI (or another command) holding the session: train and coarse-grain exit 2 at
+    once, naming the holder, and the file is untouched."""
+    from data.lock import SessionLock
+
+    before = digest(session)
+    with SessionLock(session):
+        assert train(session, "--epochs", "50") == 2
+        err = capsys.readouterr().err.strip()
+        assert "open for writing in another Monge Lab" in err and "\n" not in err
+        assert main(["coarse-grain", str(session), "--data", "ising-001"]) == 2
+        assert "another Monge Lab" in capsys.readouterr().err
+    assert digest(session) == before

@@ -171,6 +171,7 @@ def test_save_and_reopen_restore_runs_and_layout(window, qtbot, tmp_path, answer
     path = tmp_path / "session.h5"
     assert window._save_to(path)
     saved = window.session.run(run_id)
+    window.session.close()  # gives up the file's lock, as closing the window does
 
     other = MainWindow()
     qtbot.addWidget(other)

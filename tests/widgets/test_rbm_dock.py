@@ -254,6 +254,7 @@ def test_saved_session_reopens_with_the_model_and_resumes(window, qtbot, tmp_pat
     saved = window.session.run(run_id)
     path = tmp_path / "rbm.h5"
     assert window._save_to(path)
+    window.session.close()  # gives up the file's lock, as closing the window does
 
     other = MainWindow()
     qtbot.addWidget(other)

@@ -180,6 +180,17 @@ def test_coarse_grain_adds_the_runs_and_shows_their_levels(window, qtbot):
     assert "added" in dock.status_label.text()
 
 
+def test_export_writes_every_view_as_png_and_svg_with_the_run_ids(window, qtbot, tmp_path):
+    dock = window.rg_dock
+    choose(dock, seed=3)
+    made = coarse_grain_and_wait(window, qtbot)
+    written = dock.export_plots(tmp_path)
+    assert {p.suffix for p in written} == {".png", ".svg"}
+    assert len(written) == 2 * (len(dock.strip.views) + 4)  # + fields, P(m), C(r), flow
+    svg = next(p for p in written if p.suffix == ".svg").read_text()
+    assert all(run_id in svg for run_id in made)
+
+
 def test_rbm_hidden_layer_reconstruction_and_receptive_fields(window, qtbot):
     dock = window.rg_dock
     choose(dock, majority=False, decimation=False, rbm="rbm-002", levels="1", seed=5)
