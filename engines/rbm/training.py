@@ -38,8 +38,10 @@ U = epochs · batches_per_epoch updates (so it reaches 0 just after the last one
 ``lr · lr_decay^epoch``.
 
 Randomness: a CPU ``torch.Generator`` for the validation split and the epoch permutations, one on
-the training device for every Gibbs draw and swap, both seeded from ``config.seed``; per-epoch
-metrics use a third generator re-seeded from (seed, epoch, batch), so evaluating metrics never
+the training device for initialization and PT draws, and for the uniforms of the CD and PCD
+updates a xoshiro256** state on the CPU (the device's generator elsewhere), all seeded from
+``config.seed``; per-epoch metrics use a third generator re-seeded from (seed, epoch, batch), so
+evaluating metrics never
 changes the training trajectory. :meth:`RBMTrainer.state_dict` holds everything else, so a
 trainer rebuilt by :meth:`RBMTrainer.from_state` continues bit-for-bit (same device and torch
 build).
@@ -61,7 +63,8 @@ Speed (PCD-1 at n = 1024, m = 256, B = C = 100 is ``benchmarks/rbm.py``'s case):
 matrix products are about two thirds of an update on a CPU, so the rest is kept lean. The data
 and chain rows share one buffer, so that ``b + Wᵀv`` of both is one product and
 ``∂W = vᵀ(s ∘ p(h|v))``, with row weights s = 1/B and -1/C, another; all uniforms of an update
-come from one ``torch.rand`` call (:class:`engines.rbm.model.UniformPool`); sampling, sigmoids and
+come from one fill of a reused buffer (:class:`engines.rbm.model.UniformPool`), by xoshiro256** on
+the CPU (a quarter of the cost of ``torch.rand``'s serial Mersenne twister); sampling, sigmoids and
 the flip move work in place in buffers reused from update to update. The parameters are checked
 for divergence after every update (:data:`MAX_ABS_PARAMETER`, one device synchronization), so a
 diverged model never reaches a checkpoint or a saved state.
@@ -75,6 +78,7 @@ import zlib
 import numpy as np
 import torch
 
+from engines.ising.rng import check_state, seed_state
 from engines.rbm.ais import ais_log_partition, base_biases_from_data
 from engines.rbm.config import RBMConfig, RBMDivergence, check_device
 from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_error
@@ -85,7 +89,9 @@ from engines.rbm.partition import MAX_ENUMERATED_UNITS, enumeration_cost, log_pa
 from engines.rbm.tempering import TemperedChains
 
 STATE_FORMAT = "monge-lab/rbm-trainer"
-STATE_VERSION = 1
+STATE_VERSION = 2
+"""2: adds ``uniform_state``; a version-1 state (torch-drawn uniforms) still resumes, its stream of
+uniforms restarting from a seed derived from (seed, updates)."""
 MAX_ABS_PARAMETER = 1e3
 """Parameters beyond this magnitude count as divergence: |W| = 1000 means probability ratios of
 e^2000 between neighbouring configurations, far beyond anything learned from data."""
@@ -249,6 +255,10 @@ class RBMTrainer:
         self._chain_hidden: torch.Tensor | None = None
         self._tempered: TemperedChains | None = None
         self._uniforms = UniformPool(self.device)
+        # Every uniform of the training updates: xoshiro256** on the CPU (4× cheaper than torch's
+        # generator), torch's generator on other devices.
+        self._uniform_source = (seed_state(derived_seed(config.seed, 2))
+                                if self.device.type == "cpu" else self._gen)
         self._workspaces: dict[int, _Workspace] = {}
         fields = self.model.a
         if config.method == "pcd":
@@ -392,14 +402,15 @@ class RBMTrainer:
             return
         sweeps = chains * (cfg.k * n + (cfg.k - 1) * m)
         if cfg.method == "cd":
-            self._uniforms.refill(rows * m + sweeps, gen)
+            self._uniforms.refill(rows * m + sweeps, self._uniform_source)
             model.hidden_inputs_into(v_data, p_data).sigmoid_()
             # p_neg holds h until the chains' own p(h|v) overwrites it.
             hidden = torch.lt(self._uniforms.take(rows, m), p_data, out=p_neg)
             self._sweep(hidden, v_neg, p_neg)
             model.hidden_inputs_into(v_neg, p_neg).sigmoid_()
             return
-        self._uniforms.refill(sweeps + (chains if cfg.flip_moves else 0) + chains * m, gen)
+        self._uniforms.refill(sweeps + (chains if cfg.flip_moves else 0) + chains * m,
+                             self._uniform_source)
         self._sweep(self._chain_hidden, v_neg, p_neg)
         model.hidden_inputs_into(v, p)  # data and chains in one product
         if cfg.flip_moves:  # the old h is discarded, so a move on the v-marginal is exact
@@ -529,6 +540,9 @@ class RBMTrainer:
             ),
             "split_generator": _generator_state(self._split_gen),
             "generator": _generator_state(self._gen),
+            "uniform_state": (self._uniform_source.copy()
+                              if isinstance(self._uniform_source, np.ndarray)
+                              else np.zeros(0, dtype=np.uint64)),
             "hidden_offset": self._hidden_offset.cpu().numpy().copy(),
             "chains": np.zeros((0, self.model.n_visible), dtype=np.int8),
             "chain_hidden": np.zeros((0, self.model.n_hidden), dtype=np.int8),
@@ -555,9 +569,11 @@ class RBMTrainer:
 
         Raises ``ValueError`` for a foreign state or different training data (checksum).
         """
-        if state.get("format") != STATE_FORMAT or int(state.get("version", -1)) != STATE_VERSION:
+        version = int(state.get("version", -1))
+        if state.get("format") != STATE_FORMAT or version not in (1, STATE_VERSION):
             raise ValueError(
-                f"Not an RBM trainer state of format {STATE_FORMAT!r} version {STATE_VERSION}."
+                f"Not an RBM trainer state of format {STATE_FORMAT!r} version 1 or "
+                f"{STATE_VERSION}."
             )
         missing = sorted(_STATE_KEYS - set(state))
         if missing:
@@ -578,6 +594,12 @@ class RBMTrainer:
         self._permutation = torch.from_numpy(permutation.copy()) if permutation.size else None
         self._split_gen.set_state(torch.from_numpy(np.asarray(state["split_generator"], np.uint8)))
         self._gen.set_state(torch.from_numpy(np.asarray(state["generator"], np.uint8)))
+        if isinstance(self._uniform_source, np.ndarray):
+            uniform_state = np.asarray(state.get("uniform_state", ()), dtype=np.uint64)
+            self._uniform_source = (
+                check_state(uniform_state) if uniform_state.size
+                else seed_state(derived_seed(config.seed, 2, self._updates))
+            )
         self._hidden_offset = torch.as_tensor(
             np.asarray(state["hidden_offset"], np.float32), device=self.device
         ).clone()

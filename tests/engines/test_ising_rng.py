@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines.ising.rng import check_state, next_double, next_u64, seed_state
+from engines.ising.rng import (
+    check_state,
+    fill_uniform_float32,
+    next_double,
+    next_u64,
+    seed_state,
+)
 
 MASK = (1 << 64) - 1
 
@@ -82,3 +88,25 @@ def test_check_state():
         check_state(state[:3])
     with pytest.raises(ValueError, match="zeros"):
         check_state(np.zeros(4, dtype=np.uint64))
+
+
+def test_float32_fill_takes_two_24_bit_uniforms_from_each_output():
+    state, reference = seed_state(11), seed_state(11)
+    out = np.empty(7, dtype=np.float32)
+    fill_uniform_float32(state, out)
+    expected = []
+    for _ in range(4):
+        x = int(next_u64(reference))
+        expected += [(x >> 40) / 2**24, ((x >> 16) & 0xFFFFFF) / 2**24]
+    np.testing.assert_array_equal(out, np.float32(expected[:7]))
+    np.testing.assert_array_equal(state, reference)  # an odd fill still consumes whole outputs
+
+
+def test_float32_fill_is_uniform():
+    """χ² over 64 equal bins of 2²⁰ draws: the 1e-6 upper quantile of χ²₆₃ is about 125."""
+    out = np.empty(1 << 20, dtype=np.float32)
+    fill_uniform_float32(seed_state(5), out)
+    assert out.min() >= 0.0 and out.max() < 1.0
+    counts = np.bincount((out * 64).astype(np.int64), minlength=64)
+    expected = out.size / 64
+    assert ((counts - expected) ** 2 / expected).sum() < 125

@@ -12,6 +12,7 @@ import torch
 
 from engines.exact import boltzmann_probabilities, critical_temperature
 from engines.ising import IsingParams, IsingSimulation
+from engines.ising.rng import fill_uniform_float32
 from engines.rbm import RBM, RBMConfig, RBMDivergence, RBMTrainer, log_probabilities_exact
 
 
@@ -175,12 +176,13 @@ def test_one_update_is_the_documented_update(method, k, flip_moves):
     trainer = RBMTrainer(config, data, model=model)
     before = trainer.state_dict()
     W, a, b = (torch.as_tensor(before[key], dtype=torch.float64) for key in ("W", "a", "b"))
-    generator, order = torch.Generator(), torch.Generator()
-    generator.set_state(torch.from_numpy(before["generator"]))
+    order = torch.Generator()
     order.set_state(torch.from_numpy(before["split_generator"]))
     trainer.step_batch()
 
-    uniforms = torch.rand(100_000, generator=generator).to(torch.float64)
+    uniforms = np.empty(100_000, dtype=np.float32)  # the CPU trainer's source: xoshiro256**
+    fill_uniform_float32(before["uniform_state"].copy(), uniforms)
+    uniforms = torch.from_numpy(uniforms).to(torch.float64)
     used = 0
 
     def take(*shape):
