@@ -82,3 +82,28 @@ def save_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
             (replace_runs if replace else add_runs)(path, runs, log=[line])
     except (SessionFileError, OSError, ValueError) as exc:
         raise CliError(str(exc)) from None
+
+
+def store_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
+    """Add (or replace) runs atomically with a log line, the session's lock being already held
+    by this command (``save_runs`` would take it again and be refused); CliError if the file
+    refuses. Each write is temp file + fsync + rename: a kill at any instant keeps the previous
+    file whole."""
+    line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
+    try:
+        (replace_runs if replace else add_runs)(path, runs, log=[line])
+    except (SessionFileError, OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def locked_session_runs(path: str, lock: SessionLock) -> dict[str, RunRecord]:
+    """Acquire ``lock`` (held until the command ends, so no other Monge Lab writes the session
+    meanwhile) and return the session's runs ({} when the file does not exist yet); CliError
+    naming the problem otherwise (the lock is then released)."""
+    try:
+        lock.acquire()
+        check_writable(path)
+        return load_session(path).runs if os.path.exists(path) else {}
+    except SessionFileError as exc:
+        lock.release()
+        raise CliError(str(exc)) from None

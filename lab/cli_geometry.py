@@ -6,15 +6,23 @@
 ``rbm`` run, against the data (default: the Ising runs the RBM was trained on), and prints one
 line per checkpoint. Ctrl-C keeps the checkpoints done (status ``stopped``, exit 130); a failure
 inside the computation keeps them too (status ``failed``, exit 1).
+
+It holds the session's lock throughout and records as it goes: the run is added after the first
+checkpoint and replaced with the checkpoints done at most every ``--save-seconds`` (status
+``interrupted`` until the end), so a kill at any instant keeps what the last save held.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
+from data import RunRecord
+from data.lock import SessionLock
 from engines.geometry.monge_ampere import MAX_K
-from lab.cli_common import CliError, finite_float, get_run, save_runs, session_runs
+from lab.cli_common import CliError, finite_float, get_run, locked_session_runs, store_runs
 from lab.geometry_runs import format_geometry, geometry_run
 from lab.geometry_task import GeometryOptions, GeometryTask
 from lab.progress import drive
@@ -22,6 +30,7 @@ from lab.rbm_runs import RunInputError, run_checkpoints, training_data
 from lab.session import next_run_id, utc_now
 
 DEFAULTS = GeometryOptions()
+SAVE_SECONDS = 5.0
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -42,12 +51,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           help=f"size of the compression for Monge–Ampère (≤ {MAX_K})")
     geometry.add_argument("--burn-in", type=int, default=DEFAULTS.burn_in,
                           help="Gibbs sweeps before the model samples")
+    geometry.add_argument("--save-seconds", type=finite_float, default=SAVE_SECONDS,
+                          help="longest time between two saves of the checkpoints done")
     geometry.add_argument("--quiet", action="store_true", help="no progress bar")
     geometry.set_defaults(func=geometry_command)
 
 
 def geometry_command(args: argparse.Namespace) -> int:
-    runs = session_runs(args.path)
+    if not args.save_seconds > 0:
+        raise CliError("--save-seconds must be positive")
+    if not os.path.exists(args.path):
+        raise CliError(f"{args.path} does not exist")
+    lock = SessionLock(args.path)
+    runs = locked_session_runs(args.path, lock)
+    try:
+        return _geometry(args, runs)
+    finally:
+        lock.release()
+
+
+def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     rbm_run = get_run(runs, args.rbm, "rbm", args.path)
     data_ids = args.data or list(rbm_run.params.get("data") or rbm_run.inputs)
     if not data_ids:
@@ -71,14 +94,28 @@ def geometry_command(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     run_id = next_run_id(list(runs), "geometry")
     created = utc_now()
+    saved = {"done": 0, "at": 0.0}  # checkpoints in the file, and when they were written
+
+    def save_partial(snapshot) -> tuple[float, str]:
+        """After each checkpoint: the run so far, at the first and then every --save-seconds."""
+        now = time.monotonic()
+        if snapshot.done > saved["done"] and (saved["done"] == 0
+                                              or now - saved["at"] >= args.save_seconds):
+            partial = geometry_run(run_id, rbm_run, data_ids, options, snapshot.datasets,
+                                   "interrupted", created=created, finished=utc_now(),
+                                   message=f"recorded {snapshot.done} of {snapshot.total} "
+                                           f"checkpoints")
+            store_runs(args.path, [partial], replace=saved["done"] > 0)
+            saved.update(done=snapshot.done, at=now)
+        return snapshot.progress, f"checkpoint {snapshot.done}/{snapshot.total}"
+
     try:
-        status, message = drive(task, run_id, args.quiet,
-                                lambda s: (s.progress, f"checkpoint {s.done}/{s.total}"))
+        status, message = drive(task, run_id, args.quiet, save_partial)
     except (ValueError, RuntimeError, ArithmeticError) as exc:
         status, message = "failed", f"checkpoint {task.done + 1}: {exc}"
     run = geometry_run(run_id, rbm_run, data_ids, options, task.datasets(), status,
                        created=created, finished=utc_now(), message=message)
-    save_runs(args.path, [run])
+    store_runs(args.path, [run], replace=saved["done"] > 0)
     print(format_geometry(run))
     print(f"{run.id}: {status}, {task.done} of {task.total} checkpoints  ->  {args.path}")
     if status == "failed":

@@ -18,7 +18,10 @@
   runs, or one stack of ``--levels`` RBMs trained on all the temperatures pooled, recorded);
   with ``rbm-flow`` the levels are the ``--steps`` steps v → h → v′ of one RBM (``--rbm``, or
   one with ``--hidden`` units, default L²/4, trained on the pooled temperatures), the flow of
-  Iso, Shiba & Yokoo. Ctrl-C keeps what is done (status 'stopped').
+  Iso, Shiba & Yokoo. Ctrl-C keeps what is done (status 'stopped'). rg-flow holds the
+  session's lock throughout and records as it goes: each temperature's runs are added once it is
+  done, with the ``rg-flow`` run of the rows so far (status 'interrupted' until the end), so a
+  kill at any instant loses at most the temperature in progress.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from data import RunRecord, SessionFileError
+from data import (
+    RunRecord,
+    SessionFileError,
+)
+from data.lock import SessionLock
 from engines.ising import ALGORITHMS, IsingParams
 from engines.rbm import RBMConfig, RBMDivergence, RBMTrainer
 from engines.rg import MIN_BLOCK_SHARE, level_trainer, rbm_level
@@ -39,8 +46,10 @@ from lab.cli_common import (
     check_session_writable,
     finite_float,
     get_run,
+    locked_session_runs,
     save_runs,
     session_runs,
+    store_runs,
 )
 from lab.ising_runs import finish_ising_run, new_ising_run
 from lab.ising_task import IsingPlan, IsingRecording, IsingTask
@@ -388,15 +397,27 @@ def _flow_rbms(args: argparse.Namespace, flow: FlowPlan, ids: list[str],
 
 
 def rg_flow_command(args: argparse.Namespace) -> int:
+    """Simulate, coarse-grain and record the flow, holding the session's lock throughout.
+
+    Each temperature's ising (and, for block spins, rg) runs are added as soon as it is done,
+    with the ``rg-flow`` run of the rows so far (status 'interrupted' until the end, so a kill
+    leaves it marked as such); the end replaces it with the final status.
+    """
+    lock = SessionLock(args.path)
+    runs = locked_session_runs(args.path, lock)
     try:
-        check_session_writable(args.path)  # before minutes of simulation, not after
-    except SessionFileError as exc:
-        raise CliError(str(exc)) from None
-    runs = session_runs(args.path) if os.path.exists(args.path) else {}
+        return _rg_flow(args, runs)
+    finally:
+        lock.release()
+
+
+def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     flow_plan = _flow_inputs(args, runs)
     temperatures = flow_plan.temperatures
     ids = list(runs)
-    new_runs: list[RunRecord] = []
+    flow_id = next_run_id(ids, "rg-flow")
+    ids.append(flow_id)
+    flow_saved = False
     ising_runs: list[RunRecord] = []
     rg_runs: list[RunRecord] = []
     rbms: list[RunRecord] = []
@@ -412,18 +433,25 @@ def rg_flow_command(args: argparse.Namespace) -> int:
         ids.append(ising.id)
         if status != "finished":
             break
-        new_runs.append(ising)
+        done = [ising]
         ising_runs.append(ising)
         if block_spins:
             rg = coarse_grain_run(next_run_id(ids, "rg"), ising, args.rule, args.block,
                                   flow_plan.levels, args.seed)
             ids.append(rg.id)
-            new_runs.append(rg)
+            done.append(rg)
             rg_runs.append(rg)
+        partial = _flow_run(flow_id, args, flow_plan, rg_runs, rbms, "interrupted",
+                            f"recorded {len(ising_runs)} of {temperatures.size} temperatures")
+        if flow_saved:
+            store_runs(args.path, done)
+            store_runs(args.path, [partial], replace=True)
+        else:
+            store_runs(args.path, [*done, partial])
+            flow_saved = True
     if not block_spins and status == "finished":
         rg_ids = _new_ids(ids, "rg", len(ising_runs))
         rbms, trained, status, error = _flow_rbms(args, flow_plan, ids, ising_runs, rg_ids)
-        new_runs.extend(trained)
         message = error or ("interrupted by the user (Ctrl-C)" if status == "stopped" else "")
         ready = status == "finished" and not error
         for rg_id, ising in zip(rg_ids, ising_runs if ready else [], strict=False):
@@ -432,13 +460,13 @@ def rg_flow_command(args: argparse.Namespace) -> int:
                                       args.seed, rbms, args.min_share)
             else:
                 rg = rbm_flow_run(rg_id, ising, rbms[0], args.steps, args.seed)
-            new_runs.append(rg)
             rg_runs.append(rg)
+        if trained or rg_runs:
+            store_runs(args.path, [*trained, *rg_runs])
         if error:
             status = "failed"
-    flow = _flow_run(next_run_id(ids, "rg-flow"), args, flow_plan, rg_runs, rbms, status,
-                     message)
-    save_runs(args.path, [*new_runs, flow])
+    flow = _flow_run(flow_id, args, flow_plan, rg_runs, rbms, status, message)
+    store_runs(args.path, [flow], replace=flow_saved)
     _print_flow(flow, args, flow_plan, status)
     if error:
         print(f"monge-lab: {error}", file=sys.stderr)

@@ -7,9 +7,14 @@ adds the result to the session as a ``geometry`` run (:func:`lab.geometry_runs.g
 Following a live training: when the ``rbm`` run is the one the RBM trainer is training, the
 checkpoints come from ``RBMTrainingController.checkpoints()``; a timer polls it every
 ``POLL_MS`` while following. New checkpoints are fed with ``task.extend()`` only while no job
-runs (the task is touched by one thread at a time), then a new job is started. The run is added
-once the training has ended and every checkpoint is processed, or when the user stops (with what
-was processed; status 'stopped'). A failed job is logged and adds no run.
+runs (the task is touched by one thread at a time), then a new job is started.
+
+The run is recorded as it grows: a timer polls the job's snapshot every ``RECORD_MS`` and adds
+the ``geometry`` run (status 'running') once the first checkpoint is done, then updates it with
+every new checkpoint, so a save or an autosave during a long computation keeps what is done (a
+session saved with a 'running' run reopens it as 'interrupted'). The run gets its final status
+once the training has ended and every checkpoint is processed, or when the user stops ('stopped').
+A failed job is logged; its run, if one was recorded, is marked 'failed'.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from data import RunRecord
 from lab.geometry_runs import geometry_run
 from lab.geometry_task import GeometryOptions, GeometrySnapshot, GeometryTask
+from lab.ising_runs import short_message
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
 from lab.rbm_runs import Checkpoint, run_checkpoints, training_data
@@ -27,6 +33,7 @@ from lab.rbm_training import RBMTrainingController
 from lab.session import Session, utc_now
 
 POLL_MS = 1000
+RECORD_MS = 1000  # how often the growing run is updated from the job's snapshot
 
 
 class GeometryController(JobController):
@@ -46,8 +53,11 @@ class GeometryController(JobController):
         self.checkpoints: list[Checkpoint] = []  # what was fed to the task, in epoch order
         self._data_ids: list[str] = []
         self._started = ""
+        self.run_id = ""  # the geometry run of the current computation, once recorded
         self.poll = QTimer(self, interval=POLL_MS)
         self.poll.timeout.connect(self.poll_training)
+        self.recorder = QTimer(self, interval=RECORD_MS)
+        self.recorder.timeout.connect(self.record_progress)
 
     # ----------------------------------------------------------------- queries
     def rbm_candidates(self) -> list[RunRecord]:
@@ -106,6 +116,8 @@ class GeometryController(JobController):
         self.rbm_id, self.options = rbm_id, options
         self.checkpoints = list(checkpoints)
         self._started = utc_now()
+        self.run_id = ""
+        self.recorder.start()
         self.session.log(f"geometry of {rbm_id}: {len(checkpoints)} checkpoint(s), "
                          f"ε = {options.epsilon:g}, {options.samples} samples, seed "
                          f"{options.seed}" + (" (following the training)" if live else ""))
@@ -134,6 +146,14 @@ class GeometryController(JobController):
             self._set_following(False)
             self._file("finished")
 
+    def record_progress(self) -> None:
+        """Add or update the growing run with the checkpoints the job has done so far."""
+        snapshot = self.snapshot()
+        recorded = self.session.run(self.run_id).results.get("checkpoints", 0) if self.run_id \
+            else 0
+        if snapshot is not None and snapshot.done > recorded:
+            self._put(snapshot.datasets, "running", None)
+
     def _start(self) -> None:
         self._start_job(self.task, name=f"geometry {self.rbm_id}").start()
 
@@ -150,7 +170,11 @@ class GeometryController(JobController):
     def _on_ended(self, state: str) -> None:
         if state == JobState.FAILED.value:
             self._set_following(False)
+            self.recorder.stop()
             self.session.log(f"geometry of {self.rbm_id} failed: {self.job.error}")
+            if self.run_id:
+                self.session.update_run(self.run_id, status="failed", finished=utc_now(),
+                                        message=short_message(self.job.error))
             return
         if state == JobState.STOPPED.value:
             self._set_following(False)
@@ -161,13 +185,25 @@ class GeometryController(JobController):
             self.poll_training()  # more checkpoints may have arrived meanwhile
 
     def _file(self, status: str) -> None:
-        """Add the computation so far to the session as a ``geometry`` run."""
+        """Give the computation so far its final ``status`` in the session."""
+        self.recorder.stop()
         if self.task is None or self.task.done == 0:
             return
-        run = geometry_run(self.session.new_run_id("geometry"), self.session.run(self.rbm_id),
-                           self._data_ids, self.options, self.task.datasets(), status,
-                           created=self._started, finished=utc_now())
-        self.session.add_run(run)
+        run = self._put(self.task.datasets(), status, utc_now())
         self.session.log(f"{run.id} {status}: geometry of {self.rbm_id} at "
                          f"{self.task.done} checkpoint(s)")
         self.runMade.emit(run.id)
+
+    def _put(self, datasets: dict[str, np.ndarray], status: str,
+             finished: str | None) -> RunRecord:
+        """Add the computation's run with ``datasets`` (the first time), or update it."""
+        run = geometry_run(self.run_id or self.session.new_run_id("geometry"),
+                           self.session.run(self.rbm_id), self._data_ids, self.options,
+                           datasets, status, created=self._started, finished=finished)
+        if not self.run_id:
+            self.run_id = run.id
+            return self.session.add_run(run)
+        return self.session.update_run(
+            run.id, status=run.status, finished=run.finished, message=run.message,
+            params=run.params, datasets=run.datasets, dataset_attrs=run.dataset_attrs,
+            results=run.results)
