@@ -40,6 +40,11 @@ def finite_float(text: str) -> float:
     return value
 
 
+SAVE_SECONDS = 5.0
+"""Default longest time between two saves of a long command's partial run (``--save-seconds``):
+a kill loses at most this much of what it computed."""
+
+
 def check_session_writable(path: str) -> None:
     """Before any long work: the session can be written (directory, format) and no other Monge
     Lab holds it (SessionLockedError names the holder). ``save_runs`` takes the lock again for

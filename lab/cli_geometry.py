@@ -22,7 +22,14 @@ import time
 from data import RunRecord
 from data.lock import SessionLock
 from engines.geometry.monge_ampere import MAX_K
-from lab.cli_common import CliError, finite_float, get_run, locked_session_runs, store_runs
+from lab.cli_common import (
+    SAVE_SECONDS,
+    CliError,
+    finite_float,
+    get_run,
+    locked_session_runs,
+    store_runs,
+)
 from lab.geometry_runs import format_geometry, geometry_run
 from lab.geometry_task import GeometryOptions, GeometryTask
 from lab.progress import drive
@@ -30,7 +37,6 @@ from lab.rbm_runs import RunInputError, run_checkpoints, training_data
 from lab.session import next_run_id, utc_now
 
 DEFAULTS = GeometryOptions()
-SAVE_SECONDS = 5.0
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -20,11 +20,13 @@ import argparse
 import math
 import os
 import sys
+import time
 
 import numpy as np
 import torch
 
 from data import RunRecord, SessionFileError
+from data.lock import SessionLock
 from engines.ising import (
     correlation_function,
     energies_per_spin,
@@ -45,12 +47,15 @@ from engines.rbm import (
 from engines.rbm.partition import enumeration_cost
 from engines.rg import effective_couplings, free_energy_vs_ising
 from lab.cli_common import (
+    SAVE_SECONDS,
     CliError,
     check_session_writable,
     finite_float,
     get_run,
+    locked_session_runs,
     save_runs,
     session_runs,
+    store_runs,
 )
 from lab.progress import drive
 from lab.rbm_runs import (
@@ -104,6 +109,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="epochs")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu | cuda")
+    train.add_argument("--save-seconds", type=finite_float, default=SAVE_SECONDS,
+                       help="longest time between two saves of the checkpoints done")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=train_command)
 
@@ -188,21 +195,52 @@ def _resumed_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
 
 
 def train_command(args: argparse.Namespace) -> int:
-    runs = session_runs(args.path)
+    """Train holding the session's lock throughout, saving as it goes: after a checkpoint, at
+    most every ``--save-seconds``, the run is written with the checkpoints, history and trainer
+    state so far (status ``interrupted``), so a kill keeps a run that resumes from its last
+    saved checkpoint (``--resume``); the end writes the final status."""
+    if not args.save_seconds > 0:
+        raise CliError("--save-seconds must be positive")
+    if not os.path.exists(args.path):
+        raise CliError(f"{args.path} does not exist")
+    lock = SessionLock(args.path)
+    runs = locked_session_runs(args.path, lock)
+    try:
+        return _train(args, runs)
+    finally:
+        lock.release()
+
+
+def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     if args.resume:
         run, trainer, recording, fresh = _resumed_training(args, runs)
     else:
         run, trainer, recording, fresh = _new_training(args, runs)
     lines: list[str] = []
-    task = RBMTrainingTask(trainer, recording, fresh=fresh,
-                           on_epoch=lambda m: lines.append(format_metrics(m)))
+    in_file = not fresh  # a resumed run is already in the session
+    saved = {"checkpoints": recording.n_checkpoints, "at": time.monotonic()}
+
+    def save(status: str, message: str = "") -> None:
+        nonlocal in_file
+        finish_rbm_run(run, recording, trainer, status, utc_now(), message)
+        store_runs(args.path, [run], replace=in_file)
+        in_file = True
+        saved.update(checkpoints=recording.n_checkpoints, at=time.monotonic())
+
+    def on_epoch(metrics: dict) -> None:
+        lines.append(format_metrics(metrics))
+        if (recording.n_checkpoints > saved["checkpoints"]
+                and time.monotonic() - saved["at"] >= args.save_seconds
+                and not trainer.finished):
+            save("interrupted", "training in progress (saved as it went)")
+
+    task = RBMTrainingTask(trainer, recording, fresh=fresh, on_epoch=on_epoch)
     try:
         status, message = drive(task, run.id, args.quiet,
                                 lambda snapshot: (snapshot.progress, f"epoch {snapshot.epoch}"))
     except RBMDivergence as exc:
         status, message = "failed", str(exc)
-    finish_rbm_run(run, recording, trainer, status, utc_now(), message)
-    save_runs(args.path, [run], replace=not fresh)
+    save(status, message)
     if lines and not args.quiet:
         print(lines[-1])
     print(f"{run.id}: {status}, {run.results.get('epochs_done', 0)} epochs, "

@@ -153,3 +153,25 @@ def test_the_gui_computation_records_its_run_as_it_grows(trained, tmp_path, qtbo
     assert [r.id for r in runs] == [run.id] and runs[0].status == "finished"
     assert runs[0].datasets["epoch"].tolist() == list(range(EPOCHS + 1))
     session.close()
+
+
+def test_train_killed_keeps_its_checkpoints_and_resumes_to_the_uninterrupted_run(trained,
+                                                                                 tmp_path):
+    """``train`` saves as it goes (checkpoint, trainer state, history): killed, the run is
+    ``interrupted``; ``train --resume`` then ends exactly where an uninterrupted run ends."""
+    path = tmp_path / "S.h5"
+    shutil.copy(trained, path)
+    args = ["--data", "ising-001", "--hidden", str(HIDDEN), "--epochs", "150",
+            "--checkpoint-every", "1", "--batch", "32", "--seed", "5", "--quiet"]
+    _run_until(["train", str(path), *args, "--save-seconds", "0.05"], path, "rbm-002")
+    killed = load_session(path).runs["rbm-002"]
+    assert killed.status == "interrupted"
+    done = killed.datasets["checkpoints/epoch"]
+    assert 1 <= done[-1] < 150 and killed.datasets["history/epoch"][-1] >= done[-1]
+    assert main(["train", str(path), "--resume", "rbm-002", "--quiet"]) == 0
+    assert main(["train", str(path), *args]) == 0
+    runs = load_session(path).runs
+    resumed, straight = runs["rbm-002"], runs["rbm-003"]
+    assert resumed.status == straight.status == "finished"
+    for name in ("W", "a", "b", "checkpoints/W", "checkpoints/epoch", "history/nll_train"):
+        np.testing.assert_array_equal(resumed.datasets[name], straight.datasets[name])
