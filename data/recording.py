@@ -389,6 +389,12 @@ class RunRecorder:
                              f"({sorted(state)} instead of {sorted(datasets)})")
         for name, array in state.items():
             dataset = datasets[name]
+            if dataset.maxshape == (None,) and array.ndim == 1 and array.dtype == np.uint8:
+                if array.size > dataset.shape[0]:
+                    dataset.resize((array.size,))
+                elif array.size < dataset.shape[0]:
+                    array = np.concatenate([array, np.zeros(dataset.shape[0] - array.size,
+                                                            dtype=np.uint8)])
             if array.shape != dataset.shape or array.dtype != dataset.dtype:
                 raise ValueError(f"{self.path}: resume state {name!r} changed from "
                                  f"{dataset.dtype} {dataset.shape} to {array.dtype} {array.shape}")
@@ -475,10 +481,20 @@ def _create_stream(run: h5py.Group, name: str, stream: Stream) -> h5py.Dataset:
     return dataset
 
 
+BLOB_CHUNK = 1 << 16
+"""Chunk length of a resume-state blob (1-D uint8 entry, see :func:`_create_fixed`)."""
+
+
 def _create_fixed(f: h5py.File, name: str, array: np.ndarray) -> h5py.Dataset:
-    """A fixed-size dataset for one resume-state array, rewritten in place at each flush."""
+    """A dataset for one resume-state array, rewritten in place at each flush: fixed-size, except
+    a 1-D uint8 entry (a serialized blob), which may grow (SWMR allows extending a chunked
+    dataset); a shorter blob is written zero-padded to the stored length, so a blob must carry
+    its own length."""
     if array.ndim == 0:
         return f.create_dataset(name, shape=(), dtype=array.dtype)
+    if array.ndim == 1 and array.dtype == np.uint8:
+        return f.create_dataset(name, shape=array.shape, maxshape=(None,), dtype=np.uint8,
+                                chunks=(BLOB_CHUNK,), fletcher32=True)
     return f.create_dataset(name, shape=array.shape, dtype=array.dtype, chunks=array.shape,
                             fletcher32=True)
 

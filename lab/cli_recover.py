@@ -16,7 +16,7 @@ from data import SessionFileError, read_run
 from data.lock import SessionLock
 from data.recording import find_recordings, fold_recordings, recordings_dir, tidy_recordings_dir
 from lab.cli_common import CliError
-from lab.ising_runs import complete_ising_run
+from lab.rbm_runs import complete_recorded_run
 from lab.session import utc_now
 
 
@@ -38,7 +38,7 @@ def recover(args: argparse.Namespace) -> int:
             print(f"{args.path}: nothing to recover")
             return 0
         line = f"{utc_now()}  recover: {len(recordings)} recording(s)"
-        result = fold_recordings(args.path, recordings, finish=complete_ising_run, log=[line])
+        result = fold_recordings(args.path, recordings, finish=complete_recorded_run, log=[line])
         for run_id in result.folded:
             run = read_run(args.path, run_id)
             rows = max((len(a) for k, a in run.datasets.items() if not k.startswith("resume/")),

@@ -18,6 +18,7 @@ same ids as ``inputs``.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import fields
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from data import RunRecord
 from engines.rbm import RBM, RBMConfig, RBMTrainer
-from lab.ising_runs import short_message
+from lab.ising_runs import complete_ising_run, short_message
 from lab.rbm_task import RBMRecording
 
 CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")
@@ -42,6 +43,8 @@ PARAM_UNITS = {
 
 
 Checkpoint = tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]  # epoch, W, a, b
+TRAINER_BLOB = "trainer"
+"""Name of the trainer-state blob in a live recording's resume slot (:func:`pack_trainer_state`)."""
 
 
 class RunInputError(ValueError):
@@ -84,6 +87,41 @@ def _split_state(state: dict) -> tuple[dict[str, np.ndarray], str]:
     arrays = {f"trainer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)}
     meta = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
     return arrays, json.dumps(meta)
+
+
+def pack_trainer_state(state: dict | None) -> np.ndarray:
+    """A trainer state as one uint8 blob for a live recording's resume slot: 8 bytes of length
+    (little-endian), then an ``.npz`` of its arrays and of ``trainer_meta`` (the JSON of the
+    rest). ``None`` (no checkpoint yet) gives the empty blob."""
+    if state is None:
+        return np.zeros(8, dtype=np.uint8)
+    arrays, meta = _split_state(state)
+    buffer = io.BytesIO()
+    np.savez(buffer, trainer_meta=np.array(meta),
+             **{name.replace("/", "__"): array for name, array in arrays.items()})
+    data = buffer.getvalue()
+    return np.frombuffer(len(data).to_bytes(8, "little") + data, dtype=np.uint8).copy()
+
+
+def unpack_trainer_state(blob: np.ndarray) -> tuple[dict[str, np.ndarray], str] | None:
+    """The ``trainer/…`` arrays and the ``trainer_meta`` JSON of :func:`pack_trainer_state`'s
+    blob (None for the empty blob); ValueError if the blob is damaged."""
+    blob = np.asarray(blob, dtype=np.uint8)
+    if blob.size < 8:
+        raise ValueError("the recorded trainer state is truncated")
+    length = int.from_bytes(blob[:8].tobytes(), "little")
+    if length == 0:
+        return None
+    if length > blob.size - 8:
+        raise ValueError("the recorded trainer state is truncated")
+    try:
+        with np.load(io.BytesIO(blob[8:8 + length].tobytes()), allow_pickle=False) as npz:
+            meta = str(npz["trainer_meta"])
+            arrays = {name.replace("__", "/"): npz[name] for name in npz.files
+                      if name != "trainer_meta"}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"the recorded trainer state is damaged ({exc})") from None
+    return arrays, meta
 
 
 def trainer_state_from_run(run: RunRecord) -> dict:
@@ -214,8 +252,20 @@ def complete_rbm_recording(run: RunRecord) -> RunRecord:
         run.datasets.update({name: ds[f"checkpoints/{name}"][-1] for name in ("W", "a", "b")})
         for name in ("W", "a", "b"):
             run.dataset_attrs[name] = {"units": PARAM_UNITS[name][0], "axes": PARAM_UNITS[name][1]}
+    blob = ds.pop(f"resume/{TRAINER_BLOB}", None)
+    state = None if blob is None else unpack_trainer_state(blob)
+    if state is not None:  # the trainer state of the last recorded checkpoint: resumable
+        arrays, meta = state
+        ds.update(arrays)
+        run.params["trainer_meta"] = meta
     history = {k.removeprefix("history/"): v for k, v in ds.items() if k.startswith("history/")}
     run.results = {key: float(values[-1]) for key, values in history.items() if values.size}
     epochs = history.get("epoch")
     run.results["epochs_done"] = int(epochs[-1]) if epochs is not None and epochs.size else 0
     return run
+
+
+def complete_recorded_run(run: RunRecord) -> RunRecord:
+    """A run read from a live recording, completed as at the end of its job: an Ising run's
+    results, an RBM run's parameters, results and resumable trainer state."""
+    return complete_rbm_recording(complete_ising_run(run))

@@ -9,10 +9,9 @@ or failed (divergence), in which case it keeps the last good checkpoint.
 Training is also recorded live (:class:`LiveRBMRecording`) into the session's recordings: the
 streams ``history/<metric>`` (one float64 row per epoch, the metrics of the first epoch recorded
 naming them), ``checkpoints/epoch`` (int64), ``checkpoints/W`` (n, m), ``checkpoints/a`` (n,)
-and ``checkpoints/b`` (m,) float32, one row per checkpoint. The trainer's resume state is *not*
-in the recording (its arrays change shape within an epoch, and a recording's resume slots are
-fixed), so a recovered run has its history and checkpoints, and its last checkpoint as its
-parameters, but cannot be resumed; a run saved by the session can.
+and ``checkpoints/b`` (m,) float32, one row per checkpoint; its resume slot holds the trainer
+state of the last checkpoint as one blob (:func:`lab.rbm_runs.pack_trainer_state`), so a run
+recovered after a crash resumes from its last recorded checkpoint.
 """
 
 from __future__ import annotations
@@ -34,8 +33,10 @@ from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
 from lab.rbm_runs import (
     PARAM_UNITS,
+    TRAINER_BLOB,
     finish_rbm_run,
     new_rbm_run,
+    pack_trainer_state,
     recording_from_run,
     resume_trainer,
     training_data,
@@ -99,6 +100,12 @@ class LiveRBMRecording(RBMRecording):
         epoch, W, a, b = self.checkpoints[-1]
         self._append({"checkpoints/epoch": np.array([epoch]), "checkpoints/W": W[None],
                       "checkpoints/a": a[None], "checkpoints/b": b[None]})
+
+    def packed_state(self) -> np.ndarray:
+        """The trainer state of the last checkpoint as the recording's resume blob."""
+        with self._lock:
+            state = self.trainer_state
+        return pack_trainer_state(state)
 
     def flush_if_due(self) -> None:
         if self.recorder is not None:
@@ -222,7 +229,10 @@ class RBMTrainingController(JobController):
         session_path = str(self.session.path or "")
 
         def open_recorder(streams: dict[str, Stream]) -> RunRecorder:
-            return RunRecorder(path, header, streams, session=session_path)
+            # the trainer state of the last checkpoint goes with every flush: a run recovered
+            # after a crash resumes from it
+            return RunRecorder(path, header, streams, session=session_path,
+                               state_source=lambda: {TRAINER_BLOB: live.packed_state()})
 
         live = LiveRBMRecording(open_recorder, trainer.model.n_visible, trainer.model.n_hidden,
                                 base=recording)

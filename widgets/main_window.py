@@ -19,14 +19,13 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTime
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
-from data import RunRecord, SessionFileError
+from data import SessionFileError
 from data.lock import SessionLockedError
 from lab.autosave import SETTINGS_KEY, Autosaver, minutes_setting
 from lab.geometry_controller import GeometryController
-from lab.ising_runs import complete_ising_run
 from lab.jobs import JobManager
 from lab.live_ising import LiveIsingController
-from lab.rbm_runs import complete_rbm_recording
+from lab.rbm_runs import complete_recorded_run
 from lab.rbm_training import RBMTrainingController
 from lab.rg_controller import RGController
 from lab.scan import ScanController
@@ -320,8 +319,3 @@ class MainWindow(QMainWindow):
         self.session.close()  # deletes saved or discarded recordings, releases the locks
         event.accept()
 
-
-
-def complete_recorded_run(run: RunRecord) -> RunRecord:
-    """A run read from a recording, completed as at the end of its job (results, parameters)."""
-    return complete_rbm_recording(complete_ising_run(run))

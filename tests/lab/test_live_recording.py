@@ -3,6 +3,8 @@ training, and the session lock (lab level, Qt core, offscreen)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -10,11 +12,18 @@ from data import RunRecord, load_session
 from data.lock import SessionLockedError
 from data.recording import read_recording, recording_path
 from engines.ising import IsingParams
-from engines.rbm import RBMConfig
+from engines.rbm import RBMConfig, RBMTrainer
 from lab.ising_runs import complete_ising_run
 from lab.ising_task import IsingPlan
 from lab.jobs import JobManager
 from lab.live_ising import LiveIsingController
+from lab.rbm_runs import (
+    complete_rbm_recording,
+    pack_trainer_state,
+    resumable_epoch,
+    trainer_state_from_run,
+    unpack_trainer_state,
+)
 from lab.rbm_training import RBMTrainingController
 from lab.session import Session
 
@@ -125,4 +134,33 @@ def test_rbm_training_records_history_and_checkpoints_live(qtbot):
                                       memory.datasets[f"checkpoints/{name}"])
     np.testing.assert_array_equal(recorded.datasets["history/nll_train"],
                                   memory.datasets["history/nll_train"])
+    # the resume slot holds the trainer state of the last checkpoint: a recovered run resumes
+    recovered = complete_rbm_recording(recorded)
+    assert "resume/trainer" not in recovered.datasets
+    state, saved = trainer_state_from_run(recovered), trainer_state_from_run(memory)
+    assert state.keys() == saved.keys() and state["epoch"] == saved["epoch"] == epochs
+    for name, value in saved.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(state[name], value)
+    assert resumable_epoch(recovered) == epochs
     session.close()
+
+
+def test_trainer_state_blob_round_trip_and_damage():
+    trainer = RBMTrainer(RBMConfig(n_hidden=3, batch_size=8, epochs=2, seed=4),
+                         np.where(np.random.default_rng(1).random((40, 9)) < 0.5, 1, -1))
+    trainer.step_batch()
+    state = trainer.state_dict()
+    arrays, meta = unpack_trainer_state(pack_trainer_state(state))
+    assert json.loads(meta)["updates"] == 1
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(arrays[f"trainer/{name}"], value)
+    assert unpack_trainer_state(pack_trainer_state(None)) is None
+    blob = pack_trainer_state(state)
+    with pytest.raises(ValueError, match="truncated"):
+        unpack_trainer_state(blob[: blob.size // 2])
+    damaged = blob.copy()
+    damaged[8:40] = 0
+    with pytest.raises(ValueError, match="damaged"):
+        unpack_trainer_state(damaged)
