@@ -112,3 +112,20 @@ def locked_session_runs(path: str, lock: SessionLock) -> dict[str, RunRecord]:
     except SessionFileError as exc:
         lock.release()
         raise CliError(str(exc)) from None
+
+
+def run_locked(args: argparse.Namespace, body, *, existing: bool = True) -> int:
+    """Run ``body(args, runs)`` holding the session's lock from reading its runs to the end,
+    for a long command that saves as it goes (``store_runs``). With ``existing`` the session
+    must exist, and ``--save-seconds`` (when the command has it) must be positive."""
+    save_seconds = getattr(args, "save_seconds", None)
+    if save_seconds is not None and not save_seconds > 0:
+        raise CliError("--save-seconds must be positive")
+    if existing and not os.path.exists(args.path):
+        raise CliError(f"{args.path} does not exist")
+    lock = SessionLock(args.path)
+    runs = locked_session_runs(args.path, lock)
+    try:
+        return body(args, runs)
+    finally:
+        lock.release()

@@ -15,19 +15,17 @@ checkpoint and replaced with the checkpoints done at most every ``--save-seconds
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 from data import RunRecord
-from data.lock import SessionLock
 from engines.geometry.monge_ampere import MAX_K
 from lab.cli_common import (
     SAVE_SECONDS,
     CliError,
     finite_float,
     get_run,
-    locked_session_runs,
+    run_locked,
     store_runs,
 )
 from lab.geometry_runs import format_geometry, geometry_run
@@ -64,16 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def geometry_command(args: argparse.Namespace) -> int:
-    if not args.save_seconds > 0:
-        raise CliError("--save-seconds must be positive")
-    if not os.path.exists(args.path):
-        raise CliError(f"{args.path} does not exist")
-    lock = SessionLock(args.path)
-    runs = locked_session_runs(args.path, lock)
-    try:
-        return _geometry(args, runs)
-    finally:
-        lock.release()
+    return run_locked(args, _geometry)
 
 
 def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:

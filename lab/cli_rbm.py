@@ -26,7 +26,6 @@ import numpy as np
 import torch
 
 from data import RunRecord, SessionFileError
-from data.lock import SessionLock
 from engines.ising import (
     correlation_function,
     energies_per_spin,
@@ -52,7 +51,7 @@ from lab.cli_common import (
     check_session_writable,
     finite_float,
     get_run,
-    locked_session_runs,
+    run_locked,
     save_runs,
     session_runs,
     store_runs,
@@ -199,16 +198,7 @@ def train_command(args: argparse.Namespace) -> int:
     most every ``--save-seconds``, the run is written with the checkpoints, history and trainer
     state so far (status ``interrupted``), so a kill keeps a run that resumes from its last
     saved checkpoint (``--resume``); the end writes the final status."""
-    if not args.save_seconds > 0:
-        raise CliError("--save-seconds must be positive")
-    if not os.path.exists(args.path):
-        raise CliError(f"{args.path} does not exist")
-    lock = SessionLock(args.path)
-    runs = locked_session_runs(args.path, lock)
-    try:
-        return _train(args, runs)
-    finally:
-        lock.release()
+    return run_locked(args, _train)
 
 
 def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:

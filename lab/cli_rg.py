@@ -37,7 +37,6 @@ from data import (
     RunRecord,
     SessionFileError,
 )
-from data.lock import SessionLock
 from engines.ising import ALGORITHMS, IsingParams
 from engines.rbm import RBMConfig, RBMDivergence, RBMTrainer
 from engines.rg import MIN_BLOCK_SHARE, level_trainer, rbm_level
@@ -46,7 +45,7 @@ from lab.cli_common import (
     check_session_writable,
     finite_float,
     get_run,
-    locked_session_runs,
+    run_locked,
     save_runs,
     session_runs,
     store_runs,
@@ -403,12 +402,7 @@ def rg_flow_command(args: argparse.Namespace) -> int:
     with the ``rg-flow`` run of the rows so far (status 'interrupted' until the end, so a kill
     leaves it marked as such); the end replaces it with the final status.
     """
-    lock = SessionLock(args.path)
-    runs = locked_session_runs(args.path, lock)
-    try:
-        return _rg_flow(args, runs)
-    finally:
-        lock.release()
+    return run_locked(args, _rg_flow, existing=False)
 
 
 def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:

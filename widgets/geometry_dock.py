@@ -51,7 +51,7 @@ from widgets.geometry_plots import (
     TransportView,
 )
 from widgets.number_field import ERROR_STYLE, NumberField
-from widgets.plot_export import export_plot, safe_name
+from widgets.plot_export import export_views, safe_name
 
 FRAME_HZ = 10
 FLOW_BASIS_MAX = 32
@@ -373,12 +373,8 @@ class GeometryDock(QDockWidget):
         if self.shown_id and self.shown_id == self.controller.rbm_id and (
                 self.controller.running or self.controller.following):
             run = f"{self.shown_id} (live geometry, not yet a run)"
-        written: list[Path] = []
-        for name, plot in self.views[title].plots.items():
-            stem = folder / f"{safe_name(self.shown_id or 'geometry')}_{safe_name(name)}"
-            written.extend(export_plot(plot, stem, name, self.session, run,
-                                       description=f"Monge Lab geometry dock, tab {title}"))
-        return written
+        return export_views(self.views[title].plots, folder, self.shown_id or "geometry",
+                            self.session, run, f"Monge Lab geometry dock, tab {title}")
 
     # ------------------------------------------------------------------ session
     def _on_run_made(self, run_id: str) -> None:

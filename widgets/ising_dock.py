@@ -42,7 +42,7 @@ from lab.ising_task import IsingPlan
 from lab.live_ising import LiveIsingController
 from widgets.ising_plots import IsingPlots, estimates_up_to
 from widgets.lattice_view import LatticeView
-from widgets.plot_export import export_plot, safe_name
+from widgets.plot_export import export_views
 from widgets.replay import ReplayBar
 
 FRAME_HZ = 30
@@ -370,11 +370,6 @@ class IsingDock(QDockWidget):
     def export_plots(self, folder: Path) -> list[Path]:
         """Write the lattice and the plots as PNG and SVG into ``folder``; returns the files."""
         run = self.shown_run_label()
-        stem = safe_name(self._replay_run.id if self._replay_run is not None else "ising-live")
-        views = {"lattice": self.lattice, **self.plots.plots}
-        written: list[Path] = []
-        for name, view in views.items():
-            written.extend(export_plot(view, folder / f"{stem}_{safe_name(name)}", name,
-                                       self.controller.session, run,
-                                       description="Monge Lab Ising lattice dock"))
-        return written
+        stem = self._replay_run.id if self._replay_run is not None else "ising-live"
+        return export_views({"lattice": self.lattice, **self.plots.plots}, folder, stem,
+                            self.controller.session, run, "Monge Lab Ising lattice dock")

@@ -134,3 +134,17 @@ def export_plot(view: pg.GraphicsView, stem: str | Path, title: str, session: Se
     text = bytes(buffer.data().data()).decode("utf-8")
     svg.write_text(svg_with_metadata(text, meta), encoding="utf-8")
     return png, svg
+
+
+def export_views(views: dict[str, pg.GraphicsView], folder: Path, stem: str, session: Session,
+                 run: str, description: str,
+                 titles: dict[str, str] | None = None) -> list[Path]:
+    """:func:`export_plot` of every view of ``views`` (name → view) into ``folder``, as
+    ``<stem>_<name>.png`` / ``.svg`` (names made safe), titled by ``titles`` or by the name;
+    returns the files written. Raises OSError when a file cannot be written."""
+    written: list[Path] = []
+    for name, view in views.items():
+        title = (titles or {}).get(name, name)
+        written.extend(export_plot(view, Path(folder) / f"{safe_name(stem)}_{safe_name(name)}",
+                                   title, session, run, description=description))
+    return written

@@ -51,7 +51,7 @@ from lab.rbm_runs import Checkpoint, resumable_epoch, run_chains, run_checkpoint
 from lab.rbm_task import RBMSnapshot
 from lab.rbm_training import RBMTrainingController
 from widgets.number_field import ERROR_STYLE, NumberField
-from widgets.plot_export import export_plot, safe_name
+from widgets.plot_export import export_views
 from widgets.rbm_plots import (
     ObservablesView,
     TrainingCurves,
@@ -679,12 +679,8 @@ class RBMDock(QDockWidget):
                if self._view_id else "none")
         views = {"receptive fields": self.fields_view, "chains": self.chains_view,
                  **self.curves.plots, "observables": self.observables.plot}
-        written: list[Path] = []
-        for name, view in views.items():
-            stem = folder / f"{safe_name(self._view_id or 'rbm')}_{safe_name(name)}"
-            written.extend(export_plot(view, stem, name, self.session, run,
-                                       description="Monge Lab RBM trainer dock"))
-        return written
+        return export_views(views, folder, self._view_id or "rbm", self.session, run,
+                            "Monge Lab RBM trainer dock")
 
     # ------------------------------------------------------------------ saved runs
     def show_run(self, run: RunRecord) -> None:

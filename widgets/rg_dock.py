@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from data import RunRecord
 from lab.rg_controller import RULE_ORDER, RGController, rbm_run_of
 from widgets.number_field import ERROR_STYLE, NumberField
-from widgets.plot_export import export_plot, safe_name
+from widgets.plot_export import export_views
 from widgets.rg_plots import (
     CentredFieldsView,
     CorrelationPlot,
@@ -221,17 +221,12 @@ class RGDock(QDockWidget):
         and SVG into ``folder``, with the session and the compared runs' ids in the metadata;
         returns the files written."""
         runs = ", ".join(r.id for r in self.compared) or "none"
-        stem = safe_name(self.compared[0].id if self.compared else "rg")
         views = {}
         for group in (self.strip, self.fields_view, self.histograms, self.correlations,
                       self.flow):
             views.update(group.plots)
-        written: list[Path] = []
-        for name, view in views.items():
-            written.extend(export_plot(view, folder / f"{stem}_{safe_name(name)}", name,
-                                       self.controller.session, runs,
-                                       description="Monge Lab RG comparator"))
-        return written
+        return export_views(views, folder, self.compared[0].id if self.compared else "rg",
+                            self.controller.session, runs, "Monge Lab RG comparator")
 
     def _build_views(self) -> QWidget:
         self.strip = LatticeStrip()

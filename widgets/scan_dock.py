@@ -35,7 +35,7 @@ from engines.ising import ALGORITHMS, IsingParams
 from lab.exact_reference import exact_curves
 from lab.ising_task import IsingPlan
 from lab.scan import SCAN_OBSERVABLES, ScanController, parse_temperatures, scan_datasets
-from widgets.plot_export import export_plot, safe_name
+from widgets.plot_export import export_views
 
 TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": "susceptibility χ",
           "binder": "Binder U₄"}
@@ -238,10 +238,5 @@ class ScanDock(QDockWidget):
         live = self.controller.scan_run
         run = (f"{live.id} (scan running)" if self.controller.running and live is not None
                else self.shown_id or "none")
-        stem = safe_name(self.shown_id or "scan")
-        written: list[Path] = []
-        for name, plot in self.plots.items():
-            written.extend(export_plot(plot, folder / f"{stem}_{safe_name(name)}", TITLES[name],
-                                       self.controller.session, run,
-                                       description="Monge Lab temperature scan"))
-        return written
+        return export_views(self.plots, folder, self.shown_id or "scan", self.controller.session,
+                            run, "Monge Lab temperature scan", titles=TITLES)
