@@ -18,6 +18,7 @@ modified unless the command succeeds (``data`` writes atomically).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +52,9 @@ def run_cli(argv: Sequence[str]) -> int:
     except CliError as exc:
         print(f"monge-lab: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as Unix tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — Python flushes stdout at exit
+        return 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:

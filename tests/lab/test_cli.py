@@ -135,3 +135,21 @@ def test_main_py_runs_end_to_end_in_a_subprocess(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), "inspect", str(out)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0 and "ising-001" in done.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, monkeypatch):
+    """`python main.py inspect S.h5 | head -1`: the closed pipe is not a crash with a traceback
+    but the conventional exit status 141 (128 + SIGPIPE)."""
+    path = tmp_path / "S.h5"
+    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.5",
+                 "--samples", "20", "--seed", "1", "--quiet"]) == 0
+
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["inspect", str(path)]) == 141
