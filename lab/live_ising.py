@@ -14,7 +14,6 @@ the worker while the run is live and closed in the GUI thread once the worker is
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import replace
 
 import numpy as np
@@ -23,18 +22,18 @@ from PySide6.QtCore import QObject, Signal
 from data import RunRecord
 from data.recording import RecordingError, RunRecorder
 from engines.ising import IsingParams
-from lab.ising_runs import finish_ising_run, ising_streams, new_ising_run, short_message
+from lab.ising_runs import finish_ising_run, ising_streams, new_ising_run
 from lab.ising_task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
+from lab.live_recorder import RecorderGuard
 from lab.session import Session, utc_now
 
 
-class TeeRecording(IsingRecording):
+class TeeRecording(RecorderGuard, IsingRecording):
     """An :class:`IsingRecording` that also appends every measurement to a :class:`RunRecorder`.
 
-    A failing recorder (disk full) stops the live copy and keeps ``error`` for the run's
-    message; the in-memory recording, and so the run, goes on.
+    A failing recorder stops the live copy only (:class:`lab.live_recorder.RecorderGuard`).
     """
 
     def __init__(self, recorder: RunRecorder | None, record_spins: bool = True) -> None:
@@ -51,26 +50,6 @@ class TeeRecording(IsingRecording):
         if self.record_spins:
             rows["samples"] = spins[None]
         self._guard(lambda: self.recorder.append(rows))
-
-    def flush_if_due(self) -> None:
-        """Flush the rows waiting for the clock (called after every step of the worker)."""
-        if self.recorder is not None:
-            self._guard(self.recorder.flush_if_due)
-
-    def close(self, status: str, message: str = "") -> None:
-        """Close the recording with the run's final status (once the worker is done with it)."""
-        if self.recorder is not None:
-            self._guard(lambda: self.recorder.close(status, short_message(message)))
-            self.recorder = None
-
-    def _guard(self, action) -> None:
-        try:
-            action()
-        except RecordingError as exc:
-            self.error = f"live recording stopped: {exc.problem}"
-            with suppress(RecordingError):
-                self.recorder.abandon()
-            self.recorder = None
 
 
 class RecordedIsingTask(IsingTask):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from contextlib import suppress
 
 import numpy as np
 import torch
@@ -28,9 +27,9 @@ from PySide6.QtCore import QObject, Signal
 from data import RunRecord
 from data.recording import RecordingError, RunRecorder, Stream
 from engines.rbm import RBMConfig, RBMTrainer
-from lab.ising_runs import short_message
 from lab.job_controller import JobController
 from lab.jobs import JobManager, JobState
+from lab.live_recorder import RecorderGuard
 from lab.rbm_runs import (
     PARAM_UNITS,
     TRAINER_BLOB,
@@ -67,7 +66,7 @@ def rbm_streams(history: list[str], n_visible: int, n_hidden: int) -> dict[str, 
     return streams
 
 
-class LiveRBMRecording(RBMRecording):
+class LiveRBMRecording(RecorderGuard, RBMRecording):
     """An :class:`RBMRecording` that also writes history rows and checkpoints to a recorder.
 
     ``open_recorder(streams)`` creates the recorder; it is called at the first epoch measured,
@@ -107,16 +106,9 @@ class LiveRBMRecording(RBMRecording):
             state = self.trainer_state
         return pack_trainer_state(state)
 
-    def flush_if_due(self) -> None:
-        if self.recorder is not None:
-            self._guard(self.recorder.flush_if_due)
-
     def close(self, status: str, message: str = "") -> None:
-        """Close the recording with the run's final status (once the worker is done)."""
-        if self.recorder is not None:
-            self._guard(lambda: self.recorder.close(status, short_message(message)))
-            self.recorder = None
-        self._started = True
+        super().close(status, message)
+        self._started = True  # nothing is recorded after the end
 
     def _append(self, rows: dict[str, np.ndarray]) -> None:
         if not self._started:
@@ -140,15 +132,6 @@ class LiveRBMRecording(RBMRecording):
             for i, name in enumerate("Wab", start=1):
                 rows[f"checkpoints/{name}"] = np.stack([c[i] for c in self.checkpoints])
         self._guard(lambda: self.recorder.append(rows))
-
-    def _guard(self, action) -> None:
-        try:
-            action()
-        except RecordingError as exc:
-            self.error = f"live recording stopped: {exc.problem}"
-            with suppress(RecordingError):
-                self.recorder.abandon()
-            self.recorder = None
 
 
 class RBMTrainingController(JobController):

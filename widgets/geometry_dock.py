@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -52,6 +51,7 @@ from widgets.geometry_plots import (
 )
 from widgets.number_field import ERROR_STYLE, NumberField
 from widgets.plot_export import export_views, safe_name
+from widgets.scrolled import scrolled_controls
 
 FRAME_HZ = 10
 FLOW_BASIS_MAX = 32
@@ -157,12 +157,7 @@ class GeometryDock(QDockWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(box)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(box.minimumSizeHint().width() + 18)
-        return scroll
+        return scrolled_controls(box)
 
     def _build_views(self) -> QWidget:
         self.checkpoint_slider = QSlider(Qt.Orientation.Horizontal,

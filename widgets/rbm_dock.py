@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -59,6 +58,7 @@ from widgets.rbm_plots import (
     observables_from_evaluation,
 )
 from widgets.replay import ReplayBar
+from widgets.scrolled import scrolled_controls
 from widgets.weight_grid import SORT_KEYS, ChainsView, ReceptiveFieldsView
 
 FRAME_HZ = 10
@@ -261,12 +261,7 @@ class RBMDock(QDockWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(resume_group)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(box)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(box.minimumSizeHint().width() + 18)
-        return scroll
+        return scrolled_controls(box)
 
     @staticmethod
     def _grid_group(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:

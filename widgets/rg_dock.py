@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -57,6 +56,7 @@ from widgets.rg_plots import (
     method_label,
     observable_rows,
 )
+from widgets.scrolled import scrolled_controls
 
 FRAME_HZ = 10
 HINT_STYLE = "color: gray;"
@@ -199,12 +199,7 @@ class RGDock(QDockWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(shown_group)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(box)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(box.minimumSizeHint().width() + 18)
-        return scroll
+        return scrolled_controls(box)
 
     def _export_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the RG plots")
