@@ -15,7 +15,10 @@ Kaufman (1949), in the form of Ferdinand & Fisher (1969) and Beale (1996)::
 so Z4 < 0 above T_c (where Z3 + Z4 > 0 still) and Z4 = 0 exactly at T_c.
 
 Everything is evaluated in log space, and the four terms are combined by a signed log-sum-exp,
-so the result is finite and smooth for L up to thousands and J/T up to 300.
+so the result is finite and smooth for L up to thousands and J/T up to 300. Beyond J/T = 300 the
+lattice is in its two ground states to double precision (the lightest excitation, one flipped
+spin, has relative weight N e^{-8K} < N e^{-2400}), so ln Z = 2NK + ln 2, e = -2J and c = 0 are
+returned exactly there: every T > 0 has a value, and the formula's own range is never exceeded.
 
 Energy and specific heat come from analytic K-derivatives of ln Z. Each product is split into
 its first factor g(u_f) (u = L g_l / 2, l = 0 or 1) and the rest R, whose logarithmic
@@ -35,17 +38,26 @@ import numpy as np
 
 from engines.exact import _common
 
-_MAX_K = 300.0  # sinh(2K) must stay inside double precision
+_MAX_K = 300.0  # sinh(2K) must stay inside double precision; beyond it, the ground state
 
 
 def _validated(L, T, J) -> tuple[int, np.ndarray, bool]:
     L = _common.lattice_size(L, 2, None, "Kaufman's formula")
     T_arr, scalar = _common.temperatures(T)
     J = _common.coupling(J, ferromagnetic=True)
-    K = J / T_arr
-    if np.any(K > _MAX_K):
-        raise ValueError(f"Kaufman's formula is evaluated for J/T <= {_MAX_K}, got J/T = {K.max()}")
-    return L, K, scalar
+    return L, J / T_arr, scalar
+
+
+def _with_ground_state(L: int, K: np.ndarray, order: int) -> list[np.ndarray]:
+    """:func:`_derivatives` where J/T <= ``_MAX_K``, the ground state's exact values beyond."""
+    N = L * L
+    cold = K > _MAX_K
+    out = [2.0 * N * K + np.log(2.0), np.full_like(K, 2.0 * N), np.zeros_like(K)][: order + 1]
+    if not np.all(cold):
+        warm = _derivatives(L, K[~cold], order)
+        for values, computed in zip(out, warm, strict=True):
+            values[~cold] = computed
+    return out
 
 
 def _factor_terms(u: np.ndarray, kind: str) -> dict[str, np.ndarray]:
@@ -159,18 +171,18 @@ def _derivatives(L: int, K: np.ndarray, order: int) -> list[np.ndarray]:
 def log_partition_function(L: int, T, J: float = 1.0):
     """Exact ln Z of the L x L periodic lattice at temperature(s) T, zero field (Kaufman 1949)."""
     L, K, scalar = _validated(L, T, J)
-    return _common.shaped(_derivatives(L, K, 0)[0], scalar)
+    return _common.shaped(_with_ground_state(L, K, 0)[0], scalar)
 
 
 def energy_per_spin(L: int, T, J: float = 1.0):
     """Exact e = <H>/N = -(J/N) d ln Z/dK of the L x L torus, zero field."""
     L, K, scalar = _validated(L, T, J)
-    d1 = _derivatives(L, K, 1)[1]
+    d1 = _with_ground_state(L, K, 1)[1]
     return _common.shaped(-J * d1 / (L * L), scalar)
 
 
 def specific_heat_per_spin(L: int, T, J: float = 1.0):
     """Exact c = (<H^2> - <H>^2)/(N T^2) = (K^2/N) d^2 ln Z/dK^2 of the L x L torus, zero field."""
     L, K, scalar = _validated(L, T, J)
-    d2 = _derivatives(L, K, 2)[2]
+    d2 = _with_ground_state(L, K, 2)[2]
     return _common.shaped(K**2 * d2 / (L * L), scalar)

@@ -11,7 +11,11 @@ With s = sinh 2K and the elliptic modulus k = 2 s / cosh^2 2K = 2 s / (1 + s^2)
 
 K1, E1 are complete elliptic integrals of modulus k (scipy's parameter is k^2). Near T_c they
 are evaluated through 1 - k^2 = (1 - s)^2 (1 + k) / (1 + s^2), which has no cancellation, and
-``ellipkm1``, so the logarithmic singularity of c is resolved down to |T - T_c| ~ 1e-15.
+``ellipkm1``, so the logarithmic singularity of c is resolved down to |T - T_c| ~ 1e-15. Within
+two units in the last place of the float T_c the sign of T - T_c is not known in floating point
+(T_c itself is rounded), so there 1 - k^2 is taken as 0: c is ``inf`` and the singular term of e
+vanishes, whatever the rounding of sinh 2K gives (it can give 1 - k^2 a few 1e-32 above or, with
+other libm builds, a few 1e-16 below zero, where ``ellipkm1`` returns nan).
 """
 
 from __future__ import annotations
@@ -28,17 +32,23 @@ def critical_temperature(J: float = 1.0) -> float:
     return 2.0 * J / np.log1p(np.sqrt(2.0))
 
 
+_CRITICAL_ULPS = 2.0  # |T - T_c| within this many ulps of T_c counts as T = T_c
+
+
 def _elliptic_data(T, J):
-    """K, 2 tanh^2 2K - 1, 1 - tanh^2 2K and 1 - k^2 for validated inputs."""
+    """K, 2 tanh^2 2K - 1, 1 - tanh^2 2K and 1 - k^2 (>= 0; 0 at T_c, module doc) for valid
+    inputs."""
     T_arr, scalar = _common.temperatures(T)
     J = _common.coupling(J, ferromagnetic=True)
+    t_c = critical_temperature(J)
+    at_critical = np.abs(T_arr - t_c) <= _CRITICAL_ULPS * np.spacing(t_c)
     K = J / T_arr
     s = np.sinh(2.0 * K)
     # Both 1 - k and 1 - tanh^2 2K are invariant under s -> 1/s; a = min(s, 1/s) <= 1 keeps
     # every square finite at any K.
     a = np.minimum(s, 1.0 / s)
     one_minus_k = (1.0 - a) ** 2 / (1.0 + a**2)
-    p = one_minus_k * (2.0 - one_minus_k)  # 1 - k^2
+    p = np.where(at_critical, 0.0, np.maximum(one_minus_k * (2.0 - one_minus_k), 0.0))  # 1 - k^2
     tanh2_term = np.sign(s - 1.0) * (1.0 - a**2) / (1.0 + a**2)  # 2 tanh^2 2K - 1
     sech2 = np.where(s > 1.0, a**2, 1.0) / (1.0 + a**2)  # 1 - tanh^2 2K
     return T_arr, scalar, J, K, tanh2_term, sech2, p
@@ -69,8 +79,9 @@ def energy_per_spin_infinite(T, J: float = 1.0):
 def specific_heat_infinite(T, J: float = 1.0):
     """Onsager's specific heat per spin c(T) = de/dT.
 
-    It diverges logarithmically at T_c; the value returned is ``inf`` exactly where 1 - k^2
-    rounds to zero (T equal to T_c in floating point) and finite, large, everywhere else.
+    It diverges logarithmically at T_c; the value returned is ``inf`` at T_c (within two ulps
+    of the float T_c, module doc) and finite, large, everywhere else (about 18 at 1e-15 from
+    T_c).
     """
     T_arr, scalar, J, K, tanh2_term, sech2, p = _elliptic_data(T, J)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -163,6 +163,39 @@ def test_onsager_critical_values():
     )
 
 
+def test_onsager_near_critical_never_nan():
+    """Within a few ulps of T_c the sign of T - T_c is unknown in floating point: c is inf there
+    (never nan, whatever the rounding of sinh 2K), finite and large a little further out."""
+    T = TC + np.arange(-60, 61) * np.spacing(TC)
+    c = exact.specific_heat_infinite(T)
+    e = exact.energy_per_spin_infinite(T)
+    assert not np.any(np.isnan(c)) and not np.any(np.isnan(e))
+    near = np.abs(T - TC) <= 2 * np.spacing(TC)
+    assert np.all(np.isinf(c[near])) and np.all(np.isfinite(c[~near]))
+    assert np.all(c[~near] > 15.0)  # the logarithmic divergence: ~ -(8/pi) K_c^2 ln|t|
+    assert e == pytest.approx(np.full_like(T, -np.sqrt(2.0)), abs=1e-12)
+
+
+def test_kaufman_below_its_range_is_the_ground_state():
+    """Beyond J/T = 300 the torus is in its two ground states to double precision; the values
+    join the formula's continuously at the boundary."""
+    for L in (2, 4, 16):
+        N = L * L
+        cold = np.array([1 / 300.5, 1e-3, 1e-9])
+        assert kaufman.energy_per_spin(L, cold) == pytest.approx(np.full(3, -2.0), abs=1e-15)
+        assert kaufman.specific_heat_per_spin(L, cold) == pytest.approx(np.zeros(3), abs=1e-15)
+        assert kaufman.log_partition_function(L, cold) == pytest.approx(
+            2 * N / cold + np.log(2.0), rel=1e-15
+        )
+        edge = 1 / 299.5
+        assert kaufman.energy_per_spin(L, edge) == pytest.approx(-2.0, abs=1e-12)
+        assert kaufman.log_partition_function(L, edge) == pytest.approx(
+            2 * N / edge + np.log(2.0), rel=1e-14
+        )
+        mixed = kaufman.energy_per_spin(L, np.array([1e-4, 2.0]))
+        assert mixed[0] == -2.0 and mixed[1] == pytest.approx(kaufman.energy_per_spin(L, 2.0))
+
+
 def test_onsager_specific_heat_is_derivative_of_energy():
     T = np.array([0.7, 1.5, 2.0, 2.2, 2.26, 2.28, 2.4, 3.0, 8.0])
     step = 1e-4
