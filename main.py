@@ -5,7 +5,7 @@ Run ``python main.py --help`` for the headless commands.
 
 import sys
 
-from lab.cli import main
+from lab.cli.shell import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,7 +14,7 @@ bulk as a real training does (four outliers at the end), and the model can be sa
 
 Measured, each as the best of ``repeats`` (``benchmarks.timing.best_time``):
 
-- ``task_step``: one :meth:`lab.geometry_task.GeometryTask.step` with the default options
+- ``task_step``: one :meth:`lab.geometry.task.GeometryTask.step` with the default options
   (ε = 1e-3, 500 model samples after 500 sweeps, 1000 Gaussian points, k = 10), per checkpoint
   after the first (the first has no distances to compute);
 - the breakdown at the last checkpoint: ``spectrum_mp`` (SVD of W, the MP fit, 8 images),
@@ -62,7 +62,7 @@ from engines.geometry import (
 )
 from engines.ising import IsingParams, IsingSimulation
 from engines.rbm import RBM, sample_model
-from lab.geometry_task import GeometryOptions, GeometryTask
+from lab.geometry.task import GeometryOptions, GeometryTask
 
 L, M, EPS = 32, 256, 1e-3
 

@@ -23,9 +23,9 @@ def measure_gui(size: int = 512, algorithm: str = "metropolis", seconds: float =
     from PySide6.QtWidgets import QApplication
 
     from engines.ising import IsingParams
-    from lab.ising_task import IsingPlan
-    from widgets.app import create_application
-    from widgets.main_window import MainWindow
+    from lab.ising.task import IsingPlan
+    from widgets.shell.app import create_application
+    from widgets.shell.main_window import MainWindow
 
     app = create_application()
     window = MainWindow()

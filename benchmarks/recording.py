@@ -37,7 +37,7 @@ from data import RunRecord
 from data.recording import FLUSH_SECONDS, RunRecorder
 from engines.exact import critical_temperature
 from engines.ising import IsingParams, IsingSimulation
-from lab.ising_runs import ising_streams
+from lab.ising.runs import ising_streams
 
 L = 64
 T_C = critical_temperature()

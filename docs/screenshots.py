@@ -25,9 +25,9 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from data import load_session  # noqa: E402
-from lab.cli import run_cli  # noqa: E402
-from widgets.app import create_application  # noqa: E402
-from widgets.main_window import MainWindow  # noqa: E402
+from lab.cli.shell import run_cli  # noqa: E402
+from widgets.shell.app import create_application  # noqa: E402
+from widgets.shell.main_window import MainWindow  # noqa: E402
 
 OUT = ROOT / "docs" / "images"
 

@@ -1,0 +1,1 @@
+"""The headless command line: the parser shell, shared helpers, recover and export."""

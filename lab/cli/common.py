@@ -1,0 +1,131 @@
+"""What the headless commands share: the one-line usage error and argument types."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+from data import (
+    RunRecord,
+    SessionFileError,
+    add_runs,
+    check_writable,
+    load_session,
+    replace_runs,
+)
+from data.lock import SessionLock
+from lab.session.session import utc_now
+
+
+class CliError(Exception):
+    """A problem with the user's input: reported as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(message)
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite float, with a clear message otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    return value
+
+
+SAVE_SECONDS = 5.0
+"""Default longest time between two saves of a long command's partial run (``--save-seconds``):
+a kill loses at most this much of what it computed."""
+
+
+def check_session_writable(path: str) -> None:
+    """Before any long work: the session can be written (directory, format) and no other Monge
+    Lab holds it (SessionLockedError names the holder). ``save_runs`` takes the lock again for
+    the write itself, so a writer that appears in between is still refused, only later."""
+    check_writable(path)
+    if os.path.exists(path):
+        with SessionLock(path):
+            pass
+
+
+def session_runs(path: str) -> dict[str, RunRecord]:
+    """The runs of an existing session file that this command may extend (CliError with the
+    file's problem, or the other Monge Lab writing it, otherwise)."""
+    try:
+        check_session_writable(path)
+        if not os.path.exists(path):
+            raise CliError(f"{path} does not exist")
+        return load_session(path).runs
+    except SessionFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def get_run(runs: dict[str, RunRecord], run_id: str, kind: str, path: str) -> RunRecord:
+    """The run ``run_id`` of kind ``kind`` (CliError naming the runs of that kind otherwise)."""
+    run = runs.get(run_id)
+    if run is None:
+        known = ", ".join(r.id for r in runs.values() if r.kind == kind) or "none"
+        raise CliError(f"no run '{run_id}' in {path} ({kind} runs: {known})")
+    if run.kind != kind:
+        raise CliError(f"run '{run_id}' is of kind '{run.kind}', not '{kind}'")
+    return run
+
+
+def save_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
+    """Add (or replace) runs atomically, with a log line, holding the session's lock; CliError
+    if another Monge Lab is writing the session or the file refuses."""
+    try:
+        line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
+        with SessionLock(path):
+            (replace_runs if replace else add_runs)(path, runs, log=[line])
+    except (SessionFileError, OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def store_runs(path: str, runs: list[RunRecord], replace: bool = False) -> None:
+    """Add (or replace) runs atomically with a log line, the session's lock being already held
+    by this command (``save_runs`` would take it again and be refused); CliError if the file
+    refuses. Each write is temp file + fsync + rename: a kill at any instant keeps the previous
+    file whole."""
+    line = f"{utc_now()}  {'updated' if replace else 'added'} {', '.join(r.id for r in runs)}"
+    try:
+        (replace_runs if replace else add_runs)(path, runs, log=[line])
+    except (SessionFileError, OSError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def locked_session_runs(path: str, lock: SessionLock) -> dict[str, RunRecord]:
+    """Acquire ``lock`` (held until the command ends, so no other Monge Lab writes the session
+    meanwhile) and return the session's runs ({} when the file does not exist yet); CliError
+    naming the problem otherwise (the lock is then released)."""
+    try:
+        lock.acquire()
+        check_writable(path)
+        return load_session(path).runs if os.path.exists(path) else {}
+    except SessionFileError as exc:
+        lock.release()
+        raise CliError(str(exc)) from None
+
+
+def run_locked(args: argparse.Namespace, body, *, existing: bool = True) -> int:
+    """Run ``body(args, runs)`` holding the session's lock from reading its runs to the end,
+    for a long command that saves as it goes (``store_runs``). With ``existing`` the session
+    must exist, and ``--save-seconds`` (when the command has it) must be positive."""
+    save_seconds = getattr(args, "save_seconds", None)
+    if save_seconds is not None and not save_seconds > 0:
+        raise CliError("--save-seconds must be positive")
+    if existing and not os.path.exists(args.path):
+        raise CliError(f"{args.path} does not exist")
+    lock = SessionLock(args.path)
+    runs = locked_session_runs(args.path, lock)
+    try:
+        return body(args, runs)
+    finally:
+        lock.release()

@@ -1,0 +1,1 @@
+"""The geometry feature: the per-checkpoint task, runs, controller, CLI."""

@@ -1,0 +1,1 @@
+"""The Ising feature: simulation task, runs, the live controller, exact references, CLI."""

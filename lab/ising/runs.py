@@ -1,0 +1,271 @@
+"""Turning an Ising simulation into a session run: parameters, datasets with units, results.
+
+The run's parameters are attributes of its group (``size``, ``temperature``, ``coupling``,
+``field``, ``algorithm``, ``thermalize``, ``interval``); its datasets are the recorded series and
+configurations; its results are the estimates of ``engines.ising.summarize`` with one-sigma
+errors that account for autocorrelation, plus the exact finite-size values where they exist.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from data import RunRecord
+from data.recording import RunRecorder, Stream
+from engines.exact import energy_per_spin as exact_energy
+from engines.exact import specific_heat_per_spin as exact_specific_heat
+from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, correlation_function, summarize
+from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
+from lab.ising.task import IsingPlan, IsingRecording, IsingTask
+
+DATASET_ATTRS: dict[str, dict[str, str]] = {
+    "samples": {
+        "units": "spin (±1)",
+        "axes": "sample, row, column",
+        "description": "recorded configurations, one every `interval` sweeps",
+    },
+    "energy": {"units": "J per spin", "axes": "sample", "description": "energy per spin H/N"},
+    "magnetization": {
+        "units": "per spin",
+        "axes": "sample",
+        "description": "magnetization per spin M/N",
+    },
+    "sweep": {"units": "sweeps", "axes": "sample", "description": "sweeps done when measured"},
+    "correlation/r": {"units": "lattice spacings", "axes": "distance"},
+    "correlation/C": {
+        "units": "dimensionless",
+        "axes": "distance",
+        "description": "connected spin-spin correlation C(r)",
+    },
+    "correlation/error": {"units": "dimensionless", "axes": "distance"},
+}
+
+
+def ising_params_dict(params: IsingParams, plan: IsingPlan) -> dict[str, object]:
+    """The run-group attributes that describe an Ising run (the seed is stored separately)."""
+    out: dict[str, object] = {
+        "size": params.size,
+        "temperature": params.temperature,
+        "coupling": params.coupling,
+        "field": params.field,
+        "algorithm": params.algorithm,
+        "thermalize": plan.thermalize,
+        "interval": plan.interval,
+        "record_spins": plan.record_spins,
+    }
+    if plan.samples is not None:
+        out["samples"] = plan.samples
+    return out
+
+
+def new_ising_run(run_id: str, params: IsingParams, plan: IsingPlan, inputs=()) -> RunRecord:
+    """A run record in status 'running' for a simulation about to start."""
+    return RunRecord(
+        id=run_id,
+        kind="ising",
+        status="running",
+        seed=params.seed,
+        params=ising_params_dict(params, plan),
+        inputs=list(inputs),
+    )
+
+
+def ising_results(
+    arrays: dict[str, np.ndarray], params: IsingParams
+) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    """Summary estimates and derived datasets (C(r)) of the recorded series.
+
+    Returns ``(results, extra_datasets)``. With fewer than 8 samples only the count is reported:
+    error bars from so few correlated samples would be meaningless.
+    """
+    energy, magnetization = arrays["energy"], arrays["magnetization"]
+    results: dict[str, object] = {"n_samples": int(energy.size)}
+    extra: dict[str, np.ndarray] = {}
+    if energy.size >= 8:
+        estimates = summarize(energy, magnetization, params.temperature, params.size**2)
+        for name, estimate in estimates.items():
+            results[name] = float(estimate.value)
+            results[f"{name}_error"] = float(estimate.error)
+            if estimate.tau is not None:
+                results[f"{name}_tau"] = float(estimate.tau)
+        samples = arrays.get("samples")
+        if samples is not None and samples.shape[0] >= 8:
+            r, c, err = correlation_function(samples)
+            extra = {"correlation/r": r, "correlation/C": c, "correlation/error": err}
+    if params.field == 0.0:
+        results["exact_e"] = float(exact_energy(params.size, params.temperature, params.coupling))
+        results["exact_c"] = float(
+            exact_specific_heat(params.size, params.temperature, params.coupling)
+        )
+    return results, extra
+
+
+def finish_ising_run(
+    run: RunRecord,
+    recording: IsingRecording,
+    params: IsingParams,
+    status: str,
+    finished: str,
+    message: str = "",
+) -> RunRecord:
+    """Fill ``run`` with the recorded datasets, their units, and the summary results."""
+    arrays = recording.arrays(params.size)
+    results, extra = ising_results(arrays, params)
+    run.datasets = {**arrays, **extra}
+    run.dataset_attrs = {name: dict(DATASET_ATTRS[name]) for name in run.datasets}
+    run.results = results
+    run.status = status
+    run.finished = finished
+    run.message = short_message(message)
+    return run
+
+
+MESSAGE_MAX_CHARS = 2000
+
+
+def short_message(message: str) -> str:
+    """A run's message, cut to fit comfortably in an HDF5 attribute."""
+    if len(message) <= MESSAGE_MAX_CHARS:
+        return message
+    return message[: MESSAGE_MAX_CHARS - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- live recording
+
+SERIES = ("energy", "magnetization", "sweep")
+"""The per-measurement series of an Ising run, besides the configurations (``samples``)."""
+
+
+def ising_streams(size: int, record_spins: bool) -> dict[str, Stream]:
+    """The streams a live Ising recording declares (units as in :data:`DATASET_ATTRS`)."""
+    streams = {
+        "energy": Stream((), np.float64, attrs=DATASET_ATTRS["energy"]),
+        "magnetization": Stream((), np.float64, attrs=DATASET_ATTRS["magnetization"]),
+        "sweep": Stream((), np.int64, attrs=DATASET_ATTRS["sweep"]),
+    }
+    if record_spins:
+        streams["samples"] = Stream((size, size), np.int8, spins=True,
+                                    attrs=DATASET_ATTRS["samples"])
+    return streams
+
+
+class LiveRecording:
+    """What an :class:`IsingTask` records into, written straight to a :class:`RunRecorder`.
+
+    Each measurement goes to every stream in one ``append`` (so a flush never splits it); the
+    recorder's resume state should be :func:`ising_resume_state` of the same task, which at
+    that moment has exactly the measurements appended so far. Used from the worker thread only.
+    """
+
+    def __init__(self, recorder: RunRecorder, record_spins: bool, already: int = 0) -> None:
+        self.recorder = recorder
+        self.record_spins = record_spins
+        self._count = already
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
+        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
+                "sweep": np.array([sweep], dtype=np.int64)}
+        if self.record_spins:
+            rows["samples"] = spins[None]
+        self.recorder.append(rows)
+        self._count += 1
+
+
+COUNTERS = ("sweeps", "cluster_updates_per_sweep", "cluster_size_sum", "cluster_count",
+            "thermalize_left", "until_measurement", "measured")
+REALS = ("temperature", "coupling", "field", "calibration_temperature", "calibration_field")
+"""Entries of the resume state's ``counters`` (int64) and ``reals`` (float64) arrays."""
+
+
+def ising_resume_state(task: IsingTask) -> dict[str, np.ndarray]:
+    """The arrays that resume ``task`` bit for bit: ``spins``, ``rng_state`` (xoshiro256**),
+    ``counters`` (:data:`COUNTERS`) and ``reals`` (:data:`REALS`). Stored in a run as the
+    datasets ``resume/<name>``."""
+    state = task.simulation.state_dict()
+    state.update(zip(("thermalize_left", "until_measurement", "measured"),
+                     task.progress_counters, strict=True))
+    return {
+        "spins": state["spins"],
+        "rng_state": state["rng_state"],
+        "counters": np.array([state[k] for k in COUNTERS], dtype=np.int64),
+        "reals": np.array([state[k] for k in REALS], dtype=np.float64),
+    }
+
+
+def run_params(run: RunRecord) -> tuple[IsingParams, IsingPlan]:
+    """The parameters and plan an Ising run was recorded with (ValueError if not an Ising run
+    with valid parameters)."""
+    p = run.params
+    try:
+        params = IsingParams(size=int(p["size"]), temperature=float(p["temperature"]),
+                             coupling=float(p["coupling"]), field=float(p["field"]),
+                             algorithm=str(p["algorithm"]), seed=int(run.seed or 0))
+        plan = IsingPlan(thermalize=int(p["thermalize"]), interval=int(p["interval"]),
+                         samples=int(p["samples"]) if "samples" in p else None,
+                         record_spins=bool(p["record_spins"]))
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"run {run.id} is not a recorded Ising run ({exc})") from None
+    if params.algorithm not in ALGORITHMS:
+        raise ValueError(f"run {run.id}: unknown algorithm {params.algorithm!r}")
+    params.validate()
+    plan.validate()
+    return params, plan
+
+
+def resume_ising_task(
+    run: RunRecord, recording: IsingRecording | LiveRecording | None = None
+) -> tuple[IsingTask, dict[str, np.ndarray]]:
+    """An :class:`IsingTask` continuing ``run`` from its resume state, and the run's recorded
+    series cut to the measurements that state had taken (a kill can leave none beyond it, but
+    an older state is possible). ValueError if the run cannot be resumed."""
+    params, plan = run_params(run)
+    try:
+        counters = dict(zip(COUNTERS, run.datasets["resume/counters"].tolist(), strict=True))
+        reals = dict(zip(REALS, run.datasets["resume/reals"].tolist(), strict=True))
+        state = {"format": STATE_FORMAT, "version": STATE_VERSION, "size": params.size,
+                 "algorithm": params.algorithm, "seed": params.seed,
+                 "spins": run.datasets["resume/spins"],
+                 "rng_state": run.datasets["resume/rng_state"],
+                 **{k: counters[k] for k in COUNTERS[:4]}, **reals}
+        simulation = IsingSimulation.from_state(state)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"run {run.id} has no valid resume state ({exc})") from None
+    measured = counters["measured"]
+    kept = {name: run.datasets[name][:measured] for name in (*SERIES, "samples")
+            if name in run.datasets}
+    if any(len(series) < measured for series in kept.values()):
+        raise ValueError(f"run {run.id}: its series are shorter than its resume state")
+    task = IsingTask(params, plan, recording, simulation=simulation)
+    task.restore_progress(counters["thermalize_left"], counters["until_measurement"],
+                          kept["energy"], kept["magnetization"])
+    return task, kept
+
+
+def complete_ising_run(run: RunRecord) -> RunRecord:
+    """Give a recorded Ising run (from a recording) its units and summary results, as
+    :func:`finish_ising_run` does for a run recorded in memory. Other kinds pass unchanged."""
+    if run.kind != "ising":
+        return run
+    params, _ = run_params(run)
+    arrays = {name: run.datasets[name] for name in (*SERIES, "samples") if name in run.datasets}
+    results, extra = ising_results(arrays, params)
+    run.datasets.update(extra)
+    run.dataset_attrs.update({name: dict(DATASET_ATTRS[name]) for name in extra})
+    run.results = results
+    return run
+
+
+def format_estimate(results: dict[str, object], name: str, digits: int = 4) -> str:
+    """'value ± error' for one result, or '—' when it was not measured."""
+    value = results.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    error = results.get(f"{name}_error")
+    if error is None:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} ± {error:.{digits}f}"

@@ -1,0 +1,1 @@
+"""The RBM feature: training task, runs, the trainer's controller, CLI."""

@@ -1,0 +1,1 @@
+"""The RG feature: coarse-graining runs, the comparator's controller, CLI."""

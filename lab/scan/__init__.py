@@ -1,0 +1,1 @@
+"""Temperature scans of the Ising model: task, controller, the scan run."""

@@ -1,0 +1,1 @@
+"""The session: Session (runs and their provenance), autosave, export."""

@@ -1,0 +1,1 @@
+"""What every dock shares: fields, replay bar, plot export, lattice and mosaic views."""

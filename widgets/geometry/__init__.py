@@ -1,0 +1,1 @@
+"""The geometry dock and its plots."""

@@ -1,0 +1,1 @@
+"""The Ising lattice dock and its plots."""

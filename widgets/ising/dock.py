@@ -1,0 +1,375 @@
+"""The Ising lattice viewer dock: controls, the live lattice, its plots, and recorded-run replay.
+
+A thin view of :class:`lab.ising.controller.LiveIsingController`: the buttons call the controller,
+a timer pulls the job's latest snapshot at ``FRAME_HZ`` and draws it. When no simulation is live,
+selecting a recorded run in the session browser replays it: a replay bar
+(:class:`widgets.common.replay.ReplayBar`, slider and Play/Pause at a chosen speed) walks through
+its measurements, and every view is redrawn as it was at measurement k: the configuration
+``samples[k]`` (when recorded), e(t) and m(t) up to k, the histogram of those m, and the
+estimates from the first k + 1 measurements (recomputed at most every ``ESTIMATE_DELAY_MS``
+while playing, since on long series they cost tens of ms). "Export plots…" writes the lattice and
+the three plots to PNG and SVG with the session and the run in the files.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+
+from data import RunRecord
+from engines.ising import ALGORITHMS, IsingParams
+from lab.ising.controller import LiveIsingController
+from lab.ising.exact import exact_reference
+from lab.ising.task import IsingPlan
+from widgets.common.lattice_view import LatticeView
+from widgets.common.plot_export import export_views
+from widgets.common.replay import ReplayBar
+from widgets.ising.plots import IsingPlots, estimates_up_to
+
+FRAME_HZ = 30
+PLOT_EVERY = 3
+ESTIMATE_DELAY_MS = 150
+T_MIN, T_MAX = 0.05, 8.0
+
+
+class IsingDock(QDockWidget):
+    """Simulate the 2D Ising model live; record into the session; replay recorded runs."""
+
+    def __init__(self, controller: LiveIsingController, parent: QWidget | None = None) -> None:
+        super().__init__("Ising lattice", parent)
+        self.setObjectName("isingDock")
+        self.controller = controller
+        self._drawn_snapshot = None
+        self._replay_run: RunRecord | None = None
+        self._replay_exact: dict[str, float] = {}
+        self._fps_frames = 0
+        self._frame_index = 0
+        self._fps_time = time.monotonic()
+        self.fps = 0.0
+
+        self._build_controls()
+        self.lattice = LatticeView()
+        self.plots = IsingPlots()
+        self.replay = ReplayBar("frames")
+        self.frame_slider = self.replay.slider
+        self.frame_label = QLabel("", objectName="replayFrameLabel")
+        self.replay.indexChanged.connect(self._show_replay_frame)
+        self._estimate_timer = QTimer(self, singleShot=True, interval=ESTIMATE_DELAY_MS)
+        self._estimate_timer.timeout.connect(self.update_replay_estimates)
+        replay_row = QHBoxLayout()
+        replay_row.addWidget(self.frame_label)
+        replay_row.addWidget(self.replay, 1)
+        self.replay_row = QWidget()
+        self.replay_row.setLayout(replay_row)
+        self.replay_row.setVisible(False)
+
+        lattice_box = QWidget()
+        lattice_layout = QVBoxLayout(lattice_box)
+        lattice_layout.setContentsMargins(0, 0, 0, 0)
+        lattice_layout.addWidget(self.lattice, 1)
+        lattice_layout.addWidget(self.replay_row)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.controls)
+        top.addWidget(lattice_box)
+        top.setStretchFactor(1, 1)
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.plots)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.setWidget(main)
+
+        self.lattice.painted.connect(self._paint)
+        controller.stateChanged.connect(self._sync_buttons)
+        controller.failed.connect(lambda msg: self._show_error(f"simulation failed: {msg}"))
+        controller.recordingChanged.connect(lambda _: self._sync_buttons())
+        self._t_debounce = QTimer(self, singleShot=True, interval=150)
+        self._t_debounce.timeout.connect(self._apply_temperature)
+        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ),
+                            timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self._sync_buttons()
+
+    # ------------------------------------------------------------------ building
+    def _build_controls(self) -> None:
+        self.controls = QWidget()
+        self.controls.setObjectName("isingControls")
+        form = QFormLayout()
+        self.size_box = QSpinBox(objectName="sizeBox", minimum=2, maximum=4096, value=64)
+        self.temperature = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.temperature.setObjectName("temperatureSlider")
+        self.temperature.setRange(T_MIN, T_MAX)
+        self.temperature.setDecimals(4)
+        self.temperature.setValue(2.269185)
+        self.field_box = QDoubleSpinBox(objectName="fieldBox", minimum=-5.0, maximum=5.0,
+                                        decimals=4, singleStep=0.01)
+        self.algorithm_box = QComboBox(objectName="algorithmBox")
+        self.algorithm_box.addItems(ALGORITHMS)
+        self.seed_box = QSpinBox(objectName="seedBox", minimum=0, maximum=2**31 - 1, value=1)
+        self.thermalize_box = QSpinBox(objectName="thermalizeBox", minimum=0, maximum=10**8,
+                                       value=200)
+        self.interval_box = QSpinBox(objectName="intervalBox", minimum=1, maximum=10**6,
+                                     value=1)
+        self.record_box = QCheckBox("record into the session", objectName="recordBox")
+        self.samples_box = QSpinBox(objectName="samplesBox", minimum=0, maximum=10**8, value=0,
+                                    specialValueText="until stopped")
+        form.addRow("size L", self.size_box)
+        form.addRow("temperature T", self.temperature)
+        form.addRow("field h", self.field_box)
+        form.addRow("algorithm", self.algorithm_box)
+        form.addRow("seed", self.seed_box)
+        form.addRow("thermalize (sweeps)", self.thermalize_box)
+        form.addRow("measure every (sweeps)", self.interval_box)
+        form.addRow("samples", self.samples_box)
+        form.addRow("", self.record_box)
+
+        self.start_button = QPushButton("Start", objectName="startButton")
+        self.pause_button = QPushButton("Pause", objectName="pauseButton")
+        self.step_button = QPushButton("Step", objectName="stepButton")
+        self.stop_button = QPushButton("Stop", objectName="stopButton")
+        self.export_button = QPushButton("Export plots…", objectName="isingExportButton")
+        self.export_button.clicked.connect(self._export_dialog)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.step_button.clicked.connect(self.controller.step)
+        self.stop_button.clicked.connect(self.controller.stop)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.step_button, self.stop_button):
+            buttons.addWidget(button)
+        self.status_label = QLabel("idle", objectName="statusLabel")
+        self.status_label.setWordWrap(True)
+        self.error_label = QLabel("", objectName="errorLabel")
+        self.error_label.setStyleSheet("color: #e74c3c;")
+        self.error_label.setWordWrap(True)
+        hint = QLabel("Paused: paint spins with the left (+1) and right (−1) mouse buttons.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: gray;")
+        self.paint_hint = hint
+
+        layout = QVBoxLayout(self.controls)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+        self.temperature.valueChanged.connect(lambda _: self._t_debounce.start())
+        self.field_box.editingFinished.connect(self._apply_field)
+
+    # ------------------------------------------------------------------ values
+    def params(self) -> IsingParams:
+        return IsingParams(
+            size=self.size_box.value(),
+            temperature=float(self.temperature.value()),
+            field=float(self.field_box.value()),
+            algorithm=self.algorithm_box.currentText(),
+            seed=self.seed_box.value(),
+        )
+
+    def plan(self) -> IsingPlan:
+        samples = self.samples_box.value()
+        return IsingPlan(
+            thermalize=self.thermalize_box.value(),
+            interval=self.interval_box.value(),
+            samples=samples or None,
+            record_spins=True,
+        )
+
+    # ------------------------------------------------------------------ actions
+    def start(self) -> None:
+        self._show_error("")
+        try:
+            self.controller.start(self.params(), self.plan(), self.record_box.isChecked())
+        except (ValueError, RuntimeError) as exc:
+            self._show_error(str(exc))
+            return
+        self._replay_run = None
+        self.replay.pause()
+        self._estimate_timer.stop()
+        self.replay_row.setVisible(False)
+        self.plots.clear()
+        params = self.params()
+        if params.algorithm == "metropolis" and params.size <= 4 and params.field == 0.0:
+            self._show_error("note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
+                             "cycle deterministically); prefer heat bath or a cluster algorithm")
+
+    def _toggle_pause(self) -> None:
+        if self.controller.state == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _apply_temperature(self) -> None:
+        if self.controller.running:
+            self._guard(self.controller.set_temperature, float(self.temperature.value()))
+
+    def _apply_field(self) -> None:
+        if self.controller.running:
+            self._guard(self.controller.set_field, float(self.field_box.value()))
+
+    def _paint(self, cells: list, value: int) -> None:
+        self._guard(self.controller.paint, cells, value)
+
+    def _guard(self, action, *args) -> None:
+        try:
+            action(*args)
+            self._show_error("")
+        except (ValueError, RuntimeError) as exc:
+            self._show_error(str(exc))
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+
+    def _sync_buttons(self, *_: object) -> None:
+        state = self.controller.state
+        live = state in ("running", "paused")
+        for box in (self.size_box, self.algorithm_box, self.seed_box, self.thermalize_box,
+                    self.interval_box, self.record_box, self.samples_box):
+            box.setEnabled(not live)
+        self.start_button.setEnabled(not live)
+        self.pause_button.setEnabled(live)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.step_button.setEnabled(state == "paused")
+        self.stop_button.setEnabled(live)
+        self.lattice.set_paint_enabled(state == "paused")
+        self.paint_hint.setVisible(state == "paused")
+        if not live:
+            self.status_label.setText(state)
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Pull the latest snapshot and draw it if it is new (called at FRAME_HZ).
+
+        The lattice is drawn every frame; the plots, whose axes are costly to lay out, every
+        PLOT_EVERY frames.
+        """
+        snapshot = self.controller.snapshot()
+        if snapshot is None or snapshot is self._drawn_snapshot or self._replay_run is not None:
+            return
+        self._drawn_snapshot = snapshot
+        self.lattice.set_spins(snapshot.spins)
+        self._count_frame()
+        self._frame_index += 1
+        if self._frame_index % PLOT_EVERY and snapshot.energy.size > 1:
+            return
+        params = self.controller.params
+        exact = exact_reference(params.size, snapshot.temperature, params.coupling,
+                                snapshot.field)
+        self.plots.show_series(snapshot.energy, snapshot.magnetization, exact)
+        note = {"thermalizing": "(thermalizing…)"}.get(snapshot.phase, "since the last change")
+        self.plots.show_estimates(snapshot.estimates, snapshot.estimates_count, params.size,
+                                  exact, note)
+        recording = self.controller.recording_run_id
+        cluster = (f", ⟨cluster⟩ {snapshot.mean_cluster_size:.1f}"
+                   if snapshot.mean_cluster_size else "")
+        self.status_label.setText(
+            f"{self.controller.state}: {snapshot.phase}, sweep {snapshot.sweeps}, "
+            f"{snapshot.energy.size} measurements{cluster}, {self.fps:.0f} frames/s"
+            + (f"<br>recording into <b>{recording}</b>: {snapshot.recorded} samples"
+               if recording else "")
+        )
+
+    def _count_frame(self) -> None:
+        self._fps_frames += 1
+        now = time.monotonic()
+        if now - self._fps_time >= 1.0:
+            self.fps = self._fps_frames / (now - self._fps_time)
+            self._fps_frames, self._fps_time = 0, now
+
+    # ------------------------------------------------------------------ replay
+    def show_run(self, run: RunRecord) -> None:
+        """Replay a recorded Ising run (when no simulation is live), at its last measurement."""
+        if run.kind != "ising" or self.controller.running:
+            return
+        self.replay.pause()
+        self._replay_run = run
+        p = run.params
+        self._replay_exact = exact_reference(int(p["size"]), float(p["temperature"]),
+                                             float(p.get("coupling", 1.0)),
+                                             float(p.get("field", 0.0)))
+        count = int(run.datasets.get("energy", np.zeros(0)).size)
+        self.replay_row.setVisible(count > 0)
+        self.replay.blockSignals(True)
+        self.replay.set_count(count, count - 1)
+        self.replay.blockSignals(False)
+        self.plots.clear()
+        self._show_replay_frame(max(count - 1, 0))
+        self.update_replay_estimates()
+        self.status_label.setText(f"viewing recorded run <b>{run.id}</b> ({run.status})")
+
+    def _show_replay_frame(self, index: int) -> None:
+        """Draw measurement ``index`` of the replayed run: its lattice and the series up to it."""
+        run = self._replay_run
+        if run is None:
+            return
+        energy = run.datasets.get("energy", np.zeros(0))
+        magnetization = run.datasets.get("magnetization", np.zeros(0))
+        if not 0 <= index < energy.size:
+            return
+        samples = run.datasets.get("samples")
+        if samples is not None and index < samples.shape[0]:
+            self.lattice.set_spins(samples[index])
+        self.plots.show_series(energy[:index + 1], magnetization[:index + 1],
+                               self._replay_exact)
+        sweeps = run.datasets.get("sweep")
+        at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
+        self.frame_label.setText(f"frame {index + 1}/{energy.size}{at}")
+        if not self._estimate_timer.isActive():
+            self._estimate_timer.start()
+
+    def update_replay_estimates(self) -> None:
+        """The estimates table for the measurements up to the replay bar's index."""
+        self._estimate_timer.stop()
+        run = self._replay_run
+        if run is None:
+            return
+        count = self.replay.index + 1
+        p = run.params
+        self.plots.show_estimates(estimates_up_to(run, count), count, int(p["size"]),
+                                  self._replay_exact, f"recorded in {run.id}, up to frame {count}")
+
+    # ------------------------------------------------------------------ export
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the Ising plots")
+        if folder:
+            try:
+                written = self.export_plots(Path(folder))
+            except OSError as exc:
+                self._show_error(str(exc))
+                return
+            self._show_error(f"exported {len(written)} file(s) to {folder}")
+
+    def shown_run_label(self) -> str:
+        """The run the views show: the replayed run, the run being recorded, or 'live'."""
+        if self._replay_run is not None:
+            return f"{self._replay_run.id} (frame {self.replay.index + 1})"
+        recording = self.controller.recording_run_id
+        return recording or "live simulation, not recorded"
+
+    def export_plots(self, folder: Path) -> list[Path]:
+        """Write the lattice and the plots as PNG and SVG into ``folder``; returns the files."""
+        run = self.shown_run_label()
+        stem = self._replay_run.id if self._replay_run is not None else "ising-live"
+        return export_views({"lattice": self.lattice, **self.plots.plots}, folder, stem,
+                            self.controller.session, run, "Monge Lab Ising lattice dock")

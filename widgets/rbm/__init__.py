@@ -1,0 +1,1 @@
+"""The RBM trainer dock and its plots."""

@@ -1,0 +1,1 @@
+"""The RG comparator dock and its plots."""

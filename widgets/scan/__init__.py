@@ -1,0 +1,1 @@
+"""The temperature-scan dock."""

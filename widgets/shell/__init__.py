@@ -1,0 +1,1 @@
+"""The application shell: app, main window, session browser, log, dialogs."""
