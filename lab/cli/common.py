@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
+from collections.abc import Callable
 
 from data import (
     RunRecord,
@@ -15,7 +17,22 @@ from data import (
     replace_runs,
 )
 from data.lock import SessionLock
-from lab.session.session import utc_now
+from lab.core.ids import utc_now
+
+
+def command(target: str) -> Callable[[argparse.Namespace], int]:
+    """The command function ``"module:function"``, imported only when the command runs.
+
+    Each feature's ``cli`` module declares its parsers with these references, so building the
+    parser (and ``--help``) imports argparse and the defaults, never a command's engines.
+    """
+    module, _, name = target.partition(":")
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(module), name)(args)
+
+    run.__qualname__ = run.__name__ = target
+    return run
 
 
 class CliError(Exception):

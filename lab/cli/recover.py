@@ -16,8 +16,8 @@ from data import SessionFileError, read_run
 from data.lock import SessionLock
 from data.recording import find_recordings, fold_recordings, recordings_dir, tidy_recordings_dir
 from lab.cli.common import CliError
+from lab.core.ids import utc_now
 from lab.rbm.runs import complete_recorded_run
-from lab.session.session import utc_now
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from data.recording import RecordingError, RunRecorder
-from lab.ising.runs import short_message
+from lab.core.ids import short_message
 
 
 class RecorderGuard:

@@ -25,13 +25,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from data import RunRecord
 from lab.core.controller import JobController
+from lab.core.ids import short_message, utc_now
 from lab.core.jobs import JobManager, JobState
 from lab.geometry.runs import geometry_run
 from lab.geometry.task import GeometryOptions, GeometrySnapshot, GeometryTask
-from lab.ising.runs import short_message
 from lab.rbm.controller import RBMTrainingController
 from lab.rbm.runs import Checkpoint, run_checkpoints, training_data
-from lab.session.session import Session, utc_now
+from lab.session.session import Session
 
 POLL_MS = 1000
 RECORD_MS = 1000  # how often the growing run is updated from the job's snapshot

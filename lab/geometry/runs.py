@@ -21,8 +21,8 @@ import numpy as np
 
 from data import RunRecord
 from engines.geometry import MP_FIT_COLUMNS
+from lab.core.ids import short_message
 from lab.geometry.task import TRAJECTORY_METRICS, GeometryOptions
-from lab.ising.runs import short_message
 
 _C = "checkpoint"
 _FIXED: dict[str, tuple[str, str, str]] = {

@@ -16,51 +16,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
-from data.recording import RecordingError, RunRecorder
+from data.recording import RecordingError
 from engines.ising import IsingParams
 from lab.core.controller import JobController
+from lab.core.ids import utc_now
 from lab.core.jobs import JobManager, JobState
-from lab.core.recorder_guard import RecorderGuard
 from lab.ising.runs import finish_ising_run, ising_streams, new_ising_run
-from lab.ising.task import IsingPlan, IsingRecording, IsingSnapshot, IsingTask
-from lab.session.session import Session, utc_now
-
-
-class TeeRecording(RecorderGuard, IsingRecording):
-    """An :class:`IsingRecording` that also appends every measurement to a :class:`RunRecorder`.
-
-    A failing recorder stops the live copy only (:class:`lab.core.recorder_guard.RecorderGuard`).
-    """
-
-    def __init__(self, recorder: RunRecorder | None, record_spins: bool = True) -> None:
-        super().__init__(record_spins)
-        self.recorder = recorder
-        self.error = ""
-
-    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
-        super().append(sweep, energy, magnetization, spins)
-        if self.recorder is None:
-            return
-        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
-                "sweep": np.array([sweep], dtype=np.int64)}
-        if self.record_spins:
-            rows["samples"] = spins[None]
-        self._guard(lambda: self.recorder.append(rows))
-
-
-class RecordedIsingTask(IsingTask):
-    """An :class:`IsingTask` that lets its :class:`TeeRecording` flush after every step, so rows
-    never wait longer than the flush interval even when measurements are rare."""
-
-    def step(self) -> IsingSnapshot:
-        snapshot = super().step()
-        if isinstance(self.recording, TeeRecording):
-            self.recording.flush_if_due()
-        return snapshot
+from lab.ising.task import (
+    IsingPlan,
+    IsingTask,
+    RecordedIsingTask,
+    TeeRecording,
+)
+from lab.session.session import Session
 
 
 def open_tee(session: Session, run: RunRecord, params: IsingParams,

@@ -18,6 +18,7 @@ from engines.exact import energy_per_spin as exact_energy
 from engines.exact import specific_heat_per_spin as exact_specific_heat
 from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, correlation_function, summarize
 from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
+from lab.core.ids import short_message
 from lab.ising.task import IsingPlan, IsingRecording, IsingTask
 
 DATASET_ATTRS: dict[str, dict[str, str]] = {
@@ -122,14 +123,8 @@ def finish_ising_run(
     return run
 
 
-MESSAGE_MAX_CHARS = 2000
 
 
-def short_message(message: str) -> str:
-    """A run's message, cut to fit comfortably in an HDF5 attribute."""
-    if len(message) <= MESSAGE_MAX_CHARS:
-        return message
-    return message[: MESSAGE_MAX_CHARS - 1] + "…"
 
 
 # ---------------------------------------------------------------------------- live recording

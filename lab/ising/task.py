@@ -21,7 +21,9 @@ from functools import partial
 
 import numpy as np
 
+from data.recording import RunRecorder
 from engines.ising import Estimate, IsingParams, IsingSimulation, summarize
+from lab.core.recorder_guard import RecorderGuard
 from lab.core.series import GrowingSeries
 
 STEP_SECONDS = 0.02
@@ -289,3 +291,36 @@ class IsingTask:
             estimates=self._estimates,
             estimates_count=self._estimates_count,
         )
+
+
+class TeeRecording(RecorderGuard, IsingRecording):
+    """An :class:`IsingRecording` that also appends every measurement to a :class:`RunRecorder`.
+
+    A failing recorder stops the live copy only (:class:`lab.core.recorder_guard.RecorderGuard`).
+    """
+
+    def __init__(self, recorder: RunRecorder | None, record_spins: bool = True) -> None:
+        super().__init__(record_spins)
+        self.recorder = recorder
+        self.error = ""
+
+    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
+        super().append(sweep, energy, magnetization, spins)
+        if self.recorder is None:
+            return
+        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
+                "sweep": np.array([sweep], dtype=np.int64)}
+        if self.record_spins:
+            rows["samples"] = spins[None]
+        self._guard(lambda: self.recorder.append(rows))
+
+
+class RecordedIsingTask(IsingTask):
+    """An :class:`IsingTask` that lets its :class:`TeeRecording` flush after every step, so rows
+    never wait longer than the flush interval even when measurements are rare."""
+
+    def step(self) -> IsingSnapshot:
+        snapshot = super().step()
+        if isinstance(self.recording, TeeRecording):
+            self.recording.flush_if_due()
+        return snapshot

@@ -28,6 +28,7 @@ from data import RunRecord
 from data.recording import RecordingError, RunRecorder, Stream
 from engines.rbm import RBMConfig, RBMTrainer
 from lab.core.controller import JobController
+from lab.core.ids import utc_now
 from lab.core.jobs import JobManager, JobState
 from lab.core.recorder_guard import RecorderGuard
 from lab.rbm.runs import (
@@ -41,7 +42,7 @@ from lab.rbm.runs import (
     training_data,
 )
 from lab.rbm.task import RBMRecording, RBMTrainingTask
-from lab.session.session import Session, utc_now
+from lab.session.session import Session
 
 
 def data_temperature(runs: list[RunRecord]) -> float | None:

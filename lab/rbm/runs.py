@@ -26,7 +26,8 @@ import numpy as np
 
 from data import RunRecord
 from engines.rbm import RBM, RBMConfig, RBMTrainer
-from lab.ising.runs import complete_ising_run, short_message
+from lab.core.ids import short_message
+from lab.ising.runs import complete_ising_run
 from lab.rbm.task import RBMRecording
 
 CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")

@@ -41,8 +41,8 @@ from engines.rg import (
     locality,
     rbm_flow,
 )
+from lab.core.ids import utc_now
 from lab.rbm.runs import RunInputError, rbm_from_run
-from lab.session.session import utc_now
 
 BINDER_MAX_SIZE = 8
 CURVES = ("e", "abs_m", "binder")

@@ -20,12 +20,10 @@ Safety (see :mod:`data.recording` and :mod:`data.lock`):
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -46,24 +44,8 @@ from data.recording import (
     tidy_recordings_dir,
     unsaved_recordings_dirs,
 )
+from lab.core.ids import _free_id, next_run_id, utc_now
 from lab.core.version import APP_VERSION
-
-_RUN_NUMBER = re.compile(r"^(?P<kind>.+)-(?P<number>\d+)$")
-
-
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with seconds, e.g. '2026-11-22T14:11:26Z'."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def next_run_id(existing: list[str] | set[str], kind: str) -> str:
-    """The next free id for ``kind``: '<kind>-001', '<kind>-002', … (numbers never reused)."""
-    highest = 0
-    for run_id in existing:
-        match = _RUN_NUMBER.match(run_id)
-        if match and match["kind"] == kind:
-            highest = max(highest, int(match["number"]))
-    return f"{kind}-{highest + 1:03d}"
 
 
 class Session(QObject):
@@ -380,9 +362,3 @@ def _delete_recording(path: Path) -> None:
     tidy_recordings_dir(path.parent)
 
 
-def _free_id(run_id: str, taken: set[str]) -> str:
-    candidate, n = f"{run_id}.recovered", 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{run_id}.recovered-{n}"
-    return candidate

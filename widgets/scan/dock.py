@@ -34,7 +34,8 @@ from engines.exact import critical_temperature
 from engines.ising import ALGORITHMS, IsingParams
 from lab.ising.exact import exact_curves
 from lab.ising.task import IsingPlan
-from lab.scan.controller import SCAN_OBSERVABLES, ScanController, parse_temperatures, scan_datasets
+from lab.scan.controller import ScanController
+from lab.scan.task import SCAN_OBSERVABLES, parse_temperatures, scan_datasets
 from widgets.common.plot_export import export_views
 
 TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": "susceptibility χ",

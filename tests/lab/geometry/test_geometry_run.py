@@ -180,7 +180,7 @@ def test_extend_between_steps_gives_the_one_pass_arrays(base_session):
 
 
 def test_interrupt_keeps_the_checkpoints_done(session, monkeypatch):
-    import lab.geometry.cli as cli_geometry
+    import lab.geometry.commands as geometry_commands
 
     class Interrupted(GeometryTask):
         def step(self):
@@ -188,7 +188,7 @@ def test_interrupt_keeps_the_checkpoints_done(session, monkeypatch):
                 raise KeyboardInterrupt
             return super().step()
 
-    monkeypatch.setattr(cli_geometry, "GeometryTask", Interrupted)
+    monkeypatch.setattr(geometry_commands, "GeometryTask", Interrupted)
     assert main(["geometry", str(session), "--rbm", "rbm-001", *FAST, "--quiet"]) == 130
     run = load_session(str(session)).runs["geometry-001"]
     assert run.status == "stopped"

@@ -7,10 +7,10 @@ import pytest
 
 from engines.exact import energy_per_spin
 from engines.ising import IsingParams, IsingSimulation
+from lab.core.ids import next_run_id
 from lab.ising.runs import finish_ising_run, new_ising_run
 from lab.ising.task import IsingPlan, IsingRecording, IsingTask
-from lab.scan.controller import parse_temperatures, scan_datasets, scan_seeds
-from lab.session.session import next_run_id
+from lab.scan.task import parse_temperatures, scan_datasets, scan_seeds
 
 
 def run_to_end(task: IsingTask) -> None:

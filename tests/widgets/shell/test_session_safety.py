@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QPushButton
 
 from data import RunRecord, load_session
 from data.recording import RunRecorder, recording_path, recordings_dir
+from lab.core.ids import utc_now
 from lab.ising.runs import ising_streams
-from lab.session.session import utc_now
 from widgets.shell import dialogs
 from widgets.shell.main_window import MainWindow
 from widgets.shell.recovery_dialog import RecoveryDialog

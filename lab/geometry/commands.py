@@ -1,0 +1,82 @@
+"""What the headless ``geometry`` command does (its options are declared in
+:mod:`lab.geometry.cli`): the task over an RBM's checkpoints, saved as it goes under the
+session's lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from data import RunRecord
+from lab.cli.common import (
+    CliError,
+    get_run,
+    run_locked,
+    store_runs,
+)
+from lab.core.ids import next_run_id, utc_now
+from lab.core.progress import drive
+from lab.geometry.runs import format_geometry, geometry_run
+from lab.geometry.task import GeometryOptions, GeometryTask
+from lab.rbm.runs import RunInputError, run_checkpoints, training_data
+
+
+def geometry_command(args: argparse.Namespace) -> int:
+    return run_locked(args, _geometry)
+
+
+def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
+    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
+    data_ids = args.data or list(rbm_run.params.get("data") or rbm_run.inputs)
+    if not data_ids:
+        raise CliError(f"run '{rbm_run.id}' records no training data: choose it with --data RUN")
+    data_runs = [get_run(runs, run_id, "ising", args.path) for run_id in data_ids]
+    try:
+        data, data_size = training_data(data_runs)
+    except RunInputError as exc:
+        raise CliError(str(exc)) from None
+    size = int(rbm_run.params.get("size", 0))
+    if data_size != size:
+        raise CliError(f"the data have L = {data_size}, the RBM '{rbm_run.id}' L = {size}")
+    epochs = rbm_run.datasets.get("checkpoints/epoch")
+    if epochs is None or epochs.size == 0:
+        raise CliError(f"run '{rbm_run.id}' has no checkpoints (train it with the trainer)")
+    try:
+        options = GeometryOptions(epsilon=args.epsilon, samples=args.samples, seed=args.seed,
+                                  n_points=args.points, k=args.k, burn_in=args.burn_in)
+        task = GeometryTask(run_checkpoints(rbm_run), data, size, options)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    run_id = next_run_id(list(runs), "geometry")
+    created = utc_now()
+    saved = {"done": 0, "at": 0.0}  # checkpoints in the file, and when they were written
+
+    def save_partial(snapshot) -> tuple[float, str]:
+        """After each checkpoint: the run so far, at the first and then every --save-seconds."""
+        now = time.monotonic()
+        if snapshot.done > saved["done"] and (saved["done"] == 0
+                                              or now - saved["at"] >= args.save_seconds):
+            partial = geometry_run(run_id, rbm_run, data_ids, options, snapshot.datasets,
+                                   "interrupted", created=created, finished=utc_now(),
+                                   message=f"recorded {snapshot.done} of {snapshot.total} "
+                                           f"checkpoints")
+            store_runs(args.path, [partial], replace=saved["done"] > 0)
+            saved.update(done=snapshot.done, at=now)
+        return snapshot.progress, f"checkpoint {snapshot.done}/{snapshot.total}"
+
+    try:
+        status, message = drive(task, run_id, args.quiet, save_partial)
+    except (ValueError, RuntimeError, ArithmeticError) as exc:
+        status, message = "failed", f"checkpoint {task.done + 1}: {exc}"
+    run = geometry_run(run_id, rbm_run, data_ids, options, task.datasets(), status,
+                       created=created, finished=utc_now(), message=message)
+    store_runs(args.path, [run], replace=saved["done"] > 0)
+    print(format_geometry(run))
+    print(f"{run.id}: {status}, {task.done} of {task.total} checkpoints  ->  {args.path}")
+    if status == "failed":
+        print(f"monge-lab: geometry failed at {message} (kept the checkpoints done)",
+              file=sys.stderr)
+        return 1
+    return 0 if status == "finished" else 130
