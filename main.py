@@ -1,11 +1,31 @@
-"""Monge Lab: ``python main.py [S.h5]`` opens the lab; ``python main.py <command>`` is headless.
+"""Monge Lab: ``python main.py [S.h5]`` opens the lab; ``python main.py <command> …`` is headless.
 
-Run ``python main.py --help`` for the headless commands.
+Run ``python main.py --help`` for the headless commands. Which of the two it is, is decided
+here, before anything heavy is imported: a headless command never loads Qt, and each command
+imports only what it needs when it runs (:func:`lab.cli.shell.run_cli`).
 """
 
-import sys
+from __future__ import annotations
 
-from lab.cli.shell import main
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python main.py`` and of the ``monge-lab`` console script."""
+    from lab.cli.shell import COMMANDS, EXIT_USAGE, run_cli
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
+        return run_cli(argv)
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(f"monge-lab: error: unknown command '{argv[0]}' (commands: "
+              f"{', '.join(COMMANDS)}; or give a session file to open)", file=sys.stderr)
+        return EXIT_USAGE
+    from widgets.shell.app import run_gui
+
+    return run_gui(argv[0] if argv else None)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -60,17 +60,3 @@ def run_cli(argv: Sequence[str]) -> int:
     except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as Unix tools do
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — Python flushes stdout at exit
         return 141
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python main.py`` and the ``monge-lab`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
-        return run_cli(argv)
-    if len(argv) > 1 or (argv and argv[0].startswith("-")):
-        print(f"monge-lab: error: unknown command '{argv[0]}' (commands: "
-              f"{', '.join(COMMANDS)}; or give a session file to open)", file=sys.stderr)
-        return EXIT_USAGE
-    from widgets.shell.app import run_gui
-
-    return run_gui(argv[0] if argv else None)

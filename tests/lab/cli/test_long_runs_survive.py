@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from data import load_session, read_run_ids
-from lab.cli.shell import main
 from lab.core.jobs import JobManager
 from lab.geometry.controller import GeometryController
 from lab.geometry.task import GeometryOptions
 from lab.rbm.controller import RBMTrainingController
 from lab.session.session import Session
+from main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 60.0  # the child's start-up (torch import) takes several seconds on a busy machine

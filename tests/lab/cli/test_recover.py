@@ -15,7 +15,7 @@ import numpy as np
 from data import read_run
 from data.lock import SessionLock
 from data.recording import find_recordings
-from lab.cli.shell import main
+from main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 SERIES = ("samples", "energy", "magnetization", "sweep")

@@ -16,9 +16,9 @@ import pytest
 from data import load_session
 from engines.geometry import MP_FIT_COLUMNS, affine_invariant, bures_wasserstein
 from engines.rbm import RBM, save_npz
-from lab.cli.shell import main
 from lab.geometry.task import TRAJECTORY_METRICS, GeometryOptions, GeometryTask
 from lab.rbm.runs import run_checkpoints, training_data
+from main import main
 
 L, HIDDEN, EPOCHS = 6, 16, 4
 EPS = 1e-3

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lab.cli.shell import main
+from main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -20,9 +20,9 @@ from engines.rbm import (
     log_probabilities_exact,
     save_npz,
 )
-from lab.cli.shell import main
 from lab.rbm.runs import finish_rbm_run, new_rbm_run, training_data
 from lab.rbm.task import RBMRecording, RBMTrainingTask
+from main import main
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import pytest
 
 from data import RunRecord, add_runs, load_session
 from engines.rg import coarse_grain, majority
-from lab.cli.shell import main, run_cli
+from lab.cli.shell import run_cli
+from main import main
 
 
 @pytest.fixture(scope="module")

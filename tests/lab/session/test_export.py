@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from data import RunRecord, SessionRecord, load_session, read_run, save_session
-from lab.cli.shell import main
 from lab.session.export import export_csv, export_npz, npz_key, time_series
+from main import main
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from engines.rg import coarse_grain, hidden_samples, locality
-from lab.cli.shell import main as cli_main
 from lab.rbm.runs import rbm_from_run
 from lab.rg.controller import hidden_units
+from main import main as cli_main
 from widgets.common.lattice_view import spins_to_index_image
 from widgets.rg.plots import T_C, magnetization_histogram, mean_to_index
 from widgets.shell import dialogs
