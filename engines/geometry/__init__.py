@@ -15,6 +15,13 @@
   on k×k compressions of W Wᵀ + εI.
 - ``empirical_ot``: model samples against data: W₁ between configuration sets (normalized
   Hamming cost, exact plan), and between their energy and magnetization distributions.
+- ``wasserstein_scores``: Gai & Zhang's line-shape score (tracks of samples through levels) and
+  optimal-transport score (a map against the OT map between its input and output samples), the
+  distribution-level line shape ΣW/W, per-site squared-Euclidean or Hamming costs on real
+  embeddings; emd up to 5000 samples, then the exact assignment (N = M) or Sinkhorn with a
+  certified bracket; scoring of the RBM flow, block-spin and RBM levels, stacks, training runs.
+- ``lattice_embedding``: coarse levels back on the L × L lattice: block spins repeated, RBM
+  hidden layers by their reconstruction tanh(a + W h), stacks by the mean-field down-pass.
 
 One Brenier map: ``psd_metrics.brenier_from_eigh`` is the implementation behind both
 ``bures_wasserstein_map`` (dense matrices) and ``brenier_map`` (stored Gaussians).
@@ -53,6 +60,13 @@ from engines.geometry.gaussian_ot import (
     latent_transport_check,
     regularized,
     wasserstein2_squared,
+)
+from engines.geometry.lattice_embedding import (
+    hidden_units_from_lattice,
+    rbm_reconstruction,
+    repeat_blocks,
+    stack_embedding,
+    stack_orientation,
 )
 from engines.geometry.monge_ampere import (
     MongeAmpereCheck,
@@ -96,13 +110,34 @@ from engines.geometry.spectrum import (
     wishart_spectrum,
 )
 from engines.geometry.trajectory import Trajectory, factored_trajectories, trajectory
+from engines.geometry.wasserstein_scores import (
+    COSTS,
+    TRACK_METRICS,
+    distribution_line_shape,
+    line_shape_score,
+    optimal_transport,
+    optimal_transport_score,
+    paired_costs,
+    pairwise_costs,
+    score_block_spin,
+    score_levels,
+    score_rbm_coarse,
+    score_rbm_flow,
+    score_stack,
+    score_training,
+    track_distances,
+    transport_from_costs,
+    wasserstein,
+)
 
 __all__ = [
+    "COSTS",
     "DISTANCES",
     "GEODESICS",
     "METRICS",
     "MP_FIT_COLUMNS",
     "OUTLIER_C",
+    "TRACK_METRICS",
     "CenteredGaussian",
     "DistanceToData",
     "FactoredPSD",
@@ -132,6 +167,7 @@ __all__ = [
     "dense_distance",
     "density_matrix",
     "distance_to_data",
+    "distribution_line_shape",
     "eigenvector_images",
     "factored_distance",
     "factored_distances",
@@ -139,10 +175,12 @@ __all__ = [
     "fit_marchenko_pastur",
     "gaussian_transport_check",
     "hamming_cost",
+    "hidden_units_from_lattice",
     "ks_distance",
     "latent_covariance",
     "latent_transport_check",
     "leading_directions",
+    "line_shape_score",
     "log_euclidean",
     "log_euclidean_geodesic",
     "modular_checks",
@@ -151,16 +189,33 @@ __all__ = [
     "modular_spectrum",
     "monge_ampere_check",
     "natural_cone_embedding",
+    "optimal_transport",
+    "optimal_transport_score",
+    "paired_costs",
+    "pairwise_costs",
     "potential_hessian",
     "psd_eigh",
+    "rbm_reconstruction",
     "regularized",
     "relative_entropy",
+    "repeat_blocks",
+    "score_block_spin",
+    "score_levels",
+    "score_rbm_coarse",
+    "score_rbm_flow",
+    "score_stack",
+    "score_training",
     "spin_covariance",
+    "stack_embedding",
+    "stack_orientation",
     "state_spectrum",
     "thompson",
+    "track_distances",
     "trajectory",
     "trajectory_residuals",
+    "transport_from_costs",
     "von_neumann_entropy",
+    "wasserstein",
     "wasserstein2_squared",
     "wasserstein_1d",
     "wishart_spectrum",
