@@ -10,17 +10,26 @@ Run: ``python -m benchmarks.ising [--quick]``; prints one JSON object on stdout 
    its error ``τ sqrt(2(2W+1)/n)``), sweeps per second of the engine (one ``sweep(n)`` call), and
    independent samples per second ``= sweeps/s / (2 τ_int)``; plus the Wolff/Metropolis ratio of
    the latter at L = 64 (target ≥ 20×).
-3. ``gui_while_running``: the real main window with a live L = 512 Metropolis simulation:
+3. ``multispin_throughput``: the multi-spin-coded Metropolis ("metropolis-msc") at T_c and
+   L = 1024, 4096, with 1 and 2 numba threads, next to the NumPy reference and today's scalar
+   kernel measured in the same run (ratios to both; target >= 1.5e9 flips/s on 2 cores and
+   >= 50x NumPy), plus heat bath and a field (h = 0.1) for the multi-spin code, the CPU time per
+   flip (``cpu_flips_per_s``: flips per second of process CPU time, which a loaded machine does
+   not dilute) and the torch checkerboard ("metropolis-torch") on the CPU, and on CUDA at
+   L = 16384 when a GPU is there.
+4. ``gui_while_running``: the real main window with a live L = 512 Metropolis simulation:
    lattice frames drawn per second (target ≥ 30, the panels pull at 30 Hz) and the longest
    stall of the GUI event loop (target ≤ 50 ms), see ``benchmarks/gui_frames.py``.
 
 Timings are the best of a few repetitions, which is the fairest figure on a shared machine; the
-JSON records the load average so that noisy runs can be recognized.
+JSON records the load average (at the start, and per size in the multi-spin section) so that
+noisy runs can be recognized. ``--sections`` runs a subset.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -38,7 +47,12 @@ from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, integrated_a
 
 T_C = critical_temperature()
 REPEATS = 3
-
+SECTIONS = (
+    "metropolis_throughput",
+    "autocorrelation_at_tc",
+    "multispin_throughput",
+    "gui_while_running",
+)
 
 
 def metropolis_throughput(quick: bool = False) -> dict:
@@ -71,8 +85,117 @@ def metropolis_throughput(quick: bool = False) -> dict:
     return out
 
 
+def _timed_flips(action: Callable[[], object], flips: int, repeats: int = REPEATS) -> dict:
+    """Best-of-repeats wall rate and the CPU-time rate of the same best run."""
+    best_wall, best_cpu = math.inf, math.inf
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        action()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if wall < best_wall:
+            best_wall, best_cpu = wall, cpu
+    return {"flips_per_s": flips / best_wall, "cpu_flips_per_s": flips / max(best_cpu, 1e-9)}
+
+
+def _simulation_rate(sim: IsingSimulation, n_sweeps: int, repeats: int = 5) -> dict:
+    sim.sweep(max(1, n_sweeps // 4))  # compile / load the kernels, warm the thread pool
+    return _timed_flips(lambda: sim.sweep(n_sweeps), n_sweeps * sim.n_spins, repeats)
+
+
+def _numpy_rate(spins: np.ndarray, n_sweeps: int) -> float:
+    spins = spins.copy()
+    rng = np.random.default_rng(1)
+    masks = checkerboard_masks(spins.shape[0])
+
+    def run() -> None:
+        for _ in range(n_sweeps):
+            metropolis_sweep(spins, 1.0 / T_C, rng, masks)
+
+    return n_sweeps * spins.size / best_time(run, REPEATS)
+
+
+def multispin_throughput(quick: bool = False) -> dict:
+    """Multi-spin Metropolis at T_c against NumPy and today's kernel, 1 and 2 threads; torch."""
+    threads_before = numba.get_num_threads()
+    thread_counts = sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+    out: dict = {
+        "temperature": T_C,
+        "unit": "spin-flip attempts per second (wall clock, best of repeats)",
+        "target": ">= 1.5e9 flips/s on 2 cores and >= 50x NumPy",
+        "numba_threading_layer": None,
+        "sizes": {},
+    }
+    budget = 5e7 if quick else 5e8  # flips per timed multi-spin run
+    for size in (1024, 4096):
+        n_spins = size * size
+        row: dict = {"load_average_before": os.getloadavg()}
+        start = IsingSimulation(IsingParams(size, T_C, seed=1))
+        start_spins = start.spins_copy()
+        numpy_sweeps = 1 if size > 1024 or quick else 4
+        row["numpy"] = _numpy_rate(start_spins, numpy_sweeps)
+        scalar = IsingSimulation(IsingParams(size, T_C, algorithm="metropolis", seed=1))
+        row["metropolis"] = _simulation_rate(scalar, max(1, int(budget / 10) // n_spins))[
+            "flips_per_s"
+        ]
+        msc_sweeps = max(2, int(budget) // n_spins)
+        for algorithm, field in (
+            ("metropolis-msc", 0.0),
+            ("heatbath-msc", 0.0),
+            ("metropolis-msc", 0.1),
+        ):
+            label = algorithm if field == 0.0 else f"{algorithm} h={field}"
+            per_threads = {}
+            for n_threads in thread_counts:
+                numba.set_num_threads(n_threads)
+                sim = IsingSimulation(
+                    IsingParams(size, T_C, field=field, algorithm=algorithm, seed=1)
+                )
+                per_threads[f"threads_{n_threads}"] = _simulation_rate(sim, msc_sweeps)
+            numba.set_num_threads(threads_before)
+            best = max(v["flips_per_s"] for v in per_threads.values())
+            per_threads["ratio_to_numpy"] = best / row["numpy"]
+            per_threads["ratio_to_metropolis"] = best / row["metropolis"]
+            row[label] = per_threads
+        torch_sweeps = max(1, int(budget / 20) // n_spins)
+        sim = IsingSimulation(IsingParams(size, T_C, algorithm="metropolis-torch", seed=1))
+        row["metropolis-torch cpu"] = _simulation_rate(sim, torch_sweeps, repeats=2)
+        row["sweeps_timed"] = {
+            "numpy": numpy_sweeps,
+            "metropolis-msc": msc_sweeps,
+            "metropolis-torch": torch_sweeps,
+        }
+        row["load_average_after"] = os.getloadavg()
+        out["sizes"][str(size)] = row
+    with contextlib.suppress(ValueError):  # no parallel kernel ran
+        out["numba_threading_layer"] = numba.threading_layer()
+    out["cuda"] = _torch_cuda_throughput(quick)
+    return out
+
+
+def _torch_cuda_throughput(quick: bool) -> dict | str:
+    """metropolis-torch on CUDA at L = 16384 (and 4096), or why it was not measured."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "not measured: no CUDA device"
+    out: dict = {"device": torch.cuda.get_device_name(0)}
+    for size in (4096, 16384):
+        sim = IsingSimulation(
+            IsingParams(size, T_C, algorithm="metropolis-torch", seed=1, device="cuda")
+        )
+        n_sweeps = 2 if quick else 10
+
+        def run(sim=sim, n=n_sweeps) -> None:
+            sim.sweep(n)
+            torch.cuda.synchronize()
+
+        run()
+        out[str(size)] = _timed_flips(run, n_sweeps * sim.n_spins)["flips_per_s"]
+    return out
+
+
 def _autocorrelation_run(algorithm: str, size: int, quick: bool) -> dict:
-    local = algorithm in ("metropolis", "heatbath")
+    local = algorithm in ("metropolis", "heatbath", "metropolis-msc", "heatbath-msc")
     scale = 0.1 if quick else 1.0
     if local:
         n_samples = int(scale * (200_000 if size <= 32 else 500_000))
@@ -139,13 +262,22 @@ def gui_while_running(quick: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 10× fewer sweeps")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}"
+    )
     args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.sections.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
     report: dict = {"benchmark": "ising", "quick": args.quick, "environment": environment()}
-    sections: list[tuple[str, Callable[[bool], dict]]] = [
-        ("metropolis_throughput", metropolis_throughput),
-        ("autocorrelation_at_tc", autocorrelation_at_tc),
-        ("gui_while_running", gui_while_running),
-    ]
+    functions: dict[str, Callable[[bool], dict]] = {
+        "metropolis_throughput": metropolis_throughput,
+        "autocorrelation_at_tc": autocorrelation_at_tc,
+        "multispin_throughput": multispin_throughput,
+        "gui_while_running": gui_while_running,
+    }
+    sections = [(name, functions[name]) for name in SECTIONS if name in chosen]
     for name, section in sections:
         start = time.perf_counter()
         report[name] = section(args.quick)

@@ -6,6 +6,14 @@ spins int8 ±1, k_B = 1, so T is in units of J/k_B when J = 1.
 What one *sweep* means for each algorithm (the time unit of every series and of τ_int):
 
 * ``"metropolis"`` / ``"heatbath"``: one update attempt per spin, checkerboard order.
+* ``"metropolis-msc"`` / ``"heatbath-msc"``: the same single-spin moves, multi-spin coded (64
+  spins per uint64 word, bit-parallel acceptance, rows of a colour in parallel; see
+  :mod:`engines.ising.multispin`): one update attempt per spin, checkerboard order for even L.
+  They are separate names because their random stream differs from the scalar kernels'.
+* ``"metropolis-torch"`` (in :data:`TORCH_ALGORITHMS`): checkerboard Metropolis with torch
+  tensors on ``IsingParams.device`` ("cpu" or "cuda[:k]"), the visiting semantics of
+  ``"metropolis"`` with a counter-based stream that is the same on every device (see
+  :mod:`engines.ising.torch_checkerboard`); torch is imported only when it is used.
 * ``"wolff"``: a number of single-cluster updates fixed in advance, ``cluster_updates_per_sweep =
   max(1, round(N / ⟨C⟩))`` with ⟨C⟩ the mean Wolff cluster size measured by :meth:`thermalize`, so a
   sweep flips about N spins on average. A sweep never stops early when N spins have been flipped:
@@ -41,9 +49,24 @@ from engines.ising.clusters import (
 from engines.ising.heatbath import heatbath_sweeps, up_probability_table
 from engines.ising.lattice import bond_sum_and_magnetization, random_spins
 from engines.ising.metropolis import acceptance_table, metropolis_sweeps
+from engines.ising.multispin import MultispinLattice, choose_width, pack_spins
 from engines.ising.rng import check_state, seed_state
 
-ALGORITHMS: tuple[str, ...] = ("metropolis", "heatbath", "wolff", "swendsen-wang")
+#: The CPU (numba) algorithms: what the CLI and the GUI offer.
+ALGORITHMS: tuple[str, ...] = (
+    "metropolis",
+    "heatbath",
+    "wolff",
+    "swendsen-wang",
+    "metropolis-msc",
+    "heatbath-msc",
+)
+#: Algorithms written with torch, which run on ``IsingParams.device``.
+TORCH_ALGORITHMS: tuple[str, ...] = ("metropolis-torch",)
+#: Every valid algorithm name.
+ALL_ALGORITHMS: tuple[str, ...] = ALGORITHMS + TORCH_ALGORITHMS
+#: Multi-spin-coded algorithms, whose state is the packed words (``packed_spins``).
+PACKED_ALGORITHMS: tuple[str, ...] = ("metropolis-msc", "heatbath-msc")
 INITIAL_STATES: tuple[str, ...] = ("random", "up", "down")
 AUTO_CALIBRATION_SWEEPS = 10
 STATE_FORMAT = "monge-lab/ising-simulation"
@@ -77,7 +100,11 @@ def _check_count(name: str, n: object) -> None:
 
 @dataclass(frozen=True)
 class IsingParams:
-    """Parameters of one run: size L, temperature T, coupling J, field h, algorithm, seed."""
+    """Parameters of one run: size L, temperature T, coupling J, field h, algorithm, seed, device.
+
+    ``device`` is where a torch algorithm runs ("cpu" or "cuda[:k]", the rule of the RBM trainer);
+    the numba algorithms run on the CPU and accept only "cpu".
+    """
 
     size: int
     temperature: float
@@ -85,6 +112,7 @@ class IsingParams:
     field: float = 0.0
     algorithm: str = "metropolis"
     seed: int = 0
+    device: str = "cpu"
 
     def validate(self) -> None:
         """Raise ValueError with one clear sentence if any parameter is out of its domain."""
@@ -94,12 +122,23 @@ class IsingParams:
         if not _is_real(self.coupling) or not math.isfinite(self.coupling):
             raise ValueError(f"The coupling J must be a finite number, got {self.coupling!r}.")
         _check_field(self.field)
-        if self.algorithm not in ALGORITHMS:
+        if self.algorithm not in ALL_ALGORITHMS:
             raise ValueError(
-                f"Unknown algorithm {self.algorithm!r}; valid ones are {', '.join(ALGORITHMS)}."
+                f"Unknown algorithm {self.algorithm!r}; valid ones are {', '.join(ALL_ALGORITHMS)}."
             )
         if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"The seed must be a non-negative integer, got {self.seed!r}.")
+        if not isinstance(self.device, str):
+            raise ValueError(f"The device must be a string such as 'cpu', got {self.device!r}.")
+        if self.algorithm in TORCH_ALGORITHMS:
+            from engines.ising.torch_checkerboard import check_device
+
+            check_device(self.device)
+        elif self.device != "cpu":
+            raise ValueError(
+                f"The {self.algorithm} algorithm runs on the CPU only (device 'cpu'); device "
+                f"{self.device!r} needs a torch algorithm ({', '.join(TORCH_ALGORITHMS)})."
+            )
 
 
 class IsingSimulation:
@@ -108,6 +147,14 @@ class IsingSimulation:
     The kernels run in numba with the GIL released, so sweeps can run in a worker thread. The
     generator state (xoshiro256**, ``uint64[4]``) is owned here and advanced in place by every
     kernel, so equal seeds give equal trajectories and :meth:`state_dict` resumes bit-for-bit.
+
+    For the multi-spin algorithms (and "metropolis-torch" on CUDA) the state lives in packed
+    words (on the device); :attr:`spins` is then an int8 *mirror* with the same semantics as the
+    live lattice of the other algorithms, at a price: once it has been handed out, the mirror
+    is what energies, magnetizations and state dictionaries read (so writes into it count at
+    once), each sweep call packs it back first and unpacks into it afterwards (so references
+    to it stay current): two O(N) passes per call. Code that only reads the lattice now and
+    then should use :meth:`spins_copy` or :meth:`packed_spins`, which hand nothing out.
     """
 
     def __init__(self, params: IsingParams, initial: str = "random") -> None:
@@ -128,6 +175,7 @@ class IsingSimulation:
         self._calibrated_for: tuple[float, float] | None = None
         self._cluster_size_sum = 0
         self._cluster_count = 0
+        self._attach_lattice()
         self._update_tables()
 
     # ----------------------------------------------------------------------------- properties
@@ -138,8 +186,41 @@ class IsingSimulation:
 
     @property
     def spins(self) -> np.ndarray:
-        """The live (L, L) int8 lattice; copy it to keep a snapshot."""
+        """The live (L, L) int8 lattice; copy it to keep a snapshot (class doc for the mirror)."""
+        if self._mirrored:
+            if self._mirror_stale:
+                self._lattice.unpack_into(self._spins)
+                self._mirror_stale = False
+            self._mirror_exposed = True
         return self._spins
+
+    def spins_copy(self) -> np.ndarray:
+        """A new (L, L) int8 copy of the lattice, without handing out the live array."""
+        if self._mirrored and self._mirror_stale:
+            return self._lattice.unpack()
+        return self._spins.copy()
+
+    @property
+    def packed_width(self) -> int:
+        """Bits per word w of :meth:`packed_spins` (L = w·S; see :mod:`engines.ising.multispin`)."""
+        if isinstance(self._lattice, MultispinLattice):
+            return self._lattice.width
+        return choose_width(self._params.size)
+
+    def packed_spins(self) -> np.ndarray:
+        """The lattice as uint64 words of shape (L, S), S = L / :attr:`packed_width`.
+
+        Bit k of word [r, j] is the spin at (r, j + k·S), 1 for +1 (layout of
+        :mod:`engines.ising.multispin`; :func:`engines.ising.multispin.unpack_spins` inverts it).
+        For the multi-spin algorithms this is a read-only *view* of the live state (no copy; it
+        changes with every sweep); for the others a packed copy in the same layout.
+        """
+        if isinstance(self._lattice, MultispinLattice):
+            self._sync_in()
+            view = self._lattice.words.view()
+            view.flags.writeable = False
+            return view
+        return pack_spins(self.spins_copy(), self.packed_width)
 
     @property
     def sweeps(self) -> int:
@@ -189,6 +270,10 @@ class IsingSimulation:
                 raise ValueError(f"The {name} index must be an integer in [0, {L}), got {index!r}.")
         if not _is_int(value) or value not in (1, -1):
             raise ValueError(f"A spin value must be +1 or -1, got {value!r}.")
+        if self._mirrored:
+            self._lattice.set_spin(row, col, value)
+            if self._mirror_stale:
+                return
         self._spins[row, col] = value
 
     # -------------------------------------------------------------------------------- running
@@ -275,7 +360,9 @@ class IsingSimulation:
         """Everything needed to resume bit-for-bit: numpy arrays, Python scalars and strings only.
 
         ``cluster_updates_per_sweep`` is 0 when not calibrated; ``calibration_temperature`` and
-        ``calibration_field`` are NaN when no Wolff calibration has been made.
+        ``calibration_field`` are NaN when no Wolff calibration has been made. ``device`` is
+        where a torch algorithm ran (states without it load as "cpu"); the packed algorithms
+        store their lattice unpacked, since the packing is a function of L alone.
         """
         p = self._params
         calibrated = self._calibrated_for or (math.nan, math.nan)
@@ -288,7 +375,8 @@ class IsingSimulation:
             "field": float(p.field),
             "algorithm": p.algorithm,
             "seed": int(p.seed),
-            "spins": self._spins.copy(),
+            "device": p.device,
+            "spins": self.spins_copy(),
             "rng_state": self._rng.copy(),
             "sweeps": int(self._sweeps),
             "cluster_updates_per_sweep": int(self._updates_per_sweep),
@@ -312,6 +400,7 @@ class IsingSimulation:
             field=float(state["field"]),
             algorithm=str(state["algorithm"]),
             seed=int(state["seed"]),
+            device=str(state.get("device", "cpu")),
         )
         params.validate()
         spins = np.array(state["spins"], dtype=np.int8, copy=True, order="C")
@@ -330,10 +419,42 @@ class IsingSimulation:
         sim._calibrated_for = None if math.isnan(T_cal) else (T_cal, h_cal)
         sim._cluster_size_sum = int(state["cluster_size_sum"])
         sim._cluster_count = int(state["cluster_count"])
+        sim._attach_lattice()
         sim._update_tables()
         return sim
 
     # -------------------------------------------------------------------------------- private
+    def _attach_lattice(self) -> None:
+        """Build the packed / torch lattice of the algorithms that have one (from ``_spins``)."""
+        algorithm = self._params.algorithm
+        self._lattice = None
+        if algorithm in PACKED_ALGORITHMS:
+            self._lattice = MultispinLattice(self._spins, algorithm.removesuffix("-msc"))
+        elif algorithm in TORCH_ALGORITHMS:
+            from engines.ising.torch_checkerboard import TorchCheckerboard
+
+            self._lattice = TorchCheckerboard(self._spins, self._params.device)
+        self._mirrored = self._lattice is not None and not getattr(
+            self._lattice, "shares_memory", False
+        )
+        self._mirror_stale = False  # the mirror equals the state right after packing it
+        self._mirror_exposed = False
+
+    def _sync_in(self) -> None:
+        """Absorb writes into a handed-out mirror before the state is read or advanced."""
+        if self._mirrored and self._mirror_exposed:
+            self._lattice.load(self._spins)
+
+    def _state_changed(self) -> None:
+        """After a sweep: refresh a handed-out mirror now, otherwise when it is next asked for."""
+        if not self._mirrored:
+            return
+        if self._mirror_exposed:
+            self._lattice.unpack_into(self._spins)
+            self._mirror_stale = False
+        else:
+            self._mirror_stale = True
+
     def _update_tables(self) -> None:
         """Precompute the per-(T, J, h) constants the kernels need (new objects, never mutated)."""
         p = self._params
@@ -343,6 +464,8 @@ class IsingSimulation:
         self._p_add = bond_probability(beta, p.coupling)
         self._sign_j = int(np.sign(p.coupling))
         self._two_beta_h = 2.0 * beta * p.field
+        if self._lattice is not None:
+            self._lattice.set_parameters(beta, p.coupling, p.field)
 
     def _parameters_changed(self) -> None:
         self._update_tables()
@@ -358,6 +481,10 @@ class IsingSimulation:
             metropolis_sweeps(self._spins, n, self._metropolis_table, self._rng)
         elif algorithm == "heatbath":
             heatbath_sweeps(self._spins, n, self._heatbath_table, self._rng)
+        elif self._lattice is not None:
+            self._sync_in()
+            self._lattice.sweeps(n, self._rng)
+            self._state_changed()
         elif algorithm == "wolff":
             count = n * self._updates_per_sweep
             self._cluster_size_sum += int(
@@ -375,7 +502,10 @@ class IsingSimulation:
         self._sweeps += n
 
     def _energy_and_magnetization(self) -> tuple[float, float]:
-        bonds, total = bond_sum_and_magnetization(self._spins)
+        if self._mirrored and not self._mirror_exposed:
+            bonds, total = self._lattice.bond_sum_and_magnetization()
+        else:
+            bonds, total = bond_sum_and_magnetization(self._spins)
         N = self.n_spins
         p = self._params
         return (-p.coupling * bonds - p.field * total) / N, total / N
