@@ -1,8 +1,10 @@
 """The session file: one HDF5 file per session, readable by plain h5py and HDFView.
 
 ``records`` holds the plain dataclasses the application codes against, ``schema`` the format's
-names and rules, ``values`` how attribute values are encoded, ``spin_codec`` the bit-packing of
-±1 spins, ``writer`` and ``reader`` the file I/O, ``atomic`` the temporary-file-and-rename
+names and rules, ``structure`` the dtypes and shapes each run kind's datasets must have,
+``values`` how attribute values are encoded, ``spin_codec`` how ±1 spins are stored (int8 with
+HDF5's scale-offset and deflate filters) and decoded from schema 2, ``writer`` and ``reader``
+the file I/O, ``atomic`` the temporary-file-and-rename
 machinery, ``migrations`` the upgrades from older schemas, ``lock`` the one-writer lock, and
 ``recording`` the live, crash-proof recording of running jobs (SWMR files folded into the
 session). The layout is documented in ``docs/session-format.md``. No Qt, no engines here.

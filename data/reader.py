@@ -29,6 +29,7 @@ from data.schema import (
     FORMAT,
     LIBVER,
     LOG,
+    MAX_COMPRESSION_RATIO,
     NO_SEED,
     RESULTS,
     RUNS,
@@ -40,11 +41,8 @@ from data.schema import (
     validate_run,
     validate_session,
 )
-from data.spin_codec import ENCODING, ENCODING_ATTR, SHAPE_ATTR, packed_width, unpack_spins
+from data.spin_codec import ENCODING_ATTR, SHAPE_ATTR, decode_packed
 from data.values import normalize, read_value
-
-MAX_COMPRESSION_RATIO = 1100
-"""gzip cannot expand data by more than ~1032:1; a compressed dataset claiming more is damaged."""
 
 
 def read_header(path: str | os.PathLike) -> dict:
@@ -228,13 +226,16 @@ def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
 
 def read_run_group(
     group: h5py.Group, name: str, path: str | os.PathLike, file_size: int,
-    rows: dict[str, int] | None = None,
+    rows: dict[str, int] | None = None, *, packed_spins: bool = False,
 ) -> RunRecord:
     """The run stored in ``group`` under the id ``name`` (not yet validated as a whole).
 
     ``file_size`` bounds what its datasets may claim. ``rows`` limits the datasets it names to
     their first rows (a live recording's committed rows; what lies beyond may never have been
-    written). SessionFileError naming ``path`` if the group is damaged or holds invalid values.
+    written). ``packed_spins`` decodes datasets marked as bit-packed spins (``spin_encoding``,
+    ``spin_shape``: recordings of version 1, written with schema 2) into int8 ±1 frames;
+    otherwise those attributes are read like any other (and refused by validation, being
+    reserved). SessionFileError naming ``path`` if the group is damaged or holds invalid values.
     """
     where = f"run {name}"
     if not isinstance(group, h5py.Group):
@@ -247,7 +248,7 @@ def read_run_group(
     created = _take(values, "created", str, path, where, default="")
     finished = _take(values, "finished", str, path, where, default=None)
     message = _take(values, "message", str, path, where, default="")
-    tree = _RunTree(path, file_size, rows or {})
+    tree = _RunTree(path, file_size, rows or {}, packed_spins)
     results: dict[str, ParamValue] = {}
     for child_name, child in _children(group, path):
         if child_name == RESULTS:
@@ -297,10 +298,13 @@ class _RunTree:
     reads back exactly what it wrote (see ``schema._check_groups``).
     """
 
-    def __init__(self, path: str | os.PathLike, file_size: int, rows: dict[str, int]) -> None:
+    def __init__(
+        self, path: str | os.PathLike, file_size: int, rows: dict[str, int], packed_spins: bool
+    ) -> None:
         self.path = path
         self.file_size = file_size
         self.rows = rows
+        self.packed_spins = packed_spins
         self.datasets: dict[str, np.ndarray] = {}
         self.dataset_attrs: dict[str, dict[str, ParamValue]] = {}
         self.groups: dict[str, dict[str, ParamValue]] = {}
@@ -324,35 +328,24 @@ class _RunTree:
             )
         array = _read_array(node, path, self.file_size, self.rows.get(key))
         attrs = _attrs(node.attrs, path, f"dataset {node.name}: attribute")
-        if ENCODING_ATTR in attrs or SHAPE_ATTR in attrs:
-            array = _unpacked(node, array, attrs, path)
+        if self.packed_spins and (ENCODING_ATTR in attrs or SHAPE_ATTR in attrs):
+            array = unpacked(node, array, attrs, path)
         self.datasets[key] = array
         if attrs:
             self.dataset_attrs[key] = attrs
 
 
-def _unpacked(
+def unpacked(
     node: h5py.Dataset, packed: np.ndarray, attrs: dict, path: str | os.PathLike
 ) -> np.ndarray:
-    """The ±1 int8 frames of a bit-packed spin dataset; its two marking attributes are removed
-    from ``attrs``. SessionFileError if the marks do not describe the stored array."""
+    """The ±1 int8 frames of a bit-packed (schema-2) spin dataset of a version-1 recording;
+    its two marking attributes are removed from ``attrs``. SessionFileError if the marks do not
+    describe the stored array."""
     encoding, shape = attrs.pop(ENCODING_ATTR, None), attrs.pop(SHAPE_ATTR, None)
-    if encoding != ENCODING:
-        raise SessionFileError(
-            path, f"holds invalid data ({node.name}: spin_encoding is {encoding!r}, expected "
-                  f"{ENCODING!r})"
-        )
-    valid_shape = (
-        isinstance(shape, list) and len(shape) >= 1
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
-    )
-    if (not valid_shape or packed.dtype != np.uint8 or packed.ndim != 2
-            or packed.shape[1] != packed_width(tuple(shape))):
-        raise SessionFileError(
-            path, f"holds invalid data ({node.name}: packed spins {packed.dtype} "
-                  f"{packed.shape} do not match spin_shape {shape!r})"
-        )
-    return unpack_spins(packed, tuple(shape))
+    try:
+        return decode_packed(packed, encoding, shape)
+    except ValueError as exc:
+        raise SessionFileError(path, f"holds invalid data ({node.name}: {exc})") from None
 
 
 def _read_ui(group: h5py.Group, path: str | os.PathLike, file_size: int) -> dict[str, bytes | str]:
@@ -389,7 +382,7 @@ def _read_array(
     if node.ndim == 0 or not 0 <= rows <= node.shape[0]:
         raise SessionFileError(path, f"is damaged ({node.name} has fewer than {rows} rows)")
     row_bytes = math.prod(node.shape[1:]) * node.id.get_type().get_size()
-    if rows * row_bytes > file_size * MAX_COMPRESSION_RATIO:
+    if rows * row_bytes > _plausible_bytes(node, file_size * MAX_COMPRESSION_RATIO):
         raise SessionFileError(path, f"is damaged ({node.name} claims {rows} rows of "
                                      f"{row_bytes} bytes)")
     return np.asarray(node[:rows])
@@ -399,18 +392,32 @@ def _check_plausible_size(node: h5py.Dataset, path: str | os.PathLike, file_size
     """Refuse a dataset whose shape claims more data than the file can hold.
 
     A damaged dataspace can claim terabytes; reading it would exhaust memory instead of failing.
-    Uncompressed data needs at least its own size on disk; gzip expands at most ~1032:1.
+    Uncompressed data needs at least its own size on disk; gzip expands at most ~1032:1; with
+    scale-offset, see :func:`_plausible_bytes`.
     """
     claimed = node.size * node.id.get_type().get_size()
     if claimed == 0:
         return
     stored = node.id.get_storage_size()
     ratio = MAX_COMPRESSION_RATIO if node.compression else 1
-    if stored > file_size or claimed > stored * ratio:
+    if stored > file_size or claimed > _plausible_bytes(node, stored * ratio):
         raise SessionFileError(
             path,
             f"is damaged ({node.name} claims {claimed} bytes but the file stores {stored})",
         )
+
+
+def _plausible_bytes(node: h5py.Dataset, bound: int) -> int:
+    """The most bytes ``node`` can hold: ``bound`` (from its stored size), or for a dataset
+    with the scale-offset filter, whose chunks of equal values shrink ~4000:1 or more, the
+    bytes of the chunks it has allocated (each at least one stored byte), since a chunk never
+    written would read as fill values the file does not hold."""
+    if node.scaleoffset is None or node.chunks is None:
+        return bound
+    chunks = node.id.get_num_chunks()
+    if chunks > node.id.get_storage_size():
+        return 0
+    return chunks * math.prod(node.chunks) * node.id.get_type().get_size()
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -15,16 +15,21 @@ import numpy as np
 
 from data.records import RUN_STATUSES, RunRecord, SessionRecord
 from data.spin_codec import ENCODING_ATTR, SHAPE_ATTR
+from data.structure import check_structure
 from data.values import check_text, normalize
 
 FORMAT = "monge-lab-session"
 """Value of the root attribute ``format`` that marks a Monge Lab session file."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The layout this version writes, and the newest it can read.
 
-1: the first schema. 2: ±1 spin datasets are stored bit-packed (:mod:`data.spin_codec`), and
-the dataset attributes ``spin_encoding`` and ``spin_shape`` are reserved for that."""
+1: the first schema. 2: ±1 spin datasets are stored bit-packed, and the dataset attributes
+``spin_encoding`` and ``spin_shape`` are reserved for that. 3: spin datasets are int8 of their
+own shape again, compressed by HDF5's scale-offset and deflate filters (:mod:`data.spin_codec`);
+the two attribute names stay reserved; the RBM history ``reconstruction_error`` is called
+``reconstruction_mismatch`` (``_error`` is the suffix of error bars), and ``history/epoch`` has
+the units ``epochs`` (see :mod:`data.migrations`)."""
 
 RUNS, UI, LOG, RESULTS = "runs", "ui", "log", "results"
 """Group and dataset names: ``/runs``, ``/ui``, ``/log``, and each run's ``results`` subgroup."""
@@ -33,7 +38,8 @@ RESERVED_RUN_ATTRS = ("kind", "status", "seed", "inputs", "created", "finished",
 """Run-group attributes that are record fields; every other attribute is a parameter."""
 
 RESERVED_DATASET_ATTRS = (ENCODING_ATTR, SHAPE_ATTR)
-"""Dataset attributes that describe how the data is stored (packed spins), not what it means."""
+"""Dataset attributes that described how schema-2 data was stored (packed spins): reserved, so
+that no dataset of a newer file can be taken for packed spins by an older reader."""
 
 LIBVER = ("v110", "v110")
 """HDF5 file-format bounds: the HDF5 1.10 format, readable by any HDF5 ≥ 1.10 (2016).
@@ -51,6 +57,12 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 
 MAX_REASON_CHARS = 160
 """Longest library reason quoted in a SessionFileError message."""
+
+MAX_COMPRESSION_RATIO = 1100
+"""gzip cannot expand data by more than ~1032:1; a compressed dataset claiming more is damaged.
+(With scale-offset first, a chunk of equal int8 values keeps 1 bit of each and deflate then
+shrinks those zeros ~1000:1 more, ~4000:1 in all; so the reader bounds a dataset with that
+filter by its allocated chunks instead.)"""
 
 DATASET_KINDS = "biufc"
 """numpy dtype kinds a run dataset may have: bool, signed, unsigned, float, complex."""
@@ -101,7 +113,8 @@ def check_name(name: object, what: str) -> None:
 
 
 def validate_run(run: RunRecord) -> None:
-    """ValueError, naming the run and field, unless ``run`` can be stored as it is."""
+    """ValueError, naming the run and field, unless ``run`` can be stored as it is: the format's
+    rules, then the dtypes and shapes its kind's datasets must have (:mod:`data.structure`)."""
     if not isinstance(run, RunRecord):
         raise ValueError(f"expected a RunRecord, got {type(run).__name__}")
     check_name(run.id, "run id")
@@ -131,6 +144,7 @@ def validate_run(run: RunRecord) -> None:
     _check_values(run.results, f"{where}: result")
     _check_datasets(run, where)
     _check_groups(run, where)
+    check_structure(run.kind, run.id, run.params, run.datasets)
 
 
 def _check_seed(seed: object, where: str) -> None:
@@ -176,8 +190,8 @@ def _check_datasets(run: RunRecord, where: str) -> None:
         for name in RESERVED_DATASET_ATTRS:
             if name in attrs:
                 raise ValueError(
-                    f"{where}: dataset {key!r} attribute {name!r} is reserved (it marks "
-                    "bit-packed spins)"
+                    f"{where}: dataset {key!r} attribute {name!r} is reserved (it marked "
+                    "bit-packed spins in schema 2)"
                 )
 
 

@@ -35,12 +35,21 @@ from data.schema import (
     validate_run,
     validate_session,
 )
-from data.spin_codec import ENCODING, ENCODING_ATTR, SHAPE_ATTR, is_spin_array, pack_spins
+from data.spin_codec import (
+    SESSION_STRATEGIES,
+    direct_chunks_match,
+    is_spin_array,
+    spin_layout,
+    write_spin_chunks,
+)
 from data.values import encode_text, normalize, write_attr
 
 GZIP_LEVEL = 4
-"""gzip level for one-byte arrays: ±1 int8 spin samples shrink ~6× (random spins) to ~13×
-(ordered, 5% flipped), measured on 1000 samples of 32×32."""
+"""gzip level of compressed session datasets: one-byte arrays other than spins (deflate with
+shuffle, e.g. 0/1 hidden units), and the level a spin dataset declares (used by HDF5 where it
+compresses spins itself: a plain h5py writer appending frames, or the fallback of
+:func:`write_run_array`; 0.086–0.091 byte per spin for 64×64 frames at T_c). Monge Lab's own
+spin chunks are smaller (:data:`SESSION_STRATEGIES <data.spin_codec.SESSION_STRATEGIES>`)."""
 
 LOG_MIN_WIDTH = 128
 """Narrowest width (bytes per line) of the fixed-length ``/log`` strings; widths are powers of
@@ -285,20 +294,23 @@ def _write_array(parent: h5py.Group, name: str, array: np.ndarray) -> h5py.Datas
     return parent.create_dataset(name, data=array, track_order=True, **dataset_layout(array))
 
 
-def write_run_array(parent: h5py.Group, name: str, array: np.ndarray) -> h5py.Dataset:
-    """Create the run dataset ``name``: ±1 spin arrays bit-packed (:mod:`data.spin_codec`),
-    marked by the attributes ``spin_encoding`` and ``spin_shape``; other arrays as they are."""
+def write_run_array(
+    parent: h5py.Group, name: str, array: np.ndarray, *, gzip_level: int = GZIP_LEVEL
+) -> h5py.Dataset:
+    """Create the run dataset ``name`` holding ``array`` as it is (same dtype and shape): a ±1
+    spin array in the spin layout (:func:`data.spin_codec.spin_layout`), its chunks deflated
+    the way that suits spins (:func:`data.spin_codec.write_spin_chunks`) where the HDF5
+    library's format matches, else by HDF5 at ``gzip_level``; any other array in
+    :func:`dataset_layout`."""
     if not is_spin_array(array):
         return _write_array(parent, name, array)
-    dataset = _write_array(parent, name, pack_spins(array))
-    mark_packed(dataset, array.shape[1:])
+    layout = spin_layout(array.shape[1:], gzip_level, rows=array.shape[0])
+    if not direct_chunks_match(SESSION_STRATEGIES):
+        return parent.create_dataset(name, data=array, track_order=True, **layout)
+    dataset = parent.create_dataset(name, shape=array.shape, dtype=np.int8, track_order=True,
+                                    **layout)
+    write_spin_chunks(dataset, 0, array, SESSION_STRATEGIES)
     return dataset
-
-
-def mark_packed(dataset: h5py.Dataset, frame_shape: tuple[int, ...]) -> None:
-    """Give ``dataset`` the attributes of bit-packed ±1 frames of shape ``frame_shape``."""
-    write_attr(dataset.attrs, ENCODING_ATTR, ENCODING)
-    write_attr(dataset.attrs, SHAPE_ATTR, [int(n) for n in frame_shape])
 
 
 def dataset_layout(array: np.ndarray) -> dict:
@@ -307,9 +319,9 @@ def dataset_layout(array: np.ndarray) -> dict:
     Every array with at least one axis is created with ``maxshape = (None, ...)`` so that a
     recording can later be extended along its first (time or sample) axis, and trailing axes of
     length 0 are unlimited too (HDF5 cannot chunk a dimension fixed at 0). The checksum makes
-    corrupted data an error on reading instead of silently wrong numbers. One-byte arrays (int8
-    spin samples, uint8 bytes, booleans) are gzip-compressed with the shuffle filter. A 0-d array
-    (a scalar) is stored contiguously: HDF5 cannot chunk it.
+    corrupted data an error on reading instead of silently wrong numbers. One-byte arrays (uint8
+    bytes, booleans, int8 other than ±1 spins, which have their own layout) are gzip-compressed
+    with the shuffle filter. A 0-d array (a scalar) is stored contiguously: HDF5 cannot chunk it.
     """
     if array.ndim == 0:
         return {}

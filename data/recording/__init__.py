@@ -10,10 +10,11 @@ save, or by ``recover`` after a crash.
 
 Layout of a recording (format ``monge-lab-recording``, HDF5 "latest" format, SWMR)::
 
-    /            attrs: format, recording_version, session (the session's path, or "")
+    /            attrs: format, recording_version (2; 1 is still read), session (the session's
+                 path, or "")
     /runs/<id>/  the run's header exactly as in a session (kind, status, seed, inputs, created,
                  parameters, results/), and one resizable dataset per declared *stream*
-                 (``energy``, ``samples``: ±1 frames bit-packed as in sessions, …)
+                 (``energy``, ``samples``: ±1 frames int8 in the spin layout of sessions, …)
     /resume/a/, /resume/b/   two slots of the resume state (e.g. the simulation's state_dict)
     /resume/commit  int64 [generation, slot, rows of stream 1, rows of stream 2, …]
     /end         uint8 bytes of a JSON object {status, finished, message}; empty while running
@@ -23,7 +24,9 @@ state into the slot not in use, flushes, then rewrites ``/resume/commit`` (one s
 flushes again. A reader (:func:`read_recording`) keeps only the committed rows of each stream and
 the committed slot, so whatever instant the writer is killed at, it reads a consistent run: every
 stream as of the same flush, and the state that produced exactly those rows. A run whose ``/end``
-is empty reads back with status ``interrupted``.
+is empty reads back with status ``interrupted``. Between flushes the recorder's writer thread
+writes whole chunks (see :mod:`data.recording.writer`); until a commit counts them, a reader
+ignores them like any rows beyond the commit.
 
 Where recordings live: beside a saved session ``S.h5`` in the hidden folder ``.S.h5.recordings``;
 for a session never saved, in ``$XDG_DATA_HOME/monge-lab/recordings/<session uuid>/``.

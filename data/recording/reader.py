@@ -16,8 +16,8 @@ from data.recording.layout import (
     COMMIT,
     END,
     INTERRUPTED_MESSAGE,
+    READABLE_VERSIONS,
     RECORDING_FORMAT,
-    RECORDING_VERSION,
     RESUME,
     SLOTS,
     RecordingError,
@@ -33,7 +33,8 @@ def read_recording(path: str | os.PathLike) -> RunRecord:
     Its status is the one it was closed with, or ``interrupted`` (with a message saying so) if
     the recorder never closed it; each stream holds the rows of the last committed flush; the
     committed resume state, if any, comes as datasets ``resume/<name>``. Works on a recording
-    whose writer was killed at any instant. Raises RecordingError, and no other exception, if
+    whose writer was killed at any instant, and on one of version 1 (spins bit-packed, decoded
+    here). Raises RecordingError, and no other exception, if
     the file is missing, not a recording, damaged or holds invalid data.
     """
     try:
@@ -65,9 +66,9 @@ def _read_recording(path: str | os.PathLike) -> RunRecord:
         if _root_attr(f, "format", path) != RECORDING_FORMAT:
             raise RecordingError(path, "is not a Monge Lab recording (no or another 'format')")
         version = _root_attr(f, "recording_version", path)
-        if version != RECORDING_VERSION:
+        if version not in READABLE_VERSIONS:
             raise RecordingError(path, f"has recording_version {version!r}; this version reads "
-                                       f"{RECORDING_VERSION}")
+                                       f"{' and '.join(map(str, READABLE_VERSIONS))}")
         runs = f.get(RUNS)
         if not isinstance(runs, h5py.Group) or len(runs) != 1:
             raise RecordingError(path, "is damaged (expected exactly one run)")
@@ -81,7 +82,8 @@ def _read_recording(path: str | os.PathLike) -> RunRecord:
         if not valid:
             raise RecordingError(path, "is damaged (its commit record does not fit its streams)")
         committed = dict(zip(stream_names, (int(n) for n in commit[2:]), strict=True))
-        run = read_run_group(runs[run_id], run_id, path, max(size, 1), committed)
+        run = read_run_group(runs[run_id], run_id, path, max(size, 1), committed,
+                             packed_spins=version == 1)
         if not set(committed) <= set(run.datasets):
             raise RecordingError(path, "is damaged (a stream of its commit record is missing)")
         slot = f.get(f"{RESUME}/{SLOTS[int(commit[1])]}")

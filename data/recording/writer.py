@@ -1,5 +1,18 @@
 """Writing a recording: :class:`RunRecorder` appends rows, flushes them with the resume state
-and rewrites the commit record (see :mod:`data.recording` for the guarantees)."""
+and rewrites the commit record (see :mod:`data.recording` for the guarantees).
+
+Appending is cheap and compressing is not (64×64 spin frames: ~15 µs to check and buffer one,
+~55 µs for HDF5 to compress it), so the work is split: :meth:`RunRecorder.append` checks the
+rows and copies them into one chunk-sized block per stream; each block that fills up goes,
+whole, to a writer thread (:class:`_ChunkWriter`) that writes it as one chunk while the caller
+goes on. A chunk of spins is encoded by :func:`data.spin_codec.encode_spin_chunk` (HDF5's
+scale-offset + deflate + Fletcher-32 format, deflated with zlib's run-length strategy: ~15 µs
+a frame, zlib running without the GIL) and stored with ``write_direct_chunk``; other chunks go
+through HDF5's filters (h5py releases the GIL meanwhile). :meth:`RunRecorder.flush` waits for
+the writer, writes the partly filled blocks, the resume state and the commit record, exactly
+as before: the file holds rows the commit does not count only between flushes, and a reader
+never sees them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +20,9 @@ import errno
 import json
 import math
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -29,22 +44,35 @@ from data.recording.layout import (
 )
 from data.records import RUN_STATUSES, ParamValue, RunRecord
 from data.schema import RUNS, SessionFileError, check_name, short_reason, validate_run
-from data.spin_codec import pack_spins, packed_width
+from data.spin_codec import (
+    RECORDING_STRATEGIES,
+    direct_chunks_match,
+    spin_layout,
+    write_spin_chunks,
+)
 from data.values import check_text, normalize, write_attr
-from data.writer import mark_packed, subgroup, write_run_group
+from data.writer import subgroup, write_run_group
 
 FLUSH_SECONDS = 2.0
 """Default longest time between two flushes: a kill loses at most this much of a recording."""
 MAX_PENDING_BYTES = 64 << 20
-"""Rows waiting in memory beyond this many bytes are flushed at once, whatever the clock says."""
+"""Rows appended since the last flush beyond this many bytes are flushed at once, whatever the
+clock says (this also bounds what waits in memory for the writer thread)."""
 MIN_FREE_BYTES = 16 << 20
 """A flush needs this much free disk beyond its rows, or the recording stops cleanly."""
 RECORDING_GZIP_LEVEL = 1
-"""gzip level of one-byte streams in a recording. Level 1 compresses packed 64×64 frames at T_c
-about 1.5× faster than the session's level 4 for 2% more bytes (0.080 against 0.0785 byte per
-spin), and a recording is temporary: folding rewrites it at the session's level."""
+"""Deflate level of a recording's compressed streams where HDF5 compresses them: one-byte rows
+that are not spins, and spins if the direct encoding does not match the HDF5 library (level 1:
+0.094–0.098 byte per spin for 64×64 frames at T_c, 1.7× faster than level 4). Spin chunks are
+otherwise deflated with zlib's run-length strategy (:data:`RECORDING_STRATEGIES
+<data.spin_codec.RECORDING_STRATEGIES>`: 0.078–0.085 byte per spin, ~15 µs a frame). A
+recording is temporary: folding rewrites it as a session stores it."""
+WRITER_IDLE_S = 0.5
+"""A recorder's writer thread ends after this long without a chunk to write (a new one starts
+with the next): a recorder that is not closed keeps no thread for long."""
 CHUNK_BYTES = 1 << 16
-"""Target size of a stream's chunk (before compression): 128 packed 64×64 frames."""
+"""Target size of a chunk of a stream that is not spins (spins: :data:`SPIN_CHUNK_BYTES
+<data.spin_codec.SPIN_CHUNK_BYTES>`, 64 frames of 64×64)."""
 
 StateSource = Callable[[], Mapping[str, np.ndarray]]
 
@@ -53,8 +81,9 @@ StateSource = Callable[[], Mapping[str, np.ndarray]]
 class Stream:
     """A series recorded row by row: ``rows`` of shape ``(n, *row_shape)`` and dtype ``dtype``.
 
-    ``spins=True`` declares int8 ±1 frames, stored bit-packed (one bit per spin). ``attrs`` are
-    the dataset's attributes (``units``, ``axes``, ``description``).
+    ``spins=True`` declares int8 ±1 frames, stored as int8 in the spin layout of sessions
+    (:func:`data.spin_codec.spin_layout`). ``attrs`` are the dataset's attributes (``units``,
+    ``axes``, ``description``).
     """
 
     row_shape: tuple[int, ...]
@@ -98,8 +127,10 @@ class RunRecorder:
         self._on_flush = on_flush
         _check_header(header, self.streams)
         check_text(session, "session path")
-        self._pending: dict[str, list[np.ndarray]] = {name: [] for name in self.streams}
+        self._buffers: dict[str, _ChunkBuffer] = {}
+        self._writer: _ChunkWriter | None = None
         self._pending_bytes = 0
+        self._appended = dict.fromkeys(self.streams, 0)
         self._rows = dict.fromkeys(self.streams, 0)
         self._generation = 0
         self._slot = 0
@@ -135,8 +166,8 @@ class RunRecorder:
             write_attr(f.attrs, "recording_version", RECORDING_VERSION)
             write_attr(f.attrs, "session", session)
             run = write_run_group(f.create_group(RUNS, track_order=True), header)
-            self._datasets = {name: _create_stream(run, name, s) for name, s in
-                              self.streams.items()}
+            self._buffers = {name: _ChunkBuffer(_create_stream(run, name, s), s) for name, s in
+                             self.streams.items()}
             state = self._current_state()
             self._slots = [
                 {name: _create_fixed(f, f"{RESUME}/{slot}/{name}", array) for name, array in
@@ -157,6 +188,7 @@ class RunRecorder:
             f.flush()
             os.replace(temp, self.path)
             temp = None
+            self._writer = _ChunkWriter(f"recording {self.run_id}")
         except Exception as exc:
             self._close_file()
             raise RecordingError(self.path, f"cannot be created ({_reason(exc)})") from exc
@@ -179,8 +211,7 @@ class RunRecorder:
     @property
     def rows(self) -> dict[str, int]:
         """Rows appended so far per stream (flushed or not)."""
-        return {name: self._rows[name] + sum(len(p) for p in self._pending[name])
-                for name in self.streams}
+        return dict(self._appended)
 
     @property
     def committed(self) -> dict[str, int]:
@@ -191,10 +222,12 @@ class RunRecorder:
         """Append rows to some streams (all of one step at once, so that no flush falls
         between them); flushes when ``flush_seconds`` have passed since the last flush.
 
-        ValueError if a stream is unknown or the rows do not have its shape (or, for spins,
-        values other than ±1); RecordingError if a flush fails.
+        The rows are copied (the caller may reuse its arrays). ValueError, with nothing
+        appended, if a stream is unknown or the rows do not have its shape (or, for spins,
+        values other than ±1); RecordingError if the writer thread or a flush failed.
         """
         self._check_open()
+        checked = []
         for name, values in rows.items():
             stream = self.streams.get(name)
             if stream is None:
@@ -204,14 +237,17 @@ class RunRecorder:
             if array.shape[1:] != tuple(stream.row_shape):
                 raise ValueError(f"{self.path}: rows of {name!r} must have shape "
                                  f"(n, {', '.join(map(str, stream.row_shape))}), got {array.shape}")
-            if stream.spins:
-                if not np.all((array == 1) | (array == -1)):
-                    raise ValueError(f"{self.path}: {name!r} rows must be ±1 spins")
-                array = pack_spins(array)
-            else:
-                array = array.astype(stream.dtype, copy=True)
-            self._pending[name].append(array)
-            self._pending_bytes += array.nbytes
+            if stream.spins and np.count_nonzero(np.abs(array) - 1):
+                raise ValueError(f"{self.path}: {name!r} rows must be ±1 spins")
+            checked.append((name, array))
+        if self._writer.error is not None:
+            self._fail(self._writer.error)
+        for name, array in checked:
+            buffer = self._buffers[name]
+            for start, block in buffer.add(array):
+                self._writer.put(buffer.dataset, start, block, buffer.strategies)
+            self._appended[name] += len(array)
+            self._pending_bytes += len(array) * buffer.row_bytes
         self.flush_if_due()
 
     def flush_if_due(self) -> None:
@@ -223,21 +259,21 @@ class RunRecorder:
     def flush(self) -> None:
         """Make every row appended so far (and the resume state) durable and visible.
 
-        Stops the recording with a RecordingError (keeping what was flushed before) when the
-        disk has less than :data:`MIN_FREE_BYTES` beyond what is to be written, or a write
-        fails.
+        Waits for the writer thread to write the whole chunks handed to it, then writes the
+        rows of the partly filled chunks, the resume state into the slot not in use, flushes,
+        rewrites the commit record and flushes again. Stops the recording with a RecordingError
+        (keeping what was flushed before) when the disk has less than :data:`MIN_FREE_BYTES`
+        beyond what is to be written, or a write fails.
         """
         self._check_open()
         self._check_space()
+        self._writer.drain()
+        if self._writer.error is not None:
+            self._fail(self._writer.error)
         try:
             state = self._current_state()
-            for name, pending in self._pending.items():
-                if not pending:
-                    continue
-                data = np.concatenate(pending)
-                dataset, start = self._datasets[name], self._rows[name]
-                dataset.resize(start + len(data), axis=0)
-                dataset[start:] = data
+            for buffer in self._buffers.values():
+                buffer.write_partial()
             slot = 1 - self._slot if state else self._slot
             self._write_slot(slot, state)
             self._file.flush()
@@ -251,8 +287,6 @@ class RunRecorder:
         self._generation += 1
         self._slot = slot
         self._rows = rows
-        for pending in self._pending.values():
-            pending.clear()
         self._pending_bytes = 0
         self._last_flush = self._clock()
         if self._on_flush is not None:
@@ -268,6 +302,7 @@ class RunRecorder:
                              f"not {status!r}")
         check_text(message, "message")
         self.flush()
+        self._writer.stop(discard=False)  # idle after the flush: nothing is lost
         end = {"status": status, "message": message,
                "finished": finished if finished is not None else _utc_now()}
         try:
@@ -353,6 +388,10 @@ class RunRecorder:
         ) from exc
 
     def _close_file(self) -> None:
+        """Stop the writer thread (dropping the chunks it has not written: they are not
+        committed) and close the file."""
+        if self._writer is not None:
+            self._writer.stop(discard=True)
         if self._file is not None:
             with suppress(Exception):
                 self._file.close()
@@ -380,26 +419,150 @@ def _check_header(header: RunRecord, streams: dict[str, Stream]) -> None:
 
 
 def _create_stream(run: h5py.Group, name: str, stream: Stream) -> h5py.Dataset:
-    """A resizable, chunked, checksummed dataset for ``stream`` (one-byte data compressed)."""
-    if stream.spins:
-        stored_shape, dtype = (packed_width(tuple(stream.row_shape)),), np.dtype(np.uint8)
-    else:
-        stored_shape, dtype = tuple(stream.row_shape), np.dtype(stream.dtype)
-    row_bytes = max(1, math.prod(stored_shape) * dtype.itemsize)
-    chunk_rows = max(1, CHUNK_BYTES // row_bytes)
-    options: dict = {}
-    if dtype.itemsize == 1:
-        options = {"compression": "gzip", "compression_opts": RECORDING_GZIP_LEVEL}
+    """A resizable, chunked, checksummed dataset for ``stream``: spins in the spin layout
+    (int8, scale-offset and deflate), other one-byte rows deflated, wider rows uncompressed."""
     folder, _, leaf = name.rpartition("/")
-    dataset = subgroup(run, folder).create_dataset(
-        leaf, shape=(0, *stored_shape), maxshape=(None, *stored_shape), dtype=dtype,
-        chunks=(chunk_rows, *stored_shape), fletcher32=True, track_order=True, **options,
-    )
+    shape, dtype = tuple(stream.row_shape), np.dtype(stream.dtype)
     if stream.spins:
-        mark_packed(dataset, tuple(stream.row_shape))
+        # No chunk cache: chunks are written around it (write_direct_chunk); should HDF5 write
+        # some (the fallback), none may stay there to be written back over a later one.
+        options = {**spin_layout(shape, RECORDING_GZIP_LEVEL), "rdcc_nbytes": 0}
+    else:
+        row_bytes = max(1, math.prod(shape) * dtype.itemsize)
+        options = {"maxshape": (None, *shape), "chunks": (max(1, CHUNK_BYTES // row_bytes),
+                                                         *shape), "fletcher32": True}
+        if dtype.itemsize == 1:
+            options.update(compression="gzip", compression_opts=RECORDING_GZIP_LEVEL)
+    dataset = subgroup(run, folder).create_dataset(
+        leaf, shape=(0, *shape), dtype=dtype, track_order=True, **options,
+    )
     for attr, value in stream.attrs.items():
         write_attr(dataset.attrs, attr, normalize(value, f"stream {name!r} attribute {attr!r}"))
     return dataset
+
+
+class _ChunkBuffer:
+    """The rows of one stream since its last whole chunk, in a block of one chunk's rows.
+
+    ``start`` is the stream row of ``block[0]``; ``filled`` rows are in it, of which
+    ``written`` were already written (by the last flush). ``strategies`` are the deflate
+    strategies of chunks encoded here and written directly (spins, where the encoding matches
+    the HDF5 library's), or None: HDF5 compresses them.
+    """
+
+    def __init__(self, dataset: h5py.Dataset, stream: Stream) -> None:
+        self.dataset = dataset
+        direct = stream.spins and direct_chunks_match(RECORDING_STRATEGIES)
+        self.strategies = RECORDING_STRATEGIES if direct else None
+        self.block = np.empty(dataset.chunks[:1] + tuple(stream.row_shape), dtype=dataset.dtype)
+        self.row_bytes = max(1, self.block[0].nbytes)
+        self.start = self.filled = self.written = 0
+
+    def add(self, rows: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Copy ``rows`` in (cast to the stream's dtype); returns ``(start, block)`` of each
+        chunk they complete, to be written whole."""
+        full, size, i = [], len(self.block), 0
+        while i < len(rows):
+            take = min(size - self.filled, len(rows) - i)
+            self.block[self.filled:self.filled + take] = rows[i:i + take]
+            self.filled += take
+            i += take
+            if self.filled == size:
+                full.append((self.start, self.block))
+                self.block = np.empty_like(self.block)
+                self.start += size
+                self.filled = self.written = 0
+        return full
+
+    def write_partial(self) -> None:
+        """Write the rows of the partly filled block not written yet (in the caller's thread,
+        the writer being idle); the whole chunk is written again once it is full."""
+        if self.filled > self.written:
+            write_rows(self.dataset, self.start, self.block[:self.filled], self.strategies)
+            self.written = self.filled
+
+
+def write_rows(
+    dataset: h5py.Dataset, start: int, rows: np.ndarray,
+    strategies: tuple[int, ...] | None = None,
+) -> None:
+    """Write ``rows`` at row ``start`` of ``dataset``, extending it as needed (never shrinking:
+    rows beyond the commit record may be there already). With ``strategies``, ``rows`` are spins
+    from the start of a chunk, encoded here and stored directly (:func:`write_spin_chunks`)."""
+    end = start + len(rows)
+    if dataset.shape[0] < end:
+        dataset.resize(end, axis=0)
+    if strategies is None:
+        dataset[start:end] = rows
+    else:
+        write_spin_chunks(dataset, start, rows, strategies)
+
+
+class _ChunkWriter:
+    """Writes whole chunks handed to it by :meth:`put`, in order, in a daemon thread that runs
+    only while there is work: it starts with the first chunk and ends once none has come for
+    :data:`WRITER_IDLE_S` (or at :meth:`stop`), so a recorder holds no thread between bursts,
+    nor after it was dropped without being closed.
+
+    Encoding a chunk (zlib) or letting HDF5 compress it (h5py releases the GIL meanwhile)
+    overlaps the caller's work. The first failure is kept in ``error`` and every later chunk is
+    dropped; the recorder turns it into a RecordingError.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.error: BaseException | None = None
+        self._name = name
+        self._jobs: deque[tuple] = deque()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._busy = self._stopping = self._discard = False
+
+    def put(self, dataset: h5py.Dataset, start: int, block: np.ndarray,
+            strategies: tuple[int, ...] | None = None) -> None:
+        with self._changed:
+            self._jobs.append((dataset, start, block, strategies))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def drain(self) -> None:
+        """Wait until every chunk put so far is written (or dropped after a failure)."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._jobs and not self._busy)
+
+    def stop(self, discard: bool) -> None:
+        """End the thread, if any (idempotent): after writing what is queued, or, if
+        ``discard``, dropping it."""
+        with self._changed:
+            self._stopping = True
+            if discard:
+                self._discard = True
+                self._jobs.clear()
+            thread = self._thread
+            self._changed.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._jobs or self._stopping, WRITER_IDLE_S)
+                if not self._jobs:  # stopped, or idle long enough
+                    self._thread = None
+                    self._changed.notify_all()
+                    return
+                job = self._jobs.popleft()
+                self._busy = True
+            try:
+                if self.error is None and not self._discard:
+                    write_rows(*job)
+            except BaseException as exc:  # kept for the recorder's thread, which reports it
+                self.error = exc
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
 
 
 BLOB_CHUNK = 1 << 16

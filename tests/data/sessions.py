@@ -86,6 +86,7 @@ def full_session() -> SessionRecord:
             "checkpoints/b": rng.normal(size=(3, 16)),
             "checkpoints/epoch": np.array([0, 10, 20]),
         },
+        dataset_attrs={"checkpoints/epoch": {"units": "epochs", "axes": "checkpoint"}},
         groups={  # in the order they read back: a depth-first walk in creation order
             "checkpoints/schedule": {"epochs": [0, 10, 20], "note": "β-annealing"},
             "evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
@@ -185,8 +186,8 @@ def fail_on_call(
 
 
 def write_schema_0(path, record: SessionRecord) -> None:
-    """A made-up schema 0: run kind stored as 'type', the log under /history (spins unpacked,
-    as in schema 1)."""
+    """A made-up schema 0: run kind stored as 'type', the log under /history (spins in the
+    plain one-byte layout of schema 1)."""
     with mock.patch("data.writer.is_spin_array", lambda array: False):
         save_session(record, path)
     with h5py.File(path, "r+") as f:

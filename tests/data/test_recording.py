@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
+import zlib
 from unittest import mock
 
 import h5py
@@ -28,7 +32,7 @@ from data.recording import (
 
 STREAMS = {
     "energy": Stream((), np.float64, attrs={"units": "J per spin", "axes": "sample"}),
-    "samples": Stream((5, 7), np.int8, spins=True, attrs={"units": "spin (±1)"}),
+    "samples": Stream((5, 5), np.int8, spins=True, attrs={"units": "spin (±1)"}),
     "checkpoints/W": Stream((2, 3), np.float32),
 }
 
@@ -52,7 +56,7 @@ def header(run_id: str = "ising-001", created: str = "2026-11-22T14:00:00Z") -> 
 def rows(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return {
         "energy": rng.normal(size=n),
-        "samples": rng.choice(np.array([-1, 1], dtype=np.int8), size=(n, 5, 7)),
+        "samples": rng.choice(np.array([-1, 1], dtype=np.int8), size=(n, 5, 5)),
         "checkpoints/W": rng.normal(size=(n, 2, 3)).astype(np.float32),
     }
 
@@ -67,7 +71,7 @@ def test_reader_sees_exactly_the_flushed_rows_then_the_closed_run(tmp_path):
     path = tmp_path / "ising-001.rec.h5"
     recorder = RunRecorder(path, header(), STREAMS, clock=clock,
                            state_source=lambda: {"count": np.array([state["n"]]),
-                                                 "spins": np.ones((5, 7), np.int8)})
+                                                 "spins": np.ones((5, 5), np.int8)})
     parts = []
     for i in range(6):
         parts.append(rows(rng, i + 1))
@@ -92,7 +96,7 @@ def test_reader_sees_exactly_the_flushed_rows_then_the_closed_run(tmp_path):
         params={"size": 5, "temperature": 2.5}, inputs=["x-1"], created="2026-11-22T14:00:00Z",
         finished="2026-11-22T14:05:00Z", message="stopped by the user",
         datasets={**everything, "resume/count": np.array([21]),
-                  "resume/spins": np.ones((5, 7), np.int8)},
+                  "resume/spins": np.ones((5, 5), np.int8)},
         dataset_attrs={"energy": {"units": "J per spin", "axes": "sample"},
                        "samples": {"units": "spin (±1)"}},
         groups={"notes": {"who": "test"}},
@@ -143,10 +147,13 @@ def test_bad_rows_and_headers_are_value_errors(tmp_path):
     recorder = RunRecorder(tmp_path / "d.rec.h5", header(), STREAMS)
     with pytest.raises(ValueError, match="no stream 'nope'"):
         recorder.append({"nope": np.zeros(1)})
-    with pytest.raises(ValueError, match=r"must have shape \(n, 5, 7\)"):
-        recorder.append({"samples": np.ones((1, 7, 5), np.int8)})
+    with pytest.raises(ValueError, match=r"must have shape \(n, 5, 5\)"):
+        recorder.append({"samples": np.ones((1, 5, 4), np.int8)})
     with pytest.raises(ValueError, match="±1"):
-        recorder.append({"samples": np.zeros((1, 5, 7), np.int8)})
+        recorder.append({"samples": np.zeros((1, 5, 5), np.int8)})
+    with pytest.raises(ValueError, match="±1"):  # nothing of a refused append is kept
+        recorder.append({"energy": np.zeros(1), "samples": np.zeros((1, 5, 5), np.int8)})
+    assert recorder.rows == dict.fromkeys(STREAMS, 0)
     with pytest.raises(RecordingError, match=f"is open for writing.*pid {os.getpid()}"):
         RunRecorder(tmp_path / "d.rec.h5", header(), STREAMS)
     recorder.close("finished")
@@ -301,3 +308,144 @@ def test_a_nearly_full_disk_stops_the_recording_cleanly(tmp_path, monkeypatch):
     run = read_recording(path)
     for name in STREAMS:
         np.testing.assert_array_equal(run.datasets[name], first[name])
+
+
+# ---------------------------------------------------------------------------- spins, threads
+
+
+def frames(start: int, n: int, L: int = 16) -> np.ndarray:
+    """Frames ``start … start + n - 1`` of a deterministic ±1 sequence (L×L)."""
+    k = np.arange(start, start + n)[:, None, None]
+    i, j = np.indices((L, L))
+    return np.where((i * 7 + j * 3 + k * 5) % 11 < 6, 1, -1).astype(np.int8)
+
+
+def spin_header(L: int = 16) -> RunRecord:
+    return RunRecord(id="ising-001", kind="ising", status="running", seed=1,
+                     params={"size": L, "temperature": 2.269})
+
+
+SPIN_STREAMS = {"energy": Stream((), np.float64),
+                "samples": Stream((16, 16), np.int8, spins=True, attrs={"units": "spin (±1)"})}
+CHUNK = 1024  # frames of 16×16 per chunk of SPIN_CHUNK_BYTES
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_spin_streams_are_int8_and_a_swmr_reader_sees_the_flushed_frames(tmp_path, monkeypatch,
+                                                                        direct):
+    """One frame per append: whole chunks go through the writer thread (encoded and written
+    directly, or, where the encoding did not match HDF5's, compressed by HDF5), the partly
+    filled one is written at each flush and again once full; a plain h5py SWMR reader, kept
+    open, sees every flushed frame."""
+    if not direct:
+        monkeypatch.setattr("data.recording.writer.direct_chunks_match", lambda s: False)
+    path, clock = tmp_path / "r.rec.h5", Clock()
+    recorder = RunRecorder(path, spin_header(), SPIN_STREAMS, clock=clock)
+    assert recorder._buffers["samples"].strategies == ((zlib.Z_RLE,) if direct else None)
+    with h5py.File(path, "r", swmr=True) as f:  # plain h5py from here on, except the recorder
+        d = f["runs/ising-001/samples"]
+        assert d.dtype == np.int8 and d.shape == (0, 16, 16) and d.chunks == (CHUNK, 16, 16)
+        assert d.scaleoffset == 0 and d.compression == "gzip" and d.fletcher32
+        appended = 0
+        for total in (10, 2 * CHUNK + 300, 2 * CHUNK + 301, 4 * CHUNK):
+            for k in range(appended, total):
+                recorder.append({"energy": np.array([float(k)]), "samples": frames(k, 1)})
+            appended = total
+            recorder.flush()
+            commit = f["resume/commit"]
+            commit.refresh()
+            d.refresh()
+            assert commit[2:].tolist() == [total, total]
+            np.testing.assert_array_equal(d[:total], frames(0, total))
+        for k in range(appended, appended + CHUNK + 5):  # not flushed: not committed
+            recorder.append({"energy": np.array([float(k)]), "samples": frames(k, 1)})
+        assert read_recording(path).datasets["samples"].shape == (4 * CHUNK, 16, 16)
+    recorder.close("finished")
+    run = read_recording(path)
+    np.testing.assert_array_equal(run.datasets["samples"], frames(0, 5 * CHUNK + 5))
+    session = tmp_path / "S.h5"
+    with SessionLock(session):
+        fold_recordings(session, [path])
+    with h5py.File(session, "r") as f:
+        d = f["runs/ising-001/samples"]
+        assert d.dtype == np.int8 and d.scaleoffset == 0 and d.compression_opts == 4
+        np.testing.assert_array_equal(d[()], frames(0, 5 * CHUNK + 5))
+        assert d.attrs["units"].decode() == "spin (±1)"
+
+
+def test_a_write_error_in_the_writer_thread_stops_the_recording(tmp_path):
+    path = tmp_path / "r.rec.h5"
+    recorder = RunRecorder(path, spin_header(), SPIN_STREAMS)
+    recorder.append({"energy": np.zeros(3), "samples": frames(0, 3)})
+    recorder.flush()
+    full = OSError(28, "No space left on device")
+    with mock.patch.object(h5py.Dataset, "resize", side_effect=full):
+        recorder.append({"energy": np.zeros(CHUNK), "samples": frames(3, CHUNK)})  # one chunk
+        with pytest.raises(RecordingError, match="disk is full.*flushed before is kept"):
+            recorder.flush()
+    assert not is_locked(path)
+    np.testing.assert_array_equal(read_recording(path).datasets["samples"], frames(0, 3))
+
+
+def _record_until_killed(path: str, report: int) -> None:
+    """Child: append one frame per call for ever, flushing every 20 ms; after each flush,
+    write the committed count to the pipe ``report``."""
+    done = [0]
+    recorder = RunRecorder(path, spin_header(), SPIN_STREAMS, flush_seconds=0.02,
+                           state_source=lambda: {"next": np.array(done)},
+                           on_flush=lambda rows: os.write(report, b"%d\n" % rows["energy"]))
+    while True:
+        k = done[0]
+        done[0] = k + 1  # the state as of the rows appended, this frame included
+        recorder.append({"energy": np.array([float(k)]), "samples": frames(k, 1)})
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.4, 0.75, 1.3])
+def test_a_kill_at_any_moment_leaves_a_consistent_recording(tmp_path, delay):
+    """SIGKILL while the writer thread may be writing a chunk, or the caller flushing: the
+    reader finds every stream as of the same flush, with the state of exactly those rows, and
+    at least what the child reported committed."""
+    path = str(tmp_path / "r.rec.h5")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            _record_until_killed(path, write_end)
+        finally:
+            os._exit(1)
+    os.close(write_end)
+    time.sleep(delay)
+    os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL  # not a crash
+    with os.fdopen(read_end) as reports:
+        reported = [int(line) for line in reports.read().split()]
+    run = read_recording(path)
+    n = len(run.datasets["energy"])
+    assert run.status == "interrupted" and n >= max(reported, default=0)
+    np.testing.assert_array_equal(run.datasets["energy"], np.arange(n, dtype=float))
+    np.testing.assert_array_equal(run.datasets["samples"], frames(0, n))
+    assert run.datasets["resume/next"].tolist() == [n]
+
+
+def test_the_writer_thread_runs_only_while_there_is_work(tmp_path):
+    """A recorder left open (never closed) holds no thread once its chunks are written."""
+    from data.recording.writer import WRITER_IDLE_S
+
+    def writers() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name == "recording ising-001"]
+
+    recorder = RunRecorder(tmp_path / "r.rec.h5", spin_header(), SPIN_STREAMS)
+    assert writers() == []
+    recorder.append({"energy": np.zeros(2 * CHUNK), "samples": frames(0, 2 * CHUNK)})
+    recorder.flush()
+    deadline = time.monotonic() + WRITER_IDLE_S + 5
+    while writers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert writers() == []
+    recorder.append({"energy": np.zeros(CHUNK), "samples": frames(2 * CHUNK, CHUNK)})  # again
+    recorder.close("finished")
+    assert writers() == []
+    np.testing.assert_array_equal(read_recording(tmp_path / "r.rec.h5").datasets["samples"],
+                                  frames(0, 3 * CHUNK))

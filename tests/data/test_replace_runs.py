@@ -212,7 +212,8 @@ def test_repeated_replacements_do_not_grow_the_file(saved, tmp_path):
     path, _ = saved
     for n in range(5, 50, 11):  # a growing run (measured: the in-place variant grew ~35%)
         samples = np.ones((n, 64, 64), np.int8)
-        replace_runs(path, [new_ising(datasets={"samples": samples}, dataset_attrs={})])
+        replace_runs(path, [new_ising(params={"size": 64}, datasets={"samples": samples},
+                                      dataset_attrs={})])
     replace_runs(path, [new_ising()])
     fresh = tmp_path / "fresh.h5"
     save_session(load_session(path), fresh)

@@ -12,6 +12,7 @@ import sys
 import h5py
 import numpy as np
 import pytest
+from h5py import h5z
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -239,10 +240,14 @@ def test_layout_is_plain_hdf5(saved):
 def test_datasets_are_chunked_checksummed_and_resizable(saved):
     path, _ = saved
     with h5py.File(path, "r") as f:
-        samples = f["runs/ising-001/samples"]  # ±1 spins, bit-packed: 64 spins in 8 bytes
-        assert samples.chunks is not None and samples.fletcher32
-        assert samples.dtype == np.uint8 and samples.maxshape == (None, 8)
-        assert samples.compression == "gzip" and samples.shuffle
+        samples = f["runs/ising-001/samples"]  # ±1 spins: int8 frames, scale-offset + deflate
+        assert samples.chunks == (20, 8, 8) and samples.fletcher32
+        assert samples.dtype == np.int8 and samples.maxshape == (None, 8, 8)
+        assert samples.compression == "gzip" and samples.compression_opts == 4
+        assert samples.scaleoffset == 0 and not samples.shuffle  # 0: minimum bits per chunk
+        dcpl = samples.id.get_create_plist()
+        filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+        assert filters == [h5z.FILTER_SCALEOFFSET, h5z.FILTER_DEFLATE, h5z.FILTER_FLETCHER32]
         energy = f["runs/ising-001/energy"]
         assert energy.maxshape == (None,) and energy.compression is None
         assert f["runs/ising-001/empty_matrix"].maxshape == (None, None)
@@ -276,13 +281,22 @@ def test_a_recording_can_be_appended_in_place(saved):
         energy = f["runs/ising-001/energy"]
         energy.resize((25,))
         energy[20:] = np.arange(5.0)
-        nothing = f["runs/ising-001/nothing_yet"]  # (0, 8, 8) spins, stored packed as (0, 8)
-        nothing.resize((2, 8))
-        nothing[:] = 0xFF  # every spin +1
+        for name in ("magnetization", "sweep"):
+            f[f"runs/ising-001/{name}"].resize((25,))
+            f[f"runs/ising-001/{name}"][20:] = np.arange(5)
+        samples = f["runs/ising-001/samples"]  # int8 spins: appended like any dataset
+        samples.resize((25, 8, 8))
+        samples[20:] = np.ones((5, 8, 8), np.int8)
+        nothing = f["runs/ising-001/nothing_yet"]  # (0, 8, 8) spins
+        nothing.resize((2, 8, 8))
+        nothing[:] = -1
     loaded = load_session(path).runs["ising-001"]
     expected = np.concatenate([record.runs["ising-001"].datasets["energy"], np.arange(5.0)])
     np.testing.assert_array_equal(loaded.datasets["energy"], expected)
-    np.testing.assert_array_equal(loaded.datasets["nothing_yet"], np.ones((2, 8, 8), np.int8))
+    expected = np.concatenate([record.runs["ising-001"].datasets["samples"],
+                               np.ones((5, 8, 8), np.int8)])
+    np.testing.assert_array_equal(loaded.datasets["samples"], expected)
+    np.testing.assert_array_equal(loaded.datasets["nothing_yet"], -np.ones((2, 8, 8), np.int8))
 
 
 def test_int8_samples_are_compressed(tmp_path):
@@ -605,9 +619,9 @@ def bad_files(tmp_path, saved_bytes: bytes) -> dict:
                {"format": "netcdf", "schema_version": 1})
     _hdf5_file(make("numeric.h5", None, "format is 3"), {"format": 3})
     _hdf5_file(make("newer.h5", None,
-                    r"written by a newer Monge Lab \(schema 3; this version reads up to "
-                    rf"{SCHEMA_VERSION}\)"),
-               {"format": FORMAT, "schema_version": 3})
+                    rf"written by a newer Monge Lab \(schema {SCHEMA_VERSION + 1}; this version "
+                    rf"reads up to {SCHEMA_VERSION}\)"),
+               {"format": FORMAT, "schema_version": SCHEMA_VERSION + 1})
     _hdf5_file(make("noversion.h5", None, "no 'schema_version'"), {"format": FORMAT})
     _hdf5_file(make("textversion.h5", None, "schema_version is '1'"),
                {"format": FORMAT, "schema_version": "1"})
