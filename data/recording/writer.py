@@ -59,7 +59,13 @@ MAX_PENDING_BYTES = 64 << 20
 """Rows appended since the last flush beyond this many bytes are flushed at once, whatever the
 clock says (this also bounds what waits in memory for the writer thread)."""
 MIN_FREE_BYTES = 16 << 20
-"""A flush needs this much free disk beyond its rows, or the recording stops cleanly."""
+"""The largest free-disk reserve a flush keeps beyond its rows (for big frames)."""
+RESERVE_BASE_BYTES = 1 << 20
+"""Free disk a flush always keeps beyond its rows: room for HDF5 to close the file."""
+RESERVE_CHUNKS = 4
+"""…plus this many whole chunks of every stream: the reserve is sized by the run (a 16×16 run
+needs about 2 MiB, a 2048×2048 one the full MIN_FREE_BYTES), so a small run records on a nearly
+full disk while a large one still stops before HDF5 would fail to close its file."""
 RECORDING_GZIP_LEVEL = 1
 """Deflate level of a recording's compressed streams where HDF5 compresses them: one-byte rows
 that are not spins, and spins if the direct encoding does not match the HDF5 library (level 1:
@@ -168,6 +174,8 @@ class RunRecorder:
             run = write_run_group(f.create_group(RUNS, track_order=True), header)
             self._buffers = {name: _ChunkBuffer(_create_stream(run, name, s), s) for name, s in
                              self.streams.items()}
+            chunks = sum(b.block.nbytes for b in self._buffers.values())
+            self._reserve_bytes = min(MIN_FREE_BYTES, RESERVE_BASE_BYTES + RESERVE_CHUNKS * chunks)
             state = self._current_state()
             self._slots = [
                 {name: _create_fixed(f, f"{RESUME}/{slot}/{name}", array) for name, array in
@@ -262,8 +270,8 @@ class RunRecorder:
         Waits for the writer thread to write the whole chunks handed to it, then writes the
         rows of the partly filled chunks, the resume state into the slot not in use, flushes,
         rewrites the commit record and flushes again. Stops the recording with a RecordingError
-        (keeping what was flushed before) when the disk has less than :data:`MIN_FREE_BYTES`
-        beyond what is to be written, or a write fails.
+        (keeping what was flushed before) when the disk has less than the run's reserve
+        (:data:`RESERVE_CHUNKS`) beyond what is to be written, or a write fails.
         """
         self._check_open()
         self._check_space()
@@ -356,6 +364,11 @@ class RunRecorder:
                                  f"{dataset.dtype} {dataset.shape} to {array.dtype} {array.shape}")
             dataset[...] = array
 
+    @property
+    def reserve_bytes(self) -> int:
+        """Free disk a flush keeps beyond its rows (sized by the run's chunks)."""
+        return self._reserve_bytes
+
     def _check_space(self) -> None:
         """Stop cleanly before the disk is full: HDF5 (2.0) cannot close a file after a failed
         write, and the process then crashes when it exits (seen with a full tmpfs)."""
@@ -364,7 +377,7 @@ class RunRecorder:
         except OSError:
             return
         free = info.f_bavail * info.f_frsize
-        if free < self._pending_bytes + MIN_FREE_BYTES:
+        if free < self._pending_bytes + self._reserve_bytes:
             self._closed = True
             self._close_file()
             self._lock.release()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ def test_a_second_writer_is_refused_with_who_holds_it(tmp_path):
     assert str(error).startswith(f"{session} is open for writing in another Monge Lab (pid "
                                  f"{os.getpid()} on {socket.gethostname()}, since ")
     assert str(error).endswith("); close it there first")
+    since = str(error).split("since ")[1].split(")")[0]  # ISO 8601 UTC, as documented
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", since), since
     first.release()
     first.release()  # idempotent
     assert not is_locked(session) and not lock_path(session).exists()

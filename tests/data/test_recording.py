@@ -288,8 +288,9 @@ def test_end_record_is_plain_json(tmp_path):
 
 
 def test_a_nearly_full_disk_stops_the_recording_cleanly(tmp_path, monkeypatch):
-    """Below MIN_FREE_BYTES free, the recorder stops before HDF5 meets a full disk (HDF5 2.0
-    cannot close a file after a failed write; the process would crash at exit)."""
+    """Below its reserve (sized by the run, at most MIN_FREE_BYTES) the recorder stops before
+    HDF5 meets a full disk (HDF5 2.0 cannot close a file after a failed write; the process
+    would crash at exit)."""
     path = tmp_path / "r.rec.h5"
     rng = np.random.default_rng(6)
     first = rows(rng, 2)
@@ -298,7 +299,8 @@ def test_a_nearly_full_disk_stops_the_recording_cleanly(tmp_path, monkeypatch):
     recorder.flush()
     recorder.append(rows(rng, 2))
     real = os.statvfs(tmp_path)
-    almost_full = os.statvfs_result((*real[:4], (MIN_FREE_BYTES // real.f_frsize) - 1,
+    assert recorder.reserve_bytes <= MIN_FREE_BYTES
+    almost_full = os.statvfs_result((*real[:4], (recorder.reserve_bytes // real.f_frsize) - 1,
                                      *real[5:]))
     monkeypatch.setattr(os, "statvfs", lambda _: almost_full)
     with pytest.raises(RecordingError, match=r"disk is nearly full: \d+ MiB left.*is kept"):
@@ -308,6 +310,31 @@ def test_a_nearly_full_disk_stops_the_recording_cleanly(tmp_path, monkeypatch):
     run = read_recording(path)
     for name in STREAMS:
         np.testing.assert_array_equal(run.datasets[name], first[name])
+
+
+def test_a_small_run_records_on_a_small_disk(tmp_path, monkeypatch):
+    """The reserve is sized by the run: a 16×16 recording goes on with 8 MiB free (a fixed
+    16 MiB reserve refused it), while a 1024×1024 one keeps the full MIN_FREE_BYTES."""
+    small = {"samples": Stream((16, 16), np.int8, spins=True)}
+    def sized(L: int) -> RunRecord:
+        run = header()
+        run.params["size"] = L
+        return run
+
+    recorder = RunRecorder(tmp_path / "small.rec.h5", sized(16), small)
+    assert recorder.reserve_bytes < 8 << 20
+    real = os.statvfs(tmp_path)
+    eight_mib = os.statvfs_result((*real[:4], (8 << 20) // real.f_frsize, *real[5:]))
+    monkeypatch.setattr(os, "statvfs", lambda _: eight_mib)
+    recorder.append({"samples": frames(0, 10)})
+    recorder.flush()
+    monkeypatch.undo()
+    recorder.close("finished")
+    assert read_recording(tmp_path / "small.rec.h5").datasets["samples"].shape == (10, 16, 16)
+    large = RunRecorder(tmp_path / "large.rec.h5", sized(2048),
+                        {"samples": Stream((2048, 2048), np.int8, spins=True)})
+    assert large.reserve_bytes == MIN_FREE_BYTES
+    large.close("finished")
 
 
 # ---------------------------------------------------------------------------- spins, threads
