@@ -53,7 +53,13 @@ def fold_recordings(
         except RecordingError as exc:
             result.failed.append((path, exc))
             continue
-        runs.append((path, finish(run) if finish is not None else run))
+        if finish is not None:
+            try:
+                run = finish(run)
+            except Exception as exc:  # noqa: BLE001 — one recording must not stop the others
+                result.failed.append((path, RecordingError(path, f"could not be completed: {exc}")))
+                continue
+        runs.append((path, run))
     if not runs:
         return result
     exists = os.path.exists(session_path)

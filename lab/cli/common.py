@@ -67,7 +67,7 @@ def check_session_writable(path: str) -> None:
     Lab holds it (SessionLockedError names the holder). ``save_runs`` takes the lock again for
     the write itself, so a writer that appears in between is still refused, only later."""
     check_writable(path)
-    if os.path.exists(path):
+    if os.path.lexists(path):
         with SessionLock(path):
             pass
 
@@ -77,7 +77,7 @@ def session_runs(path: str) -> dict[str, RunRecord]:
     file's problem, or the other Monge Lab writing it, otherwise)."""
     try:
         check_session_writable(path)
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             raise CliError(f"{path} does not exist")
         return load_session(path).runs
     except SessionFileError as exc:
@@ -125,7 +125,7 @@ def locked_session_runs(path: str, lock: SessionLock) -> dict[str, RunRecord]:
     try:
         lock.acquire()
         check_writable(path)
-        return load_session(path).runs if os.path.exists(path) else {}
+        return load_session(path).runs if os.path.lexists(path) else {}
     except SessionFileError as exc:
         lock.release()
         raise CliError(str(exc)) from None
@@ -138,7 +138,7 @@ def run_locked(args: argparse.Namespace, body, *, existing: bool = True) -> int:
     save_seconds = getattr(args, "save_seconds", None)
     if save_seconds is not None and not save_seconds > 0:
         raise CliError("--save-seconds must be positive")
-    if existing and not os.path.exists(args.path):
+    if existing and not os.path.lexists(args.path):
         raise CliError(f"{args.path} does not exist")
     lock = SessionLock(args.path)
     runs = locked_session_runs(args.path, lock)

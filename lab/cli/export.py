@@ -28,7 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _read(path: str, run_id: str) -> RunRecord:
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise CliError(f"{path} does not exist")
     try:
         ids = read_run_ids(path)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from data import SessionFileError, read_run
+from data import SessionFileError, read_run, read_run_ids
 from data.lock import SessionLock
 from data.recording import find_recordings, fold_recordings, recordings_dir, tidy_recordings_dir
 from lab.cli.common import CliError
 from lab.core.ids import utc_now
-from lab.rbm.runs import complete_recorded_run
+from lab.core.kinds import complete_recorded
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -26,19 +26,32 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rec.set_defaults(func=recover)
 
 
+def register_every_kind() -> None:
+    """Import every feature's runs module: each registers its kinds (lab.core.kinds), so that
+    a recorded run of any kind is completed as its job would have completed it."""
+    import lab.geometry.runs  # noqa: F401
+    import lab.ising.runs  # noqa: F401
+    import lab.rbm.runs  # noqa: F401
+    import lab.rg.runs  # noqa: F401
+    import lab.scan.runs  # noqa: F401
+
+
 def recover(args: argparse.Namespace) -> int:
+    register_every_kind()
     lock = SessionLock(args.path)
     try:
         lock.acquire()
+        if os.path.lexists(args.path):
+            read_run_ids(args.path)  # a damaged, foreign or unreadable file: its one-line error
         recordings = find_recordings(args.path)
-        if not os.path.exists(args.path) and not recordings:
+        if not os.path.lexists(args.path) and not recordings:
             raise CliError(f"{args.path} does not exist")
         if not recordings:
             tidy_recordings_dir(recordings_dir(args.path))
             print(f"{args.path}: nothing to recover")
             return 0
         line = f"{utc_now()}  recover: {len(recordings)} recording(s)"
-        result = fold_recordings(args.path, recordings, finish=complete_recorded_run, log=[line])
+        result = fold_recordings(args.path, recordings, finish=complete_recorded, log=[line])
         for run_id in result.folded:
             run = read_run(args.path, run_id)
             rows = max((len(a) for k, a in run.datasets.items() if not k.startswith("resume/")),

@@ -51,7 +51,7 @@ def simulate(args: argparse.Namespace) -> int:
     try:
         lock.acquire()
         check_writable(args.out)
-        existing = read_run_ids(args.out) if os.path.exists(args.out) else []
+        existing = read_run_ids(args.out) if os.path.lexists(args.out) else []
         directory = recordings_dir(args.out)
         recorded = [p.name[: -len(SUFFIX)] for p in directory.glob(f"*{SUFFIX}")]
         if args.resume:

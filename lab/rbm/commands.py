@@ -244,7 +244,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- import
 def import_command(args: argparse.Namespace) -> int:
-    runs = session_runs(args.path) if os.path.exists(args.path) else {}
+    runs = session_runs(args.path) if os.path.lexists(args.path) else {}
     if args.convention not in ("pm1", "01"):
         raise CliError(f"unknown convention '{args.convention}' (pm1 or 01)")
     if args.size < 2:

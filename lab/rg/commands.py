@@ -216,7 +216,7 @@ def rg_example_command(args: argparse.Namespace) -> int:
         config.validate(n_visible=16)
     except (SessionFileError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    runs = session_runs(args.path) if os.path.exists(args.path) else {}
+    runs = session_runs(args.path) if os.path.lexists(args.path) else {}
     ids = list(runs)
     ising, status, message = _simulate(next_run_id(ids, "ising"), params, plan, args.quiet)
     ids.append(ising.id)

@@ -247,6 +247,26 @@ def test_fold_keeps_unreadable_recordings_and_creates_a_missing_session(tmp_path
     assert run.status == "failed" and run.message == "boom" and run.results == {"n": 1}
 
 
+def test_a_recording_that_cannot_be_completed_does_not_stop_the_others(tmp_path):
+    """recover folds every recording it can and reports the rest (one line each), even when
+    completing one raises (an exact reference out of range, say)."""
+    session = tmp_path / "S.h5"
+    directory = recordings_dir(session)
+    for run_id in ("a-1", "b-1"):
+        RunRecorder(recording_path(directory, run_id), header(run_id), STREAMS).close("finished")
+
+    def finish(run: RunRecord) -> RunRecord:
+        if run.id == "a-1":
+            raise ValueError("no exact reference here")
+        return run
+
+    result = fold_recordings(session, finish=finish)
+    assert result.folded == ["b-1"]
+    assert [(p.name, "could not be completed: no exact reference here" in str(e))
+            for p, e in result.failed] == [("a-1.rec.h5", True)]
+    assert recording_path(directory, "a-1").exists()
+
+
 def test_unsaved_sessions_record_under_xdg_data_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     directory = recordings_dir(None, "0f3c9a")
