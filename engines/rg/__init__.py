@@ -5,12 +5,19 @@
   (Kaufman), and the observables of one RG level (e, |m|, U4, C(r), T').
 - ``binder_temperature``: T_U of coarse configurations by matching the exact Binder cumulant
   (transfer matrix, sizes <= 8), whose flow has T_c as its fixed point.
+- ``thermometry``: three thermometers (energy = maximum likelihood, ⟨|m|⟩, Binder; exact curves
+  for L <= 10) of any set of configurations, and z-scores saying how far it is from an Ising
+  equilibrium ensemble at one temperature.
 - ``rbm_coarse``: the RBM as coarse-graining: hidden activations and samples, receptive-field
-  centres and locality, units matched to blocks, the hidden layer drawn as the coarse lattice.
+  centres, spread and locality, units matched one to one to blocks (``matched_locality``, the
+  locality figure to report), the hidden layer drawn as the coarse lattice.
 - ``stack``: stacked RBMs: each level's hidden layer drawn as the coarse lattice that the next
-  level is trained on (greedy trainer), and coarse-graining through the stack, refused for levels
-  whose units are not local.
-- ``rbm_flow``: the RBM flow of Iso, Shiba & Yokoo: v -> h -> v' iterated on the same lattice.
+  level is trained on (greedy trainer, one trainer configuration per level), and coarse-graining
+  through the stack, refused for levels whose units are not local.
+- ``rbm_flow``: the RBM flow of Iso, Shiba & Yokoo: v -> h -> v' iterated on the same lattice,
+  and its thermometry step by step (``flow_thermometry``).
+- ``reproductions``: Mehta–Schwab, Combe §4.1 and the RBM flow as engine functions with full and
+  quick presets (``run_reproduction``).
 - ``effective_hamiltonian``: the RBM's free energy F(v) against the Ising βH(v) (slope 1 when the
   Boltzmann weights are learned) and its effective couplings (field, K1, K2, K4) by regression.
 """
@@ -25,36 +32,57 @@ from engines.rg.effective_hamiltonian import (
 )
 from engines.rg.effective_temperature import effective_temperature, level_observables
 from engines.rg.rbm_coarse import (
+    block_shares,
     hidden_activations,
     hidden_lattice,
     hidden_samples,
     locality,
     match_units_to_blocks,
+    matched_locality,
     receptive_field_centres,
     unit_orientations,
 )
-from engines.rg.rbm_flow import rbm_flow, reconstruction_step
+from engines.rg.rbm_flow import flow_thermometry, rbm_flow, reconstruction_step
+from engines.rg.reproductions import (
+    REPRODUCTIONS,
+    combe_example,
+    composite_fields,
+    mehta_schwab,
+    rbm_flow_experiment,
+    run_reproduction,
+    wolff_samples,
+)
 from engines.rg.stack import (
     MIN_BLOCK_SHARE,
     block_local_rbm,
     coarse_grain_stack,
     level_trainer,
     matched_shares,
+    per_level_configs,
     rbm_level,
+    train_level,
     train_stack,
+    train_with_l1_warmup,
 )
+from engines.rg.thermometry import exact_tables, thermometry
 
 __all__ = [
     "MIN_BLOCK_SHARE",
+    "REPRODUCTIONS",
     "RULES",
     "binder_temperature",
     "block_local_rbm",
+    "block_shares",
     "coarse_grain",
+    "combe_example",
+    "composite_fields",
     "coarse_grain_stack",
     "coupling_features",
     "decimation",
     "effective_couplings",
     "effective_temperature",
+    "exact_tables",
+    "flow_thermometry",
     "free_energies",
     "free_energy_vs_ising",
     "hidden_activations",
@@ -65,11 +93,20 @@ __all__ = [
     "locality",
     "majority",
     "match_units_to_blocks",
+    "matched_locality",
     "matched_shares",
+    "mehta_schwab",
+    "per_level_configs",
     "rbm_flow",
+    "rbm_flow_experiment",
     "rbm_level",
     "receptive_field_centres",
     "reconstruction_step",
+    "run_reproduction",
+    "train_level",
+    "thermometry",
     "train_stack",
+    "train_with_l1_warmup",
     "unit_orientations",
+    "wolff_samples",
 ]

@@ -16,7 +16,9 @@ Wolff samples of L = 64 at T_c, one b = 2 majority step gave T' = 2.2817 ± 0.00
 standard errors above T_c (a one-off measurement, recorded in the project's notes).
 
 Limits: the transfer matrix costs O(L 2^L) per row state and temperature, and a root search
-evaluates it a few dozen times, so sizes above 8 are refused (L' = 8 takes about a second).
+evaluates it a few dozen times, so sizes above 8 are refused (L' = 8 takes about a second). For
+sizes up to 10, and for reading many sets of configurations, :func:`engines.rg.thermometry`
+inverts a tabulated exact U4 instead (35 transfer-matrix evaluations once per size).
 Uncertainty: linear propagation through the slope, ``σ_T = σ_U / |dU4/dT|``, the slope from a
 central finite difference of the exact U4.
 """

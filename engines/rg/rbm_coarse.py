@@ -8,19 +8,33 @@ biases play no part in the hidden layer's conditional, so they are not arguments
 A hidden unit is read as a *block spin* when its weights are concentrated on a small patch of the
 lattice. Its *receptive field* is the map ``(r, c) -> W[L·r + c, j]``; from it:
 
-* the **centre**: the circular mean on the torus, per axis, of the positions weighted by ``|w|``
-  (a position r is the angle 2πr/L; the centre is the angle of the weighted resultant, mapped back
-  to [0, L)). It is the natural centre of mass on a periodic lattice: a patch straddling the
-  boundary (rows L-1 and 0) gets the centre L - 1/2, not L/2. If the resultant along an axis
-  vanishes (the weight spread evenly around the torus, or all weights zero) the centre along that
-  axis is undefined and reported as NaN.
+* the **centre**: the circular mean on the torus, per axis, of the positions weighted by the squared
+  weight ``w²`` (a position r is the angle 2πr/L; the centre is the angle of the weighted
+  resultant, mapped back to [0, L)). It is the natural centre of mass on a periodic lattice: a
+  patch straddling the boundary (rows L-1 and 0) gets the centre L - 1/2, not L/2. If the
+  resultant along an axis vanishes (the weight spread evenly around the torus, or all weights
+  zero) the centre along that axis is undefined and reported as NaN.
 * the **block share**: the largest fraction of the squared weight ``Σ w²`` held by one of the
   (L/b)² aligned b x b blocks of :mod:`engines.rg.block_spin` (block (i, j) covers rows
   b·i .. b·i+b-1 and columns b·j .. b·j+b-1). 1 for a unit that sees exactly one block, about
   b²/L² for weights spread evenly.
-* the **spread**: the RMS torus distance from the centre, weighted by ``|w|``, in lattice spacings
-  (the torus distance along an axis is the shorter way round). A unit looking at one b x b block
-  has spread √(2·(b² - 1)/12) (√0.5 for b = 2); evenly spread weights give about L/√6.
+* the **matched share** (:func:`matched_locality`): units matched one to one to blocks
+  (Hungarian assignment maximizing the total share), then the share of each unit's squared
+  weight on *its* block. This is the locality figure to report: the best-block share alone
+  hides units that collapse onto the same block (four units all on block 0 have best-block
+  share 1 each, but only one of them can stand for block 0; the others get the share of the
+  block left to them, about 0).
+* the **spread**: the RMS torus distance from the centre, weighted by ``w²``, in lattice
+  spacings (the torus distance along an axis is the shorter way round). A unit looking at one
+  b x b block has spread √(2·(b² - 1)/12) (√0.5 for b = 2); evenly spread weights give about
+  L/√6. Why ``w²`` and not ``|w|``: trained weights carry a floor of small values on every
+  site, and with ``|w|`` the many far sites outweigh the few strong near ones. Measured (L = 16
+  at T_c, 64 hidden units, 10⁴ Wolff samples, CD-1, 30 epochs, no L1): between the quarter of
+  units with the largest best-block share (median 0.23) and the quarter with the smallest
+  (0.07), the ``|w|``-weighted spread differs only 5.4 vs 5.9 (correlation with the share
+  -0.63), the ``w²``-weighted one 3.8 vs 5.4 (-0.83); with L1 = 0.003, 1.4 vs 2.5.
+* the **effective sites**: the participation number ``(Σ w²)² / Σ w⁴``, how many sites carry
+  the weight (b² for one block with equal weights, about L²/3 for Gaussian weights).
 
 When there are as many hidden units as blocks, m = (L/b)², units are matched one to one to blocks
 (maximizing the total block share) so that the hidden layer can be drawn as the coarse lattice and
@@ -103,11 +117,11 @@ def _circular_mean(weight: np.ndarray, L: int) -> np.ndarray:
 
 
 def receptive_field_centres(W, L: int) -> np.ndarray:
-    """(m, 2) centres (row, col) in [0, L) of the receptive fields: circular means weighted by |w|.
+    """(m, 2) centres (row, col) in [0, L) of the receptive fields: circular means weighted by w².
 
     NaN along an axis where the weighted resultant vanishes (see the module docstring).
     """
-    fields = np.abs(_weights(W, L))
+    fields = _weights(W, L) ** 2
     rows = _circular_mean(fields.sum(axis=1), L)
     cols = _circular_mean(fields.sum(axis=0), L)
     return np.stack([rows, cols], axis=1)
@@ -127,32 +141,130 @@ def locality(W, L: int, b: int) -> dict:
     * ``"block_share"`` (m,): max over blocks of Σ_block w² / Σ w² (1 = entirely in one block);
     * ``"best_block"`` (m, 2) int64: the (block row, block column) of that block;
     * ``"spread"`` (m,): the RMS torus distance from the centre of
-      :func:`receptive_field_centres`, weighted by |w|, in lattice spacings;
-    * ``"centre"`` (m, 2): those centres.
+      :func:`receptive_field_centres`, weighted by w², in lattice spacings (module doc);
+    * ``"centre"`` (m, 2): those centres;
+    * ``"effective_sites"`` (m,): the participation number (Σ w²)² / Σ w⁴.
 
-    A unit with all weights zero has NaN block share and spread (and best block (0, 0)); the
-    spread is also NaN where the centre is undefined.
+    The best-block share says how concentrated each unit is, not whether the units together
+    tile the lattice: for that use :func:`matched_locality`. A unit with all weights zero has
+    NaN block share, spread and effective sites (and best block (0, 0)); the spread is also NaN
+    where the centre is undefined.
     """
     fields = _weights(W, L)
     b = _block_size(L, b)
     k, m = L // b, fields.shape[2]
     shares = _block_shares(fields, b)
     best = np.argmax(shares, axis=1)
-    share = np.where(np.any(fields != 0, axis=(0, 1)), shares[np.arange(m), best], np.nan)
+    nonzero = np.any(fields != 0, axis=(0, 1))
+    share = np.where(nonzero, shares[np.arange(m), best], np.nan)
     centre = receptive_field_centres(W, L)
-    magnitude = np.abs(fields)
+    squares = fields**2
     dr = _torus_offsets(L, centre[:, 0])  # (L, m), rows
     dc = _torus_offsets(L, centre[:, 1])  # (L, m), columns
-    second_moment = np.einsum("rcm,rm->m", magnitude, dr**2) + np.einsum(
-        "rcm,cm->m", magnitude, dc**2
+    second_moment = np.einsum("rcm,rm->m", squares, dr**2) + np.einsum(
+        "rcm,cm->m", squares, dc**2
     )
+    total = squares.sum(axis=(0, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        spread = np.sqrt(second_moment / magnitude.sum(axis=(0, 1)))
+        spread = np.sqrt(second_moment / total)
+        effective = np.where(nonzero, total**2 / (squares**2).sum(axis=(0, 1)), np.nan)
     return {
         "block_share": share,
         "best_block": np.stack(np.divmod(best, k), axis=1).astype(np.int64),
         "spread": spread,
         "centre": centre,
+        "effective_sites": effective,
+    }
+
+
+def _offset(offset, b: int) -> tuple[int, int]:
+    """(dr, dc) with 0 <= dr, dc < b, or ValueError."""
+    try:
+        dr, dc = (int(x) for x in offset)
+    except (TypeError, ValueError):
+        raise ValueError(f"The grid offset must be two integers, got {offset!r}.") from None
+    if not (0 <= dr < b and 0 <= dc < b):
+        raise ValueError(f"The grid offset must lie in [0, {b}) along each axis, got {offset!r}.")
+    return dr, dc
+
+
+def block_shares(W, L: int, b: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """(m, (L/b)²): the share Σ_block w² / Σ w² of each unit's squared weight in each block.
+
+    Blocks are numbered row-major, i·(L/b) + j. With ``offset = (dr, dc)`` the block grid is
+    shifted: block (i, j) covers rows dr + b·i .. dr + b·i + b - 1 and columns
+    dc + b·j .. dc + b·j + b - 1, modulo L (the b² offsets give the b² tilings of the torus by
+    b x b blocks). An all-zero unit has share 0 everywhere.
+    """
+    b = _block_size(L, b)
+    dr, dc = _offset(offset, b)
+    fields = np.roll(_weights(W, L), (-dr, -dc), axis=(0, 1))
+    return _block_shares(fields, b)
+
+
+def matched_locality(W, L: int, b: int, offset: tuple[int, int] | str = (0, 0)) -> dict:
+    """Locality of a hidden layer read as the coarse lattice: units matched one to one to blocks.
+
+    Needs m <= (L/b)² hidden units. The assignment maximizes the total share
+    (``scipy.optimize.linear_sum_assignment``, the Hungarian method); each unit's *matched share*
+    is then the share of its squared weight on the block it was given. Units that collapse onto
+    one block cannot all be given that block, so the matched share, unlike the best-block
+    share, is low for a collapsed layer.
+
+    ``offset`` is the shift of the block grid (:func:`block_shares`); the default is the aligned
+    grid of :mod:`engines.rg.block_spin`, the one the stack draws. ``"best"`` tries the b²
+    tilings and keeps the one with the largest mean matched share: on a translation-invariant
+    lattice the units may tile it on a shifted grid just as well (at L = 4 with four units this
+    is common), and block-spin RG on a shifted grid is the same transformation. Returns a dict
+    of plain numbers and arrays:
+
+    * ``"matched_share"`` (m,), ``"mean_matched_share"``, ``"min_matched_share"``;
+    * ``"assignment"`` (m,) int64: the block (row-major) each unit was given;
+    * ``"best_share"`` (m,), ``"mean_best_share"``, ``"best_block"`` (m,) int64 (row-major);
+    * ``"distinct_blocks"``: how many different blocks the units' best blocks are;
+    * ``"units_on_best_block"``: how many units were given their own best block;
+    * ``"blocks_covered"``: whether every block is the best block of some unit;
+    * ``"offset"``: the grid offset (dr, dc) used;
+    * ``"n_units"``, ``"n_blocks"``, ``"chance"`` = b²/L² (the share of weights spread evenly).
+
+    An all-zero unit has share 0 on every block (not NaN), so it lowers the mean.
+    """
+    b = _block_size(L, b)
+    if isinstance(offset, str):
+        if offset != "best":
+            raise ValueError(f"offset must be (dr, dc) or 'best', got {offset!r}.")
+        candidates = [matched_locality(W, L, b, (dr, dc)) for dr in range(b) for dc in range(b)]
+        return max(candidates, key=lambda c: c["mean_matched_share"])
+    offset = _offset(offset, b)
+    shares = block_shares(W, L, b, offset)
+    m, blocks = shares.shape
+    if m > blocks:
+        raise ValueError(
+            f"Matching hidden units to blocks needs at most as many units as blocks: m = {m}, "
+            f"but an L = {L} lattice has (L/b)² = {blocks} blocks of size b = {b}."
+        )
+    units, assigned = linear_sum_assignment(shares, maximize=True)
+    assignment = np.empty(m, dtype=np.int64)
+    assignment[units] = assigned
+    matched = shares[np.arange(m), assignment]
+    best = np.argmax(shares, axis=1).astype(np.int64)
+    best_share = shares[np.arange(m), best]
+    distinct = int(np.unique(best).size)
+    return {
+        "matched_share": matched,
+        "mean_matched_share": float(matched.mean()),
+        "min_matched_share": float(matched.min()),
+        "assignment": assignment,
+        "best_share": best_share,
+        "mean_best_share": float(best_share.mean()),
+        "best_block": best,
+        "distinct_blocks": distinct,
+        "units_on_best_block": int(np.count_nonzero(assignment == best)),
+        "blocks_covered": distinct == blocks,
+        "offset": offset,
+        "n_units": int(m),
+        "n_blocks": int(blocks),
+        "chance": float(b * b / (L * L)),
     }
 
 
