@@ -39,8 +39,9 @@ def is_real(value: object) -> bool:
 
 
 def _format(number: float) -> str:
-    if isinstance(number, int) or float(number).is_integer() and abs(number) < 1e15:
-        return str(int(number))
+    """Bounds as people write them: 2, 0.5, 1e+12, 9223372036854775807 (integers exact)."""
+    if isinstance(number, int) and not isinstance(number, bool):
+        return str(number)
     return f"{number:g}"
 
 

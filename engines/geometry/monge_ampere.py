@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-MAX_K = 10
+from engines.geometry.params import MAX_K as MAX_K  # re-exported where it is used
 
 
 def symmetric_basis(k: int) -> np.ndarray:

@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from engines.constraints import is_integer
 from engines.ising.clusters import (
     bond_probability,
     swendsen_wang_sweeps,
@@ -50,95 +50,22 @@ from engines.ising.heatbath import heatbath_sweeps, up_probability_table
 from engines.ising.lattice import bond_sum_and_magnetization, random_spins
 from engines.ising.metropolis import acceptance_table, metropolis_sweeps
 from engines.ising.multispin import MultispinLattice, choose_width, pack_spins
+from engines.ising.params import ALGORITHMS as ALGORITHMS  # re-exported: the names live here too
+from engines.ising.params import ALL_ALGORITHMS as ALL_ALGORITHMS
+from engines.ising.params import (
+    PACKED_ALGORITHMS,
+    TORCH_ALGORITHMS,
+    IsingParams,
+    _check_count,
+    _check_field,
+    _check_temperature,
+)
 from engines.ising.rng import check_state, seed_state
 
-#: The CPU (numba) algorithms: what the CLI and the GUI offer.
-ALGORITHMS: tuple[str, ...] = (
-    "metropolis",
-    "heatbath",
-    "wolff",
-    "swendsen-wang",
-    "metropolis-msc",
-    "heatbath-msc",
-)
-#: Algorithms written with torch, which run on ``IsingParams.device``.
-TORCH_ALGORITHMS: tuple[str, ...] = ("metropolis-torch",)
-#: Every valid algorithm name.
-ALL_ALGORITHMS: tuple[str, ...] = ALGORITHMS + TORCH_ALGORITHMS
-#: Multi-spin-coded algorithms, whose state is the packed words (``packed_spins``).
-PACKED_ALGORITHMS: tuple[str, ...] = ("metropolis-msc", "heatbath-msc")
 INITIAL_STATES: tuple[str, ...] = ("random", "up", "down")
 AUTO_CALIBRATION_SWEEPS = 10
 STATE_FORMAT = "monge-lab/ising-simulation"
 STATE_VERSION = 1
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _is_real(x: object) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
-        x, (bool, np.bool_)
-    )
-
-
-def _check_temperature(T: object) -> None:
-    if not _is_real(T) or not math.isfinite(T) or T <= 0:
-        raise ValueError(f"The temperature must be a finite number > 0, got {T!r}.")
-
-
-def _check_field(h: object) -> None:
-    if not _is_real(h) or not math.isfinite(h):
-        raise ValueError(f"The field h must be a finite number, got {h!r}.")
-
-
-def _check_count(name: str, n: object) -> None:
-    if not _is_int(n) or n < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {n!r}.")
-
-
-@dataclass(frozen=True)
-class IsingParams:
-    """Parameters of one run: size L, temperature T, coupling J, field h, algorithm, seed, device.
-
-    ``device`` is where a torch algorithm runs ("cpu" or "cuda[:k]", the rule of the RBM trainer);
-    the numba algorithms run on the CPU and accept only "cpu".
-    """
-
-    size: int
-    temperature: float
-    coupling: float = 1.0
-    field: float = 0.0
-    algorithm: str = "metropolis"
-    seed: int = 0
-    device: str = "cpu"
-
-    def validate(self) -> None:
-        """Raise ValueError with one clear sentence if any parameter is out of its domain."""
-        if not _is_int(self.size) or self.size < 2:
-            raise ValueError(f"The lattice size must be an integer >= 2, got {self.size!r}.")
-        _check_temperature(self.temperature)
-        if not _is_real(self.coupling) or not math.isfinite(self.coupling):
-            raise ValueError(f"The coupling J must be a finite number, got {self.coupling!r}.")
-        _check_field(self.field)
-        if self.algorithm not in ALL_ALGORITHMS:
-            raise ValueError(
-                f"Unknown algorithm {self.algorithm!r}; valid ones are {', '.join(ALL_ALGORITHMS)}."
-            )
-        if not _is_int(self.seed) or self.seed < 0:
-            raise ValueError(f"The seed must be a non-negative integer, got {self.seed!r}.")
-        if not isinstance(self.device, str):
-            raise ValueError(f"The device must be a string such as 'cpu', got {self.device!r}.")
-        if self.algorithm in TORCH_ALGORITHMS:
-            from engines.ising.torch_checkerboard import check_device
-
-            check_device(self.device)
-        elif self.device != "cpu":
-            raise ValueError(
-                f"The {self.algorithm} algorithm runs on the CPU only (device 'cpu'); device "
-                f"{self.device!r} needs a torch algorithm ({', '.join(TORCH_ALGORITHMS)})."
-            )
 
 
 class IsingSimulation:
@@ -266,9 +193,9 @@ class IsingSimulation:
         """Set one spin (painting): 0 <= row, col < L and value in {+1, -1}."""
         L = self._params.size
         for name, index in (("row", row), ("col", col)):
-            if not _is_int(index) or not 0 <= index < L:
+            if not is_integer(index) or not 0 <= index < L:
                 raise ValueError(f"The {name} index must be an integer in [0, {L}), got {index!r}.")
-        if not _is_int(value) or value not in (1, -1):
+        if not is_integer(value) or value not in (1, -1):
             raise ValueError(f"A spin value must be +1 or -1, got {value!r}.")
         if self._mirrored:
             self._lattice.set_spin(row, col, value)
@@ -338,7 +265,7 @@ class IsingSimulation:
     def measure(self, n_samples: int, sweeps_between: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Take n samples ``sweeps_between`` sweeps apart; returns per-spin (e, m) float arrays."""
         _check_count("The number of samples", n_samples)
-        if not _is_int(sweeps_between) or sweeps_between < 1:
+        if not is_integer(sweeps_between) or sweeps_between < 1:
             raise ValueError(f"sweeps_between must be an integer >= 1, got {sweeps_between!r}.")
         energies = np.empty(n_samples)
         magnetizations = np.empty(n_samples)
