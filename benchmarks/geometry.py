@@ -129,7 +129,8 @@ def dense_distances(A: np.ndarray, B: np.ndarray) -> dict[str, float]:
 
 def task_section(checkpoints: int, repeats: int) -> dict:
     """The geometry task's time per checkpoint and its breakdown against dense code."""
-    from lab.geometry.task import GeometryOptions, GeometryTask  # the scores need no lab layer
+    from lab.geometry.options import GeometryOptions  # the scores need no lab layer
+    from lab.geometry.task import GeometryTask
 
     n, C = L * L, checkpoints
 

@@ -1,11 +1,21 @@
-"""Shared test setup: offscreen Qt, isolated user settings, and a guard against leaked threads."""
+"""Shared test setup: offscreen Qt, isolated user settings, and a guard that fails any test
+leaving a thread, a registered Qt timer or a child process running.
+
+After each test the cyclic garbage collector runs once, at a quiet moment: a closed window's
+widget tree is reference-cyclic (pyqtgraph items and their views point at each other), and a
+collection that Python starts on its own at an arbitrary allocation can land inside a Qt
+``disconnect`` that holds the connection mutex the dying QObjects need (a deadlock seen here).
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,16 +26,46 @@ os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="monge-lab-test-data-")  #
 THREAD_GRACE_S = 5.0
 
 
+def _child_processes() -> set[int]:
+    """Live (not zombie) child processes of this test process, from /proc (Linux)."""
+    me, children = os.getpid(), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _active_timers() -> list:
+    """Registered Qt timers still running (only if the test used Qt at all)."""
+    timers = sys.modules.get("lab.core.timers")
+    return [] if timers is None else timers.active()
+
+
 @pytest.fixture(autouse=True)
-def no_thread_left_running():
-    """Fail any test that leaves a Python thread running (jobs must be stopped and joined)."""
-    before = set(threading.enumerate())
+def nothing_left_running():
+    """Fail any test that leaves a Python thread, a registered Qt timer or a child process
+    running (jobs, docks and services must be stopped and joined)."""
+    threads_before = set(threading.enumerate())
+    children_before = _child_processes()
     yield
+    gc.collect()
     deadline = time.monotonic() + THREAD_GRACE_S
-    leaked = []
+    threads, children = [], set()
     while time.monotonic() < deadline:
-        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not leaked:
-            return
+        threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        children = _child_processes() - children_before
+        if not threads and not children:
+            break
         time.sleep(0.05)
-    pytest.fail(f"test left threads running: {[t.name for t in leaked]}")
+    if threads:
+        pytest.fail(f"test left threads running: {[t.name for t in threads]}")
+    if children:
+        pytest.fail(f"test left child processes running: {sorted(children)}")
+    timers = _active_timers()
+    if timers:
+        names = [t.parent().objectName() if t.parent() is not None else "?" for t in timers]
+        pytest.fail(f"test left {len(timers)} Qt timer(s) running (parents: {names})")

@@ -8,12 +8,14 @@ into the session. Subclasses start their job with :meth:`_start_job` and close t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from lab.core.jobs import Job, JobManager
-from lab.session.session import Session
+
+if TYPE_CHECKING:  # the session is the controllers' context, not a dependency of the core
+    from lab.session.session import Session
 
 
 class JobController(QObject):

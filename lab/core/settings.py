@@ -97,30 +97,21 @@ class Setting:
 def add_options(parser: argparse.ArgumentParser, settings: Iterable[Setting],
                 defaults: dict[str, Any] | None = None) -> None:
     """Declare one option per setting (flags as ``--name``, booleans as ``--name/--no-name``);
-    ``defaults`` overrides a row's default by key. The help says what is allowed and the
-    default."""
+    ``defaults`` overrides a row's default by key. The help says what is allowed; the parser's
+    formatter (``lab.cli.common.Parser``) adds the default."""
     defaults = defaults or {}
     for s in settings:
         default = defaults.get(s.key, s.default)
-        shown = "" if default is None else f" (default: {_shown(default)})"
-        text = f"{s.help or s.label}: {s.constraint.describe()}{shown}"
+        text = f"{s.help or s.label}: {s.constraint.describe()}"
         if isinstance(s.constraint, Flag):
             parser.add_argument(s.flag, dest=s.dest, default=default,
                                 action=argparse.BooleanOptionalAction, help=text)
         else:
             parser.add_argument(s.flag, dest=s.dest, default=default,
-                                type=s.constraint.argparse_type(s.flag), help=text,
+                                type=s.constraint.argparse_type(s.label), help=text,
                                 metavar=s.dest.upper())
 
 
 def option_values(args: argparse.Namespace, settings: Sequence[Setting]) -> dict[str, Any]:
     """The settings' values from parsed options, by key."""
     return {s.key: getattr(args, s.dest) for s in settings}
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)

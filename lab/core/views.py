@@ -73,6 +73,26 @@ class RunView:
         return tuple(self._run.inputs)
 
     # ------------------------------------------------------------------ display
+    def describe_parameters(self) -> str:
+        """A short text of the parameters that identify a run (L, T or its range, h,
+        algorithm, seed), for the session browser."""
+        p = self._run.params
+        parts = []
+        if "size" in p:
+            parts.append(f"L={p['size']}")
+        if "temperature" in p:
+            parts.append(f"T={float(p['temperature']):.4g}")
+        if "temperatures" in p:
+            ts = p["temperatures"]
+            parts.append(f"T={min(ts):.3g}…{max(ts):.3g} ({len(ts)})")
+        if p.get("field"):
+            parts.append(f"h={float(p['field']):.3g}")
+        if "algorithm" in p:
+            parts.append(str(p["algorithm"]))
+        if self._run.seed is not None:
+            parts.append(f"seed={self._run.seed}")
+        return ", ".join(parts)
+
     def parameter_items(self) -> Iterator[tuple[str, str]]:
         """(name, value as text) of every parameter, for a generic listing."""
         for name, value in self._run.params.items():

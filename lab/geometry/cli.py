@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 
-from engines.geometry.monge_ampere import MAX_K
 from lab.cli.common import (
     SAVE_SECONDS,
     command,
     finite_float,
 )
-from lab.geometry.task import GeometryOptions
-
-DEFAULTS = GeometryOptions()
+from lab.core.settings import add_options
+from lab.geometry.options import SETTINGS
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -34,17 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     geometry.add_argument("--rbm", required=True, metavar="RUN", help="an rbm run with checkpoints")
     geometry.add_argument("--data", action="append", metavar="RUN",
                           help="an Ising run (repeat for several; default: the RBM's data)")
-    geometry.add_argument("--epsilon", type=finite_float, default=DEFAULTS.epsilon,
-                          help="the regularization Σ + εI (spin², > 0)")
-    geometry.add_argument("--samples", type=int, default=DEFAULTS.samples,
-                          help="model samples per checkpoint (and data samples) for the OT")
-    geometry.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    geometry.add_argument("--points", type=int, default=DEFAULTS.n_points,
-                          help="draws for the Gaussian transport check")
-    geometry.add_argument("--k", type=int, default=DEFAULTS.k,
-                          help=f"size of the compression for Monge–Ampère (≤ {MAX_K})")
-    geometry.add_argument("--burn-in", type=int, default=DEFAULTS.burn_in,
-                          help="Gibbs sweeps before the model samples")
+    add_options(geometry, SETTINGS)
     geometry.add_argument("--save-seconds", type=finite_float, default=SAVE_SECONDS,
                           help="longest time between two saves of the checkpoints done")
     geometry.add_argument("--quiet", action="store_true", help="no progress bar")

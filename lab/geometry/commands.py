@@ -18,8 +18,10 @@ from lab.cli.common import (
 )
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import drive
+from lab.core.settings import option_values
+from lab.geometry.options import SETTINGS, GeometryOptions
 from lab.geometry.runs import format_geometry, geometry_run
-from lab.geometry.task import GeometryOptions, GeometryTask
+from lab.geometry.task import GeometryTask
 from lab.rbm.runs import RunInputError, run_checkpoints, training_data
 
 
@@ -44,8 +46,7 @@ def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     if epochs is None or epochs.size == 0:
         raise CliError(f"run '{rbm_run.id}' has no checkpoints (train it with the trainer)")
     try:
-        options = GeometryOptions(epsilon=args.epsilon, samples=args.samples, seed=args.seed,
-                                  n_points=args.points, k=args.k, burn_in=args.burn_in)
+        options = GeometryOptions(**option_values(args, SETTINGS))
         task = GeometryTask(run_checkpoints(rbm_run), data, size, options)
     except ValueError as exc:
         raise CliError(str(exc)) from None

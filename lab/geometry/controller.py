@@ -16,25 +16,43 @@ every new checkpoint, so a save or an autosave during a long computation keeps w
 session saved with a 'running' run reopens it as 'interrupted'). The run gets its final status
 once the training has ended and every checkpoint is processed, or when the user stops ('stopped').
 A failed job is logged; its run, if one was recorded, is marked 'failed'.
+Both timers are made with :func:`lab.core.timers.new_timer`, so the main window's shutdown
+stops them with every other timer.
+
+What the dock reads of the session's runs it reads here, as views: the ``geometry`` runs
+(:meth:`GeometryController.geometry_views`, :class:`lab.geometry.runs.GeometryRunView`) and the
+``rbm`` runs it can compute on (:meth:`GeometryController.rbm_sources`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
 from lab.core.controller import JobController
 from lab.core.ids import short_message, utc_now
 from lab.core.jobs import JobManager, JobState
-from lab.geometry.runs import geometry_run
-from lab.geometry.task import GeometryOptions, GeometrySnapshot, GeometryTask
+from lab.core.timers import new_timer
+from lab.geometry.options import GeometryOptions
+from lab.geometry.runs import GeometryRunView, geometry_run
+from lab.geometry.task import GeometrySnapshot, GeometryTask
 from lab.rbm.controller import RBMTrainingController
 from lab.rbm.runs import Checkpoint, run_checkpoints, training_data
 from lab.session.session import Session
 
 POLL_MS = 1000
 RECORD_MS = 1000  # how often the growing run is updated from the job's snapshot
+
+
+class RBMSource(NamedTuple):
+    """An ``rbm`` run the geometry can be computed on, as the dock lists it."""
+
+    id: str
+    n_hidden: int | None  # m (None when the run does not record it)
+    live: bool  # True while the RBM trainer trains it
 
 
 class GeometryController(JobController):
@@ -55,10 +73,8 @@ class GeometryController(JobController):
         self._data_ids: list[str] = []
         self._started = ""
         self.run_id = ""  # the geometry run of the current computation, once recorded
-        self.poll = QTimer(self, interval=POLL_MS)
-        self.poll.timeout.connect(self.poll_training)
-        self.recorder = QTimer(self, interval=RECORD_MS)
-        self.recorder.timeout.connect(self.record_progress)
+        self.poll = new_timer(self, POLL_MS, self.poll_training)
+        self.recorder = new_timer(self, RECORD_MS, self.record_progress)
 
     # ----------------------------------------------------------------- queries
     def rbm_candidates(self) -> list[RunRecord]:
@@ -75,8 +91,26 @@ class GeometryController(JobController):
                 runs.append(run)
         return runs
 
+    def rbm_sources(self) -> list[RBMSource]:
+        """:meth:`rbm_candidates` as the dock lists them: id, hidden units, live or not."""
+        return [RBMSource(run.id, self.hidden_units(run.id), self.is_live(run.id))
+                for run in self.rbm_candidates()]
+
+    def hidden_units(self, rbm_id: str) -> int | None:
+        """m of the ``rbm`` run ``rbm_id`` (None when it does not record it)."""
+        params = self.session.run(rbm_id).params
+        return int(params["n_hidden"]) if "n_hidden" in params else None
+
     def geometry_runs(self) -> list[RunRecord]:
         return [r for r in self.session.runs() if r.kind == "geometry"]
+
+    def geometry_views(self) -> list[GeometryRunView]:
+        """The ``geometry`` runs of the session, as views."""
+        return [GeometryRunView(r) for r in self.geometry_runs()]
+
+    def geometry_view(self, run_id: str) -> GeometryRunView:
+        """The ``geometry`` run ``run_id`` (KeyError if absent, ValueError if another kind)."""
+        return GeometryRunView(self.session.run(run_id))
 
     def is_live(self, rbm_id: str) -> bool:
         """True when ``rbm_id`` is the run the RBM trainer is training now."""

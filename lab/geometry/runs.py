@@ -10,6 +10,13 @@ the last checkpoint and the largest residuals.
 Units: W is dimensionless (``lab.rbm.runs``), so are W Wᵀ, its eigenvalues and every distance
 between points ``W Wᵀ + εI`` (Bures–Wasserstein has the units of Σ^½, dimensionless here);
 covariances of spin configurations are in spin² (spins ±1).
+
+:class:`GeometryRunView` is what the dock reads of such a run (registered as the kind
+``geometry`` at the bottom, with its one-line summary and the dock ``geometryDock``). The
+dock's plots draw the contract's dict (a run's, :attr:`GeometryRunView.contract`, or a live
+snapshot's) with the helpers :func:`mp_law`, :func:`fitted_law` and :func:`mp_fit_value`;
+``MP_FIT_COLUMNS``, ``MarchenkoPastur`` and ``TRAJECTORY_METRICS`` are importable from here, so
+that the widgets need not import the engines.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from data import RunRecord
-from engines.geometry import MP_FIT_COLUMNS
+from engines.geometry import MP_FIT_COLUMNS, MarchenkoPastur
 from lab.core.ids import short_message
-from lab.geometry.task import TRAJECTORY_METRICS, GeometryOptions
+from lab.core.kinds import RunKind, register
+from lab.core.views import RunView
+from lab.geometry.options import GeometryOptions
+from lab.geometry.task import TRAJECTORY_METRICS
 
 _C = "checkpoint"
 _FIXED: dict[str, tuple[str, str, str]] = {
@@ -165,3 +175,110 @@ def format_geometry(run: RunRecord) -> str:
             f"{ds['monge_ampere_residual'][i]:>8.1e} {ds['gaussian_ot_residual'][i]:>8.1e}  "
             f"{ds['wasserstein_to_data'][i]:>7.4f} {ds['entropy'][i]:>7.4f}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- the contract's dict
+def mp_law(d: Mapping[str, np.ndarray]) -> MarchenkoPastur | None:
+    """The Marchenko–Pastur law of the initialization from ``mp_law`` = (n, m, s²); None when s²
+    is NaN (the run has no epoch-0 checkpoint)."""
+    value = d.get("mp_law")
+    values = None if value is None else np.asarray(value)
+    if values is None or values.size != 3 or not np.isfinite(values[2]) or values[2] <= 0:
+        return None
+    return MarchenkoPastur(int(values[0]), int(values[1]), float(values[2]))
+
+
+def mp_fit_value(d: Mapping[str, np.ndarray], index: int, column: str) -> float:
+    """One field (:data:`MP_FIT_COLUMNS`) of the checkpoint's MP fit row."""
+    fit = np.asarray(d["mp_fit"])
+    return float(fit[index, MP_FIT_COLUMNS.index(column)])
+
+
+def fitted_law(d: Mapping[str, np.ndarray], index: int) -> MarchenkoPastur:
+    """The Marchenko–Pastur law of checkpoint ``index``'s moment fit (n, m of the spectrum)."""
+    n, m = int(np.asarray(d["mp_law"])[0]), int(np.asarray(d["spectrum"]).shape[1])
+    return MarchenkoPastur(n, m, mp_fit_value(d, index, "scale2"))
+
+
+# ---------------------------------------------------------------------------- the run's view
+class GeometryRunView(RunView):
+    """A ``geometry`` run as the dock reads it: the rbm run analysed, the options, and the
+    contract's arrays (read-only) the plots draw."""
+
+    kind = "geometry"
+
+    @property
+    def rbm_id(self) -> str:
+        """The ``rbm`` run analysed (the first input; '' when the run names none)."""
+        return self.inputs[0] if self.inputs else ""
+
+    @property
+    def data_ids(self) -> tuple[str, ...]:
+        """The Ising runs the model was compared with."""
+        return tuple(str(i) for i in self._param("data", []))
+
+    @property
+    def epsilon(self) -> float | None:
+        """The regularization ε of Σ + εI (spin²), as recorded; None when not recorded."""
+        return _number(self._param("epsilon"))
+
+    @property
+    def samples(self) -> int | None:
+        """Model samples per checkpoint (and size of the data subsample); None if unknown."""
+        value = self._param("samples")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the computation (a ``seed`` parameter if the file has one, else the
+        run's seed)."""
+        return self._param("seed", self._run.seed)
+
+    @property
+    def size(self) -> int | None:
+        """L (the lattice is L × L); None when not recorded."""
+        value = self._param("size")
+        return None if value is None else int(value)
+
+    @property
+    def n_hidden(self) -> int | None:
+        value = self._param("n_hidden")
+        return None if value is None else int(value)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """The training epoch of each checkpoint analysed (empty when none)."""
+        epochs = self._dataset("epoch")
+        return np.zeros(0, dtype=np.int64) if epochs is None else epochs
+
+    @property
+    def n_checkpoints(self) -> int:
+        return int(self.epochs.size)
+
+    @property
+    def contract(self) -> dict[str, np.ndarray]:
+        """Every array of the contract (``lab.geometry.task.GeometryTask.datasets``) the run
+        holds, by name, read-only: what the dock's plots draw."""
+        out = {}
+        for name in self._run.datasets:
+            array = self._dataset(name)
+            if array is not None:
+                out[name] = array
+        return out
+
+
+def _number(value: object) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _geometry_summary(view: RunView) -> str:
+    """'rbm-001, 11 checkpoints, ε = 0.001' (what is known of it)."""
+    assert isinstance(view, GeometryRunView)
+    count = view.n_checkpoints
+    parts = [view.rbm_id or "?", f"{count} checkpoint{'' if count == 1 else 's'}"]
+    if view.epsilon is not None:
+        parts.append(f"ε = {view.epsilon:g}")
+    return ", ".join(parts)
+
+
+register(RunKind("geometry", GeometryRunView, _geometry_summary, dock="geometryDock"))

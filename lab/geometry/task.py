@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -63,8 +63,8 @@ from engines.geometry import (
     von_neumann_entropy,
     wishart_spectrum,
 )
-from engines.geometry.monge_ampere import MAX_K
 from engines.rbm import RBM, sample_model
+from lab.geometry.options import GeometryOptions
 from lab.rbm.runs import Checkpoint
 
 TRAJECTORY_METRICS = (*METRICS, "bures_wasserstein_exact")
@@ -80,42 +80,6 @@ _ROWS = ("epoch", "spectrum", "rank", "condition", "n_outliers", "mp_fit", "eige
 
 
 @dataclass(frozen=True)
-class GeometryOptions:
-    """The parameters of a geometry computation (recorded as the run's attributes).
-
-    ``epsilon`` (spin², > 0): the explicit regularization Σ + εI of every metric, entropy and
-    Gaussian; ``samples``: model samples per checkpoint and size of the data subsample for the
-    empirical OT; ``burn_in``, ``thin`` (Gibbs sweeps) and ``chains`` of the model's chains;
-    ``n_points``: draws of N(0, WWᵀ + εI) for the Gaussian Monge–Ampère residual; ``k``: the
-    size of the compression for the cone potential (at most 10, and at most m).
-    """
-
-    epsilon: float = 1e-3
-    samples: int = 500
-    seed: int = 0
-    n_points: int = 1000
-    k: int = MAX_K
-    burn_in: int = 500
-    thin: int = 5
-    chains: int = 32
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.epsilon, int | float) and math.isfinite(self.epsilon)
-                and self.epsilon > 0):
-            raise ValueError(f"epsilon must be a finite number > 0, got {self.epsilon!r}")
-        for name, low in (("samples", 2), ("n_points", 2), ("k", 1), ("burn_in", 0),
-                          ("thin", 1), ("chains", 1), ("seed", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if self.k > MAX_K:
-            raise ValueError(f"k must be at most {MAX_K}, got {self.k}")
-
-    def params(self) -> dict[str, float | int]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class GeometrySnapshot:
     """What a view draws: the contract's arrays for the ``done`` checkpoints processed so far."""
 
@@ -126,6 +90,17 @@ class GeometrySnapshot:
     @property
     def progress(self) -> float:
         return self.done / self.total if self.total else 1.0
+
+    @property
+    def contract(self) -> dict[str, np.ndarray]:
+        """The contract's arrays (``datasets``), as the dock's plots name them."""
+        return self.datasets
+
+
+def leading_eigenvectors(W: np.ndarray, k: int) -> np.ndarray:
+    """(n, min(k, m)): the leading eigenvectors of W Wᵀ (those of ρ ∝ W Wᵀ + εI), descending."""
+    spectrum = wishart_spectrum(W)
+    return spectrum.vectors[:, :min(k, spectrum.values.size)]
 
 
 def _seed(seed: int, stream: int, epoch: int) -> int:
@@ -164,8 +139,7 @@ class GeometryTask:
             raise ValueError(f"the RBM has W of shape {W0.shape}, the data {self.n} spins "
                              f"(L = {size})")
         self.m = int(W0.shape[1])
-        if self.options.k > self.m:
-            raise ValueError(f"k = {self.options.k} exceeds the {self.m} hidden units")
+        self.k = self.options.compression(self.m)
         self._pending: list[Checkpoint] = []
         self._last_epoch: int | None = None
         self._add(checkpoints)
@@ -258,7 +232,7 @@ class GeometryTask:
         self._trajectory_step(epoch, point)
 
         if self._directions is None:
-            self._directions = spectrum.vectors[:, :opts.k].copy()
+            self._directions = spectrum.vectors[:, :self.k].copy()
         rows["monge_ampere_residual"].append(
             monge_ampere_check(compression(W64, self._directions, eps)).residual)
         check = latent_transport_check(W64, self._data_gaussian, eps, n_points=opts.n_points,

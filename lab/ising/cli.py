@@ -14,8 +14,9 @@ import argparse
 from data.recording import (
     FLUSH_SECONDS,
 )
-from engines.ising import ALGORITHMS
 from lab.cli.common import command, finite_float
+from lab.core.settings import add_options
+from lab.ising.settings import PHYSICS, PLAN
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,21 +31,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--resume", metavar="RUN",
                      help="continue the interrupted or stopped Ising run RUN of the session "
                           "(its parameters and seed; the other options are ignored)")
-    sim.add_argument("--size", type=int, help="linear size L of the L×L torus")
-    sim.add_argument("--temperature", type=finite_float, help="T in units of J")
-    sim.add_argument("--coupling", type=finite_float, default=1.0, help="J (default 1)")
-    sim.add_argument("--field", type=finite_float, default=0.0, help="h (default 0)")
-    sim.add_argument("--algorithm", default="metropolis", help="|".join(ALGORITHMS))
-    sim.add_argument("--samples", type=int, default=1000, help="number of recorded samples")
-    sim.add_argument("--thermalize", type=int, default=1000, help="sweeps before the first sample")
-    sim.add_argument("--interval", type=int, default=10, help="sweeps between samples")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (≥ 0)")
+    add_options(sim, PHYSICS)
+    add_options(sim, PLAN)
+    sim.add_argument("--device", default="cpu",
+                     help="where metropolis-torch runs: cpu or cuda[:k] (the others: cpu only)")
     sim.add_argument(
         "--no-spins", action="store_true", help="record only energy and magnetization"
     )
     sim.add_argument("--flush-seconds", type=finite_float, default=FLUSH_SECONDS,
-                     help=f"longest time between two flushes of the recording (default "
-                          f"{FLUSH_SECONDS:g} s)")
+                     help="longest time between two flushes of the recording, in seconds")
     sim.add_argument("--report-flushes", action="store_true",
                      help="print 'flushed N' on stdout after each flush (N samples safe on disk)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -27,10 +27,12 @@ from data.recording import (
     recording_path,
     recordings_dir,
 )
-from engines.ising import ALGORITHMS, IsingParams
+from engines.ising import IsingParams
 from lab.cli.common import CliError
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import drive
+from lab.core.resources import check_fits
+from lab.core.settings import option_values
 from lab.ising.runs import (
     LiveRecording,
     complete_ising_run,
@@ -41,6 +43,7 @@ from lab.ising.runs import (
     resume_ising_task,
     run_params,
 )
+from lab.ising.settings import PHYSICS, PLAN, simulation_footprint
 from lab.ising.task import IsingPlan, IsingTask
 
 
@@ -70,17 +73,15 @@ def simulate(args: argparse.Namespace) -> int:
 def _new_header(args: argparse.Namespace, run_id: str) -> RunRecord:
     if args.size is None or args.temperature is None:
         raise CliError("--size and --temperature are required (unless --resume RUN)")
-    if args.algorithm not in ALGORITHMS:
-        raise CliError(
-            f"unknown algorithm '{args.algorithm}' (choose one of {', '.join(ALGORITHMS)})"
-        )
-    params = IsingParams(size=args.size, temperature=args.temperature, coupling=args.coupling,
-                         field=args.field, algorithm=args.algorithm, seed=args.seed)
-    plan = IsingPlan(thermalize=args.thermalize, interval=args.interval, samples=args.samples,
-                     record_spins=not args.no_spins)
+    params = IsingParams(**option_values(args, PHYSICS), device=args.device)
+    plan = IsingPlan(**option_values(args, PLAN), record_spins=not args.no_spins)
     try:
         params.validate()
         plan.validate()
+        check_fits(f"simulate (L = {params.size}, {plan.samples} samples)",
+                   **simulation_footprint(params.size, plan),
+                   folder=os.path.dirname(os.path.abspath(args.out)),
+                   advice="record fewer samples, a smaller lattice, or --no-spins")
     except ValueError as exc:
         raise CliError(str(exc)) from None
     header = new_ising_run(run_id, params, plan)

@@ -19,6 +19,11 @@ CURVE_MAX_L = 6
 MOMENTS = ("abs_m", "m2", "chi", "binder")
 
 
+def critical_temperature(coupling: float = 1.0) -> float:
+    """Onsager's T_c = 2J / ln(1 + √2), to mark on plots."""
+    return exact.critical_temperature(coupling)
+
+
 def _values(size: int, temperature, coupling: float, field: float, moments: bool) -> dict:
     out = {}
     if field == 0.0 and coupling > 0:

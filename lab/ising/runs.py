@@ -9,6 +9,7 @@ errors that account for autocorrelation, plus the exact finite-size values where
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,9 +17,19 @@ from data import RunRecord
 from data.recording import RunRecorder, Stream
 from engines.exact import energy_per_spin as exact_energy
 from engines.exact import specific_heat_per_spin as exact_specific_heat
-from engines.ising import ALGORITHMS, IsingParams, IsingSimulation, correlation_function, summarize
+from engines.ising import (
+    ALGORITHMS,
+    Estimate,
+    IsingParams,
+    IsingSimulation,
+    correlation_function,
+    summarize,
+)
 from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
 from lab.core.ids import short_message
+from lab.core.kinds import RunKind, register
+from lab.core.views import RunView
+from lab.ising.exact import exact_reference
 from lab.ising.task import IsingPlan, IsingRecording, IsingTask
 
 DATASET_ATTRS: dict[str, dict[str, str]] = {
@@ -42,6 +53,11 @@ DATASET_ATTRS: dict[str, dict[str, str]] = {
     },
     "correlation/error": {"units": "dimensionless", "axes": "distance"},
 }
+
+
+MIN_ESTIMATE_SAMPLES = 8
+"""Fewer measurements than this give no estimates: error bars from so few correlated samples
+would be meaningless (:func:`ising_results`)."""
 
 
 def ising_params_dict(params: IsingParams, plan: IsingPlan) -> dict[str, object]:
@@ -84,7 +100,7 @@ def ising_results(
     energy, magnetization = arrays["energy"], arrays["magnetization"]
     results: dict[str, object] = {"n_samples": int(energy.size)}
     extra: dict[str, np.ndarray] = {}
-    if energy.size >= 8:
+    if energy.size >= MIN_ESTIMATE_SAMPLES:
         estimates = summarize(energy, magnetization, params.temperature, params.size**2)
         for name, estimate in estimates.items():
             results[name] = float(estimate.value)
@@ -92,7 +108,7 @@ def ising_results(
             if estimate.tau is not None:
                 results[f"{name}_tau"] = float(estimate.tau)
         samples = arrays.get("samples")
-        if samples is not None and samples.shape[0] >= 8:
+        if samples is not None and samples.shape[0] >= MIN_ESTIMATE_SAMPLES:
             r, c, err = correlation_function(samples)
             extra = {"correlation/r": r, "correlation/C": c, "correlation/error": err}
     if params.field == 0.0:
@@ -264,3 +280,125 @@ def format_estimate(results: dict[str, object], name: str, digits: int = 4) -> s
     if error is None:
         return f"{value:.{digits}f}"
     return f"{value:.{digits}f} ± {error:.{digits}f}"
+
+
+# ---------------------------------------------------------------------------- the run's view
+ESTIMATED = ("e", "abs_m", "c", "chi", "binder")
+"""The observables whose estimates an Ising run's results hold (``name``, ``name_error``,
+``name_tau``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Correlation:
+    """C(r) with its one-sigma errors; r in lattice spacings (of the original lattice, for the
+    levels of a coarse-graining)."""
+
+    r: np.ndarray
+    C: np.ndarray
+    error: np.ndarray
+
+
+class IsingRunView(RunView):
+    """An ``ising`` run as the views read it: its physics, its recorded series and
+    configurations, its estimates and the exact values at its (L, T, J, h)."""
+
+    kind = "ising"
+
+    @property
+    def size(self) -> int:
+        return int(self._param("size"))
+
+    @property
+    def temperature(self) -> float:
+        return float(self._param("temperature"))
+
+    @property
+    def coupling(self) -> float:
+        return float(self._param("coupling", 1.0))
+
+    @property
+    def field(self) -> float:
+        return float(self._param("field", 0.0))
+
+    @property
+    def algorithm(self) -> str:
+        return str(self._param("algorithm", ""))
+
+    def _series(self, name: str) -> np.ndarray:
+        values = self._dataset(name)
+        return np.zeros(0) if values is None else values
+
+    @property
+    def energy(self) -> np.ndarray:
+        """Energy per spin of each measurement (J per spin)."""
+        return self._series("energy")
+
+    @property
+    def magnetization(self) -> np.ndarray:
+        """Magnetization per spin of each measurement."""
+        return self._series("magnetization")
+
+    @property
+    def sweeps(self) -> np.ndarray | None:
+        """Sweeps done at each measurement (None if not recorded)."""
+        return self._dataset("sweep")
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        """The recorded configurations (N, L, L) int8 ±1, or None."""
+        return self._dataset("samples")
+
+    @property
+    def n_measurements(self) -> int:
+        return int(self.energy.size)
+
+    @property
+    def count(self) -> int:
+        """The number of recorded configurations."""
+        samples = self.samples
+        return 0 if samples is None else int(samples.shape[0])
+
+    @property
+    def correlation(self) -> Correlation | None:
+        """The measured connected C(r), or None if it was not measured."""
+        arrays = [self._dataset(f"correlation/{key}") for key in ("r", "C", "error")]
+        return None if any(a is None for a in arrays) else Correlation(*arrays)
+
+    def exact(self) -> dict[str, float]:
+        """The exact values known at this run's (L, T, J, h) (:func:`lab.ising.exact`)."""
+        return exact_reference(self.size, self.temperature, self.coupling, self.field)
+
+    def estimates(self) -> dict[str, Estimate]:
+        """The estimates stored in the run's results, exactly as recorded."""
+        results = self.record.results
+        out = {}
+        for name in ESTIMATED:
+            if name in results and f"{name}_error" in results:
+                tau = results.get(f"{name}_tau")
+                out[name] = Estimate(float(results[name]), float(results[f"{name}_error"]),
+                                     None if tau is None else float(tau))
+        return out
+
+    def estimates_up_to(self, count: int) -> dict[str, Estimate]:
+        """The estimates from the first ``count`` measurements: all of them, the stored results;
+        fewer, ``summarize`` of that prefix (as the results were computed), none under
+        :data:`MIN_ESTIMATE_SAMPLES`."""
+        if count >= self.n_measurements:
+            return self.estimates()
+        if count < MIN_ESTIMATE_SAMPLES:
+            return {}
+        return summarize(self.energy[:count], self.magnetization[:count], self.temperature,
+                         self.size**2)
+
+
+def _ising_summary(view: RunView) -> str:
+    results = view.record.results
+    if "e" in results:
+        return f"e = {format_estimate(results, 'e')}"
+    if "n_samples" in results:
+        return f"{results['n_samples']} samples"
+    return ""
+
+
+register(RunKind("ising", IsingRunView, _ising_summary, dock="isingDock",
+                 complete=complete_ising_run))

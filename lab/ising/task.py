@@ -22,9 +22,12 @@ from functools import partial
 import numpy as np
 
 from data.recording import RunRecorder
+from engines.constraints import check_all
+from engines.ising import ALGORITHMS as ALGORITHMS  # re-exported: the dock's choices
 from engines.ising import Estimate, IsingParams, IsingSimulation, summarize
 from lab.core.recorder_guard import RecorderGuard
 from lab.core.series import GrowingSeries
+from lab.ising.settings import PLAN_CONSTRAINTS, PLAN_NAMES
 
 STEP_SECONDS = 0.02
 THERMALIZE_CHUNK_SPINS = 1 << 18
@@ -46,12 +49,11 @@ class IsingPlan:
     record_spins: bool = True
 
     def validate(self) -> None:
-        if self.thermalize < 0:
-            raise ValueError(f"thermalize must be ≥ 0 sweeps, got {self.thermalize}")
-        if self.interval < 1:
-            raise ValueError(f"interval must be ≥ 1 sweep, got {self.interval}")
-        if self.samples is not None and self.samples < 1:
-            raise ValueError(f"samples must be ≥ 1, got {self.samples}")
+        """ValueError naming the first setting out of its range (``PLAN_CONSTRAINTS``)."""
+        values = {"thermalize": self.thermalize, "interval": self.interval}
+        if self.samples is not None:
+            values["samples"] = self.samples
+        check_all(PLAN_CONSTRAINTS, values, PLAN_NAMES)
 
 
 class IsingRecording:
@@ -324,3 +326,9 @@ class RecordedIsingTask(IsingTask):
         if isinstance(self.recording, TeeRecording):
             self.recording.flush_if_due()
         return snapshot
+
+
+def initial_configuration(params: IsingParams) -> np.ndarray:
+    """The configuration a simulation with ``params`` starts from (a copy), drawn exactly as
+    :class:`IsingTask` draws it: the dock shows it before Start."""
+    return IsingSimulation(params).spins.copy()

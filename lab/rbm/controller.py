@@ -31,9 +31,11 @@ from lab.core.controller import JobController
 from lab.core.ids import utc_now
 from lab.core.jobs import JobManager, JobState
 from lab.core.recorder_guard import RecorderGuard
+from lab.ising.runs import IsingRunView
 from lab.rbm.runs import (
     PARAM_UNITS,
     TRAINER_BLOB,
+    RBMRunView,
     finish_rbm_run,
     new_rbm_run,
     pack_trainer_state,
@@ -151,12 +153,18 @@ class RBMTrainingController(JobController):
     def run_id(self) -> str:
         return "" if self.run is None else self.run.id
 
-    def data_candidates(self) -> list[RunRecord]:
+    @property
+    def run_view(self) -> RBMRunView | None:
+        """The view of the run being trained (or last trained), None before any."""
+        return None if self.run is None else RBMRunView(self.run)
+
+    def data_candidates(self) -> list[IsingRunView]:
         """Ising runs of the session with recorded configurations, sorted by temperature."""
         runs = [r for r in self.session.runs()
                 if r.kind == "ising" and "samples" in r.datasets
                 and r.datasets["samples"].shape[0] > 0]
-        return sorted(runs, key=lambda r: (float(r.params.get("temperature", math.inf)), r.id))
+        runs.sort(key=lambda r: (float(r.params.get("temperature", math.inf)), r.id))
+        return [IsingRunView(r) for r in runs]
 
     def checkpoints(self) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         """(epoch, W, a, b) of every checkpoint of the run being trained (copies, thread-safe)."""

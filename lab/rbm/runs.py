@@ -14,20 +14,31 @@ An ``rbm`` run holds, in the paper's convention (v ∈ {−1,+1}, h ∈ {0,1}):
 
 Its attributes are the hyperparameters, ``size`` (L), ``data`` (ids of the Ising runs) and the
 same ids as ``inputs``.
+
+Widgets read these runs through :class:`RBMRunView` (and ``rbm-samples`` runs, the equilibrium
+samples of ``main.py sample``, through :class:`RBMSamplesRunView`); both kinds are registered in
+:mod:`lab.core.kinds` at the bottom of this module, with their one-line summaries, the trainer
+dock ``rbmDock`` for ``rbm`` runs, and :func:`complete_rbm_recording` to complete an ``rbm`` run
+recovered from a live recording.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import fields
+from types import MappingProxyType
 
 import numpy as np
 
 from data import RunRecord
 from engines.rbm import RBM, RBMConfig, RBMTrainer
 from lab.core.ids import short_message
-from lab.ising.runs import complete_ising_run
+from lab.core.kinds import RunKind, register
+from lab.core.views import RunView
+from lab.ising.runs import format_estimate
 from lab.rbm.task import RBMRecording
 
 CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")
@@ -76,12 +87,6 @@ def new_rbm_run(run_id: str, config: RBMConfig, size: int, data_ids: list[str]) 
     params.update({"size": size, "n_visible": size * size, "data": list(data_ids)})
     return RunRecord(id=run_id, kind="rbm", status="running", seed=config.seed, params=params,
                      inputs=list(data_ids))
-
-
-def config_from_run(run: RunRecord) -> RBMConfig:
-    """The training configuration recorded in an ``rbm`` run."""
-    values = {name: run.params[name] for name in CONFIG_PARAMS if name in run.params}
-    return RBMConfig(seed=int(run.seed or 0), **values)
 
 
 def _split_state(state: dict) -> tuple[dict[str, np.ndarray], str]:
@@ -136,26 +141,23 @@ def trainer_state_from_run(run: RunRecord) -> dict:
     return state
 
 
-def run_checkpoints(run: RunRecord) -> list[Checkpoint]:
-    """(epoch, W, a, b) of every checkpoint of an ``rbm`` run; its final W alone without any."""
-    ds = run.datasets
-    if "checkpoints/epoch" in ds:
-        return [(int(e), ds["checkpoints/W"][i], ds["checkpoints/a"][i], ds["checkpoints/b"][i])
-                for i, e in enumerate(ds["checkpoints/epoch"])]
-    if "W" in ds:
-        return [(int(run.results.get("epochs_done", 0)), ds["W"], ds.get("a"), ds.get("b"))]
+def _checkpoints(dataset: Callable[[str], np.ndarray | None],
+                 epochs_done: int) -> list[Checkpoint]:
+    """(epoch, W, a, b) of every checkpoint among the datasets ``dataset(name)`` gives; the
+    final W alone (at ``epochs_done``) when there are none."""
+    epochs = dataset("checkpoints/epoch")
+    if epochs is not None:
+        W, a, b = (dataset(f"checkpoints/{name}") for name in ("W", "a", "b"))
+        return [(int(e), W[i], a[i], b[i]) for i, e in enumerate(epochs)]
+    W = dataset("W")
+    if W is not None:
+        return [(epochs_done, W, dataset("a"), dataset("b"))]
     return []
 
 
-def run_chains(run: RunRecord) -> np.ndarray | None:
-    """The persistent chains (β = 1 replicas for PT) saved with a run's trainer state."""
-    chains = run.datasets.get("trainer/chains")
-    if chains is not None and chains.size:
-        return chains
-    replicas = run.datasets.get("trainer/replicas")
-    if replicas is not None and replicas.ndim == 3 and replicas.size:
-        return replicas[0]
-    return None
+def run_checkpoints(run: RunRecord) -> list[Checkpoint]:
+    """(epoch, W, a, b) of every checkpoint of an ``rbm`` run; its final W alone without any."""
+    return _checkpoints(run.datasets.get, int(run.results.get("epochs_done", 0)))
 
 
 def resumable_epoch(run: RunRecord) -> int | None:
@@ -266,7 +268,258 @@ def complete_rbm_recording(run: RunRecord) -> RunRecord:
     return run
 
 
-def complete_recorded_run(run: RunRecord) -> RunRecord:
-    """A run read from a live recording, completed as at the end of its job: an Ising run's
-    results, an RBM run's parameters, results and resumable trainer state."""
-    return complete_rbm_recording(complete_ising_run(run))
+
+# ---------------------------------------------------------------------------- the runs' views
+class RBMRunView(RunView):
+    """An ``rbm`` run as the trainer dock reads it: its model (W, a, b), its hyperparameters and
+    training data, its checkpoints and per-epoch history, the chains saved with its trainer
+    state, where it would resume, and what ``main.py evaluate`` measured. Arrays are the run's
+    own, read-only."""
+
+    kind = "rbm"
+
+    # ------------------------------------------------------------------ the model
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The final couplings W (n, m) (a failed run's: its last good checkpoint's), or None."""
+        return self._dataset("W")
+
+    @property
+    def visible_bias(self) -> np.ndarray | None:
+        """The final visible biases a (n,), or None."""
+        return self._dataset("a")
+
+    @property
+    def hidden_bias(self) -> np.ndarray | None:
+        """The final hidden biases b (m,), or None."""
+        return self._dataset("b")
+
+    @property
+    def n_visible(self) -> int:
+        """n (= L²): from W, else as recorded (0 when unknown)."""
+        W = self.weights
+        if W is not None:
+            return int(W.shape[0])
+        n = self._param("n_visible")
+        if n is not None:
+            return int(n)
+        size = self._param("size")
+        return 0 if size is None else int(size) ** 2
+
+    @property
+    def n_hidden(self) -> int:
+        """m: as recorded, else from W (0 when unknown)."""
+        m = self._param("n_hidden")
+        if m is not None:
+            return int(m)
+        W = self.weights
+        return 0 if W is None else int(W.shape[1])
+
+    @property
+    def size(self) -> int:
+        """L of the L × L lattice of the visible units (√n when not recorded)."""
+        size = self._param("size")
+        return int(size) if size is not None else math.isqrt(self.n_visible)
+
+    # ------------------------------------------------------------------ training
+    @property
+    def hyperparameters(self) -> Mapping[str, object]:
+        """The recorded :class:`RBMConfig` fields (read-only; the seed is :attr:`seed`)."""
+        return MappingProxyType({name: self._param(name) for name in CONFIG_PARAMS
+                                 if self._param(name) is not None})
+
+    @property
+    def method(self) -> str:
+        """'cd', 'pcd' or 'pt' ('' for an imported model)."""
+        return str(self._param("method", ""))
+
+    @property
+    def planned_epochs(self) -> int:
+        """The epochs the training was asked for (0 when not recorded)."""
+        return int(self._param("epochs", 0))
+
+    @property
+    def epochs_done(self) -> int:
+        """The epochs trained (the last history row's epoch; 0 when none)."""
+        done = self._result("epochs_done")
+        return int(done) if math.isfinite(done) else 0
+
+    @property
+    def data_ids(self) -> tuple[str, ...]:
+        """The Ising runs it was trained on."""
+        return tuple(str(i) for i in self._param("data", []))
+
+    @property
+    def source(self) -> str:
+        """The .npz file an imported model came from ('' for a trained one)."""
+        return str(self._param("source", ""))
+
+    # ------------------------------------------------------------------ checkpoints, history
+    @property
+    def checkpoints(self) -> list[Checkpoint]:
+        """(epoch, W, a, b) of every checkpoint, epoch 0 first; the final W alone (at
+        :attr:`epochs_done`) for a run without checkpoints; [] without parameters."""
+        return _checkpoints(self._dataset, self.epochs_done)
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """Every per-epoch series by metric name (``epoch``, ``nll_train``, …), from epoch 0."""
+        out = {}
+        for name in self._run.datasets:
+            if name.startswith("history/"):
+                out[name.removeprefix("history/")] = self._dataset(name)
+        return out
+
+    def history_up_to(self, epoch: int | None) -> dict[str, np.ndarray]:
+        """:attr:`history` up to and including ``epoch`` (None: all of it); series not of
+        one value per epoch are kept whole."""
+        history = self.history
+        epochs = history.get("epoch")
+        if epoch is None or epochs is None or not epochs.size:
+            return history
+        keep = epochs <= epoch
+        return {name: values[keep] if values.size == epochs.size else values
+                for name, values in history.items()}
+
+    def series(self, metric: str) -> np.ndarray | None:
+        """The history of one metric (one value per epoch), or None."""
+        return self._dataset(f"history/{metric}")
+
+    @property
+    def train_nll(self) -> tuple[float, float]:
+        """The last NLL of the training data and its error (nats; NaN when not measured)."""
+        return self._result("nll_train"), self._result("nll_train_error")
+
+    @property
+    def held_out_nll(self) -> tuple[float, float]:
+        """The last NLL of the held-out data and its error (nats; NaN without a held-out set)."""
+        return self._result("nll_valid"), self._result("nll_valid_error")
+
+    # ------------------------------------------------------------------ trainer state
+    @property
+    def chains(self) -> np.ndarray | None:
+        """The persistent chains (β = 1 replicas for PT) saved with the trainer state, or None
+        (CD, or no trainer state)."""
+        chains = self._dataset("trainer/chains")
+        if chains is not None and chains.size:
+            return chains
+        replicas = self._dataset("trainer/replicas")
+        if replicas is not None and replicas.ndim == 3 and replicas.size:
+            return replicas[0]
+        return None
+
+    @property
+    def resumable_epoch(self) -> int | None:
+        """The epoch training would resume from, or None when it holds no trainer state."""
+        return resumable_epoch(self._run)
+
+    # ------------------------------------------------------------------ evaluation
+    @property
+    def evaluation(self) -> dict[str, object]:
+        """What ``main.py evaluate`` measured (log Z, NLL, ``model_<obs>`` and ``data_<obs>``
+        with their ``_error``, ``model_samples``, …); {} when not evaluated."""
+        return self._group("evaluation")
+
+    @property
+    def evaluation_samples(self) -> int | None:
+        """The number of model samples the evaluation's observables come from, or None."""
+        samples = self.evaluation.get("model_samples")
+        return None if samples is None else int(samples)
+
+
+class RBMSamplesRunView(RunView):
+    """An ``rbm-samples`` run (``main.py sample``): equilibrium configurations of an RBM's model,
+    their Ising energy and magnetization, and the sampler's settings."""
+
+    kind = "rbm-samples"
+
+    @property
+    def rbm_id(self) -> str:
+        """The ``rbm`` run sampled ('' when it names none)."""
+        return self.inputs[0] if self.inputs else ""
+
+    @property
+    def size(self) -> int:
+        return int(self._param("size"))
+
+    @property
+    def temperature(self) -> float | None:
+        """The common temperature of the RBM's training data, None when they had several."""
+        t = self._param("temperature")
+        return None if t is None else float(t)
+
+    @property
+    def sampler(self) -> str:
+        return str(self._param("method", ""))
+
+    @property
+    def burn_in(self) -> int:
+        return int(self._param("burn_in", 0))
+
+    @property
+    def thin(self) -> int:
+        return int(self._param("thin", 1))
+
+    @property
+    def n_chains(self) -> int:
+        return int(self._param("chains", 0))
+
+    @property
+    def samples(self) -> np.ndarray | None:
+        """The configurations (N, L, L) int8 ±1, or None."""
+        return self._dataset("samples")
+
+    @property
+    def n_samples(self) -> int:
+        samples = self.samples
+        return 0 if samples is None else int(samples.shape[0])
+
+    @property
+    def energy(self) -> np.ndarray | None:
+        """The Ising energy per spin of each sample (J = 1)."""
+        return self._dataset("energy")
+
+    @property
+    def magnetization(self) -> np.ndarray | None:
+        return self._dataset("magnetization")
+
+
+# ---------------------------------------------------------------------------- registry
+def _estimate(value: float, error: float) -> str:
+    text = f"{value:.4g}"
+    return text + (f" ± {error:.2g}" if math.isfinite(error) and error > 0 else "")
+
+
+def _rbm_summary(view: RunView) -> str:
+    """'m = 64, 100 epochs, held-out NLL 4.53 ± 0.02' ('12 of 100 epochs' while unfinished,
+    the training NLL without a held-out set, 'imported from f.npz' for an imported model)."""
+    assert isinstance(view, RBMRunView)
+    parts = [f"m = {view.n_hidden}"]
+    done, planned = view.epochs_done, view.planned_epochs
+    if view.source:
+        parts.append(f"imported from {view.source}")
+    elif done < planned:
+        parts.append(f"{done} of {planned} epochs")
+    else:
+        parts.append(f"{done} epoch{'' if done == 1 else 's'}")
+    held_out, train = view.held_out_nll, view.train_nll
+    if math.isfinite(held_out[0]):
+        parts.append(f"held-out NLL {_estimate(*held_out)}")
+    elif math.isfinite(train[0]):
+        parts.append(f"train NLL {_estimate(*train)}")
+    return ", ".join(parts)
+
+
+def _samples_summary(view: RunView) -> str:
+    """'e = -1.234 ± 0.005' where the samples' data had one temperature, else 'N samples'."""
+    results = view.record.results
+    if "e" in results:
+        return f"e = {format_estimate(results, 'e')}"
+    if "n_samples" in results:
+        return f"{results['n_samples']} samples"
+    return ""
+
+
+register(RunKind("rbm", RBMRunView, _rbm_summary, dock="rbmDock",
+                 complete=complete_rbm_recording))
+register(RunKind("rbm-samples", RBMSamplesRunView, _samples_summary))

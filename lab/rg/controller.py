@@ -6,12 +6,12 @@ rules), and adds every ``rg`` run to the session as it is made. For the ``rbm`` 
 computes the reconstruction ⟨v|h⟩ of each configuration from the hidden layer in the worker; for
 an ``rbm`` rg run already in the session (made by the CLI, or loaded) it computes it on demand
 in a small job of its own. The queries (candidate data and RBM runs, the rg runs of one Ising
-run, the rg-flow runs) are what the dock lists.
+run, the rg-flow runs, one run by id) are what the dock lists, as read-only views
+(:mod:`lab.rg.runs`): the dock never reads a run's storage.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,8 +23,13 @@ from data import RunRecord
 from engines.rg import match_units_to_blocks, unit_orientations
 from lab.core.controller import JobController
 from lab.core.jobs import Job, JobManager, JobState
-from lab.rbm.runs import rbm_from_run
-from lab.rg.runs import coarse_grain_run
+from lab.ising.runs import IsingRunView
+from lab.rbm.runs import RBMRunView, rbm_from_run
+from lab.rg.runs import (
+    RGFlowRunView,
+    RGRunView,
+    coarse_grain_run,
+)
 from lab.session.session import Session
 
 RULE_ORDER = ("majority", "decimation", "rbm")
@@ -38,11 +43,12 @@ def hidden_units(rg_run: RunRecord, rbm_run: RunRecord) -> np.ndarray:
     the unit's orientation o_j = ±1 (``lab.rg.runs``); both the matching and the orientations
     depend on W alone, so h is recovered exactly: ``h_j = (s_block(j) · o_j + 1) / 2``.
     """
+    view = RGRunView(rg_run)
     W = rbm_from_run(rbm_run).to_numpy()["W"]
-    L, b = int(rg_run.params["size"]), int(rg_run.params["block"])
+    L, b = view.size, view.block
     assignment = match_units_to_blocks(W, L, b)
     orientation = unit_orientations(W, assignment, L, b).astype(np.int16)
-    level = rg_run.datasets["level_1/samples"]
+    level = view.level(1).samples
     spins = level.reshape(level.shape[0], -1)[:, assignment].astype(np.int16)
     return ((spins * orientation + 1) // 2).astype(np.int8)
 
@@ -56,15 +62,8 @@ def reconstruction(rg_run: RunRecord, rbm_run: RunRecord) -> np.ndarray:
     params = rbm_from_run(rbm_run).to_numpy()
     W, a = params["W"].astype(np.float64), params["a"].astype(np.float64)
     h = hidden_units(rg_run, rbm_run).astype(np.float64)
-    L = int(rg_run.params["size"])
+    L = RGRunView(rg_run).size
     return np.tanh(a + h @ W.T).astype(np.float32).reshape(-1, L, L)
-
-
-def rbm_run_of(rg_run: RunRecord) -> str | None:
-    """The id of the RBM behind level 1 of an ``rbm`` rg run (its second input), else None."""
-    if rg_run.params.get("rule") != "rbm" or len(rg_run.inputs) < 2:
-        return None
-    return rg_run.inputs[1]
 
 
 def dispose(job: Job) -> None:
@@ -143,31 +142,44 @@ class RGController(JobController):
         session.reloaded.connect(self._forget)
 
     # ----------------------------------------------------------------- queries
-    def data_candidates(self) -> list[RunRecord]:
+    def data_candidates(self) -> list[IsingRunView]:
         """Ising runs with at least two recorded configurations, by size, temperature, id."""
-        runs = [r for r in self.session.runs()
-                if r.kind == "ising" and "samples" in r.datasets
-                and r.datasets["samples"].ndim == 3 and r.datasets["samples"].shape[0] >= 2]
-        return sorted(runs, key=lambda r: (int(r.datasets["samples"].shape[1]),
-                                           float(r.params.get("temperature", math.inf)), r.id))
+        views = [IsingRunView(r) for r in self.session.runs() if r.kind == "ising"]
+        views = [v for v in views
+                 if v.samples is not None and v.samples.ndim == 3 and v.samples.shape[0] >= 2]
+        return sorted(views, key=lambda v: (int(v.samples.shape[1]), v.temperature, v.id))
 
-    def rbm_candidates(self, size: int, block: int) -> list[RunRecord]:
+    def rbm_candidates(self, size: int, block: int) -> list[RBMRunView]:
         """``rbm`` runs whose hidden layer can be a b×b block lattice of an L×L one:
         n = L² visible and m = (L/b)² hidden units."""
         if block < 1 or size % block:
             return []
         shape = (size * size, (size // block) ** 2)
-        return [r for r in self.session.runs()
-                if r.kind == "rbm" and "W" in r.datasets and r.datasets["W"].shape == shape]
+        views = [RBMRunView(r) for r in self.session.runs() if r.kind == "rbm"]
+        return [v for v in views if v.weights is not None and v.weights.shape == shape]
 
-    def rg_runs_of(self, data_id: str) -> list[RunRecord]:
+    def rg_runs_of(self, data_id: str) -> list[RGRunView]:
         """The ``rg`` runs made from one Ising run, newest last."""
-        return [r for r in self.session.runs()
-                if r.kind == "rg" and r.params.get("data") == data_id]
+        views = [RGRunView(r) for r in self.session.runs() if r.kind == "rg"]
+        return [v for v in views if v.data_id == data_id]
 
-    def flow_runs(self) -> list[RunRecord]:
+    def flow_runs(self) -> list[RGFlowRunView]:
         """The ``rg-flow`` runs of the session."""
-        return [r for r in self.session.runs() if r.kind == "rg-flow"]
+        return [RGFlowRunView(r) for r in self.session.runs() if r.kind == "rg-flow"]
+
+    def data_run(self, run_id: str) -> IsingRunView:
+        """The Ising run ``run_id`` (KeyError if the session has none of that id)."""
+        return IsingRunView(self.session.run(run_id))
+
+    def rg_run(self, run_id: str) -> RGRunView | None:
+        """The ``rg`` run ``run_id``, or None (absent, or of another kind)."""
+        run = self.session.record.runs.get(run_id)
+        return RGRunView(run) if run is not None and run.kind == "rg" else None
+
+    def rbm_run(self, run_id: str | None) -> RBMRunView | None:
+        """The ``rbm`` run ``run_id``, or None (absent, or of another kind)."""
+        run = None if run_id is None else self.session.record.runs.get(run_id)
+        return RBMRunView(run) if run is not None and run.kind == "rbm" else None
 
     def reconstruction(self, rg_id: str) -> np.ndarray | None:
         """⟨v|h⟩ of an ``rbm`` rg run, or None while it is being computed (a job is started
@@ -176,7 +188,7 @@ class RGController(JobController):
             return self._reconstructions[rg_id]
         if rg_id not in self._pending:
             run = self.session.run(rg_id)
-            rbm_id = rbm_run_of(run)
+            rbm_id = RGRunView(run).rbm_id
             if rbm_id is None or rbm_id not in self.session.record.runs:
                 return None
             self._pending.add(rg_id)
@@ -210,7 +222,7 @@ class RGController(JobController):
             if rbm_id is None:
                 raise ValueError("the RBM method needs an rbm run")
             rbm_run = self.session.run(rbm_id)
-            if rbm_run not in self.rbm_candidates(size, block):
+            if rbm_id not in [v.id for v in self.rbm_candidates(size, block)]:
                 raise ValueError(f"{rbm_id} does not have n = {size}² visible and "
                                  f"m = ({size}/{block})² hidden units")
         task = CoarseGrainTask(data_run, rules, block, levels, seed, rbm_run)

@@ -21,15 +21,26 @@ mean per level.
 With the rule ``rbm-flow`` (param ``mode="rbm-flow"``, ``block`` 1) the "levels" are the steps of
 the Iso–Shiba–Yokoo flow v → h → v′ (:mod:`engines.rg.rbm_flow`): every level has the size L of
 the data, and C(r) is in lattice spacings; the inputs are the data and the RBM run.
+
+An ``rg-flow`` run (:mod:`lab.rg.flow`) holds ``temperature`` (the simulated T that were done)
+and ``effective_temperature``, ``binder_temperature`` (with ``*_error``), each (T, level); its
+inputs are its ``rg`` runs, one per temperature.
+
+What the docks read is :class:`RGRunView` and :class:`RGFlowRunView` (registered at the bottom
+for the kinds ``rg`` and ``rg-flow``); the Ising runs coarse-grained and the RBMs used are read
+through their own features' views (``IsingRunView``, ``RBMRunView``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from data import RunRecord
+from engines.exact import critical_temperature
 from engines.ising import Estimate
 from engines.rg import (
     MIN_BLOCK_SHARE,
@@ -42,12 +53,17 @@ from engines.rg import (
     rbm_flow,
 )
 from lab.core.ids import utc_now
+from lab.core.kinds import RunKind, register
+from lab.core.views import RunView
+from lab.ising.runs import Correlation
 from lab.rbm.runs import RunInputError, rbm_from_run
 
 BINDER_MAX_SIZE = 8
 CURVES = ("e", "abs_m", "binder")
 TEMPERATURE_CURVES = ("effective_temperature", "binder_temperature")
-MODES = ("coarse-grain", "rbm-flow")
+T_C = float(critical_temperature())
+"""Onsager's T_c = 2/ln(1 + √2) (J = 1): the fixed point an RG flow of the 2D Ising model
+leaves."""
 
 
 def check_stack(rbm_runs: Sequence[RunRecord], size: int, block: int) -> None:
@@ -215,31 +231,293 @@ def locality_datasets(rbm_run: RunRecord, L: int, b: int) -> dict[str, np.ndarra
 
 def format_locality(run: RunRecord) -> list[str]:
     """One line per hidden unit of an rbm-rule ``rg`` run: centre, best block, share, spread."""
-    d = run.datasets
-    if "locality/block_share" not in d:
+    found = RGRunView(run).locality
+    if found is None:
         return []
     lines = [f"{'unit':>4} {'centre (row, col)':>18} {'best block':>11} {'share':>7} "
              f"{'spread':>7}"]
-    for j, share in enumerate(d["locality/block_share"]):
-        row, col = d["locality/centre"][j]
-        br, bc = d["locality/best_block"][j]
+    for j, share in enumerate(found.block_share):
+        row, col = found.centre[j]
+        br, bc = found.best_block[j]
         lines.append(f"{j:>4} {f'({row:.2f}, {col:.2f})':>18} {f'({br}, {bc})':>11} "
-                     f"{share:>7.3f} {d['locality/spread'][j]:>7.3f}")
+                     f"{share:>7.3f} {found.spread[j]:>7.3f}")
     return lines
 
 
 def format_levels(run: RunRecord) -> list[str]:
     """A table of an ``rg`` run's levels: size, e, U4 and both effective temperatures."""
-    d = run.datasets
     lines = [f"{'level':>5} {'L':>4} {'e':>18} {'U4':>18} {'T_eff (energy)':>18} "
              f"{'T_U (Binder)':>18}"]
 
-    def cell(name: str, i: int) -> str:
-        value, error = d[name][i], d[f"{name}_error"][i]
+    def cell(estimate: Estimate) -> str:
+        value, error = estimate.value, estimate.error
         return "—" if not np.isfinite(value) else f"{value:.4f} ± {error:.4f}"
 
-    for i, size in enumerate(d["size"]):
-        lines.append(f"{i + 1:>5} {int(size):>4} {cell('e', i):>18} {cell('binder', i):>18} "
-                     f"{cell('effective_temperature', i):>18} "
-                     f"{cell('binder_temperature', i):>18}")
+    for level in RGRunView(run).levels:
+        lines.append(f"{level.index:>5} {level.size:>4} {cell(level.e):>18} "
+                     f"{cell(level.binder):>18} {cell(level.effective_temperature):>18} "
+                     f"{cell(level.binder_temperature):>18}")
     return lines
+
+
+# ---------------------------------------------------------------------------- views
+NAN_ESTIMATE = Estimate(math.nan, math.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class UnitLocality:
+    """Where each hidden unit of level 1's RBM looks (rbm rule): ``centre`` (m, 2) (row, col)
+    on the torus, ``best_block`` (m, 2), ``block_share`` (m,) (share of its squared weight in
+    that block) and ``spread`` (m,) (RMS distance of |w| from the centre, lattice spacings)."""
+
+    centre: np.ndarray
+    best_block: np.ndarray
+    block_share: np.ndarray
+    spread: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RGLevel:
+    """Level k of an ``rg`` run: its configurations, C(r) and observables with ±1σ.
+
+    ``size`` is L′ (L/b^k, or L for the rbm-flow); ``samples`` (N, L′, L′) int8 ±1 or None;
+    ``correlation`` or None; ``e``, ``abs_m``, ``binder`` (U₄) measured on the level;
+    ``effective_temperature`` (energy matched to Kaufman's exact e of size L′) and
+    ``binder_temperature`` (U₄ matched to the exact finite-size U₄, NaN beyond L′ = 8);
+    ``block_share`` (m,) each unit's share of squared weight on its block (rbm rule) or None,
+    ``mean_block_share`` its mean (NaN without)."""
+
+    index: int
+    size: int
+    samples: np.ndarray | None
+    correlation: Correlation | None
+    e: Estimate
+    abs_m: Estimate
+    binder: Estimate
+    effective_temperature: Estimate
+    binder_temperature: Estimate
+    block_share: np.ndarray | None
+    mean_block_share: float
+
+
+class RGRunView(RunView):
+    """An ``rg`` run: how it was made (rule, block, mode, data, RBMs) and its levels."""
+
+    kind = "rg"
+
+    @property
+    def rule(self) -> str:
+        """majority, decimation, rbm or rbm-flow."""
+        return str(self._param("rule", ""))
+
+    @property
+    def block(self) -> int:
+        """The block side b (1 for the rbm-flow)."""
+        return int(self._param("block", 0))
+
+    @property
+    def mode(self) -> str:
+        """"coarse-grain" or "rbm-flow" (runs made before the mode existed: coarse-grain)."""
+        return str(self._param("mode", "coarse-grain"))
+
+    @property
+    def n_levels(self) -> int:
+        return int(self._param("levels", 0))
+
+    @property
+    def size(self) -> int:
+        """L of the original lattice."""
+        return int(self._param("size", 0))
+
+    @property
+    def data_id(self) -> str:
+        """The id of the Ising run coarse-grained."""
+        return str(self._param("data", ""))
+
+    @property
+    def temperature(self) -> float:
+        """The data's temperature (NaN when it has none)."""
+        return float(self._param("temperature", math.nan))
+
+    @property
+    def rbm_ids(self) -> tuple[str, ...]:
+        """The RBM runs used (the inputs after the data, level 1 first); () for block rules."""
+        return self.inputs[1:]
+
+    @property
+    def rbm_id(self) -> str | None:
+        """The RBM behind level 1 of an ``rbm``-rule run, else None."""
+        if self.rule != "rbm" or len(self.inputs) < 2:
+            return None
+        return self.inputs[1]
+
+    @property
+    def min_share(self) -> float:
+        """The locality an RBM level had to reach (rbm rule; NaN otherwise)."""
+        return float(self._param("min_share", math.nan))
+
+    def _curve(self, name: str, i: int) -> float:
+        values = self._dataset(name)
+        return float(values[i]) if values is not None and i < values.size else math.nan
+
+    def _estimate(self, name: str, i: int) -> Estimate:
+        return Estimate(self._curve(name, i), self._curve(f"{name}_error", i))
+
+    def _correlation(self, prefix: str, error: str) -> Correlation | None:
+        arrays = [self._dataset(f"{prefix}/{key}") for key in ("r", "C", error)]
+        return None if any(a is None for a in arrays) else Correlation(*arrays)
+
+    def level(self, k: int) -> RGLevel:
+        """Level ``k`` (1 … n_levels)."""
+        samples = self._dataset(f"level_{k}/samples")
+        size = self._curve("size", k - 1)
+        if not math.isfinite(size):
+            size = samples.shape[1] if samples is not None else 0
+        return RGLevel(
+            index=k, size=int(size), samples=samples,
+            correlation=self._correlation(f"level_{k}", "C_error"),
+            e=self._estimate("e", k - 1), abs_m=self._estimate("abs_m", k - 1),
+            binder=self._estimate("binder", k - 1),
+            effective_temperature=self._estimate("effective_temperature", k - 1),
+            binder_temperature=self._estimate("binder_temperature", k - 1),
+            block_share=self._dataset(f"level_{k}/block_share"),
+            mean_block_share=self._curve("block_share", k - 1))
+
+    @property
+    def levels(self) -> tuple[RGLevel, ...]:
+        """Levels 1 … n_levels, in order."""
+        return tuple(self.level(k) for k in range(1, self.n_levels + 1))
+
+    @property
+    def locality(self) -> UnitLocality | None:
+        """Where level 1's hidden units look (rbm rule), or None."""
+        arrays = [self._dataset(f"locality/{key}")
+                  for key in ("centre", "best_block", "block_share", "spread")]
+        return None if any(a is None for a in arrays) else UnitLocality(*arrays)
+
+
+@dataclass(frozen=True, eq=False)
+class FlowCurve:
+    """T′ of one level at each simulated T, with one-sigma errors (NaN where unknown)."""
+
+    values: np.ndarray
+    errors: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class FlowLevel:
+    """Level k of an ``rg-flow`` run: T′ against T, energy- and Binder-matched."""
+
+    index: int
+    temperatures: np.ndarray
+    energy: FlowCurve
+    binder: FlowCurve
+
+
+class RGFlowRunView(RunView):
+    """An ``rg-flow`` run: T → T′ per level over a range of simulated temperatures."""
+
+    kind = "rg-flow"
+
+    @property
+    def rule(self) -> str:
+        return str(self._param("rule", ""))
+
+    @property
+    def block(self) -> int:
+        return int(self._param("block", 0))
+
+    @property
+    def mode(self) -> str:
+        return str(self._param("mode", "coarse-grain"))
+
+    @property
+    def n_levels(self) -> int:
+        """Levels per temperature (steps for the rbm-flow)."""
+        return int(self._param("levels", 0))
+
+    @property
+    def size(self) -> int:
+        return int(self._param("size", 0))
+
+    @property
+    def algorithm(self) -> str:
+        return str(self._param("algorithm", ""))
+
+    @property
+    def samples_per_temperature(self) -> int:
+        return int(self._param("samples", 0))
+
+    @property
+    def planned_temperatures(self) -> np.ndarray:
+        """Every T asked for (some may not be done: see :attr:`temperatures`)."""
+        return np.asarray(self._param("temperatures", []), dtype=float)
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The simulated T that were done, in order (empty when none)."""
+        values = self._dataset("temperature")
+        return np.zeros(0) if values is None else values
+
+    @property
+    def rbm_ids(self) -> tuple[str, ...]:
+        """The RBM runs used or trained (rbm and rbm-flow rules), level 1 first."""
+        return tuple(str(i) for i in self._param("rbm", ()))
+
+    @property
+    def rg_ids(self) -> tuple[str, ...]:
+        """The ``rg`` run of each temperature done."""
+        return self.inputs
+
+    def _flow_curve(self, name: str, k: int) -> FlowCurve:
+        values, errors = self._dataset(name), self._dataset(f"{name}_error")
+        count = self.temperatures.size
+        nan = np.full(count, np.nan)
+        return FlowCurve(nan if values is None else values[:, k],
+                         nan if errors is None else errors[:, k])
+
+    @property
+    def levels(self) -> tuple[FlowLevel, ...]:
+        """T′(T) of every level (none while no temperature is done)."""
+        T = self.temperatures
+        curves = self._dataset("effective_temperature")
+        if T.size == 0 or curves is None or curves.ndim != 2:
+            return ()
+        return tuple(FlowLevel(k + 1, T, self._flow_curve("effective_temperature", k),
+                               self._flow_curve("binder_temperature", k))
+                     for k in range(curves.shape[1]))
+
+
+# ---------------------------------------------------------------------------- registry
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _rg_summary(view: RunView) -> str:
+    """'majority, b = 2, 2 levels, T′ 2.28 / 2.31' (T′ energy-matched, per level)."""
+    assert isinstance(view, RGRunView)
+    if view.mode == "rbm-flow":
+        text = f"rbm-flow, {_plural(view.n_levels, 'step')}"
+    else:
+        text = f"{view.rule}, b = {view.block}, {_plural(view.n_levels, 'level')}"
+    found = [level.effective_temperature.value for level in view.levels]
+    if any(math.isfinite(t) for t in found):
+        text += ", T′ " + " / ".join(f"{t:.3g}" if math.isfinite(t) else "—" for t in found)
+    return text
+
+
+def _flow_summary(view: RunView) -> str:
+    """'majority, b = 2, 2 levels, 7 temperatures' ('5 of 7 temperatures' when cut short)."""
+    assert isinstance(view, RGFlowRunView)
+    if view.mode == "rbm-flow":
+        text = f"rbm-flow, {_plural(view.n_levels, 'step')}"
+    else:
+        text = f"{view.rule}, b = {view.block}, {_plural(view.n_levels, 'level')}"
+    done, planned = view.temperatures.size, view.planned_temperatures.size
+    if done < planned:
+        return f"{text}, {done} of {_plural(planned, 'temperature')}"
+    return f"{text}, {_plural(done, 'temperature')}"
+
+
+register(RunKind("rg", RGRunView, _rg_summary, dock="rgDock"))
+register(RunKind("rg-flow", RGFlowRunView, _flow_summary, dock="rgDock"))

@@ -32,6 +32,7 @@ from PySide6.QtCore import QObject, Signal
 from data import RunRecord, SessionFileError, SessionRecord, load_session, save_session
 from data.atomic import resolve_target
 from data.lock import SessionLock, is_locked, lock_path
+from data.lock import SessionLockedError as SessionLockedError  # re-exported for the window
 from data.recording import (
     RecordingError,
     RunRecorder,

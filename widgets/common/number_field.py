@@ -1,26 +1,38 @@
-"""A text field for one real setting, checked as it is typed, with its message beneath it."""
+"""A text field for one numeric setting, checked as it is typed, with its message beneath it.
+
+The rule is the setting's constraint (:class:`lab.core.settings.Setting`, whose constraint the
+engine and the CLI enforce too), so the field, the command line and the engine say the same
+thing about the same bad value.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from lab.core.settings import Constraint, Setting
 
 ERROR_STYLE = "color: #e74c3c;"
 
 
 class NumberField(QWidget):
-    """A QLineEdit for one real setting, checked as it is typed; the message shows beneath it."""
+    """A QLineEdit for one numeric setting, checked as it is typed; the message shows beneath."""
 
     changed = Signal()
 
-    def __init__(self, name: str, value: float, accept: Callable[[float], bool],
-                 requirement: str, object_name: str) -> None:
+    def __init__(self, setting: Setting | str, value: Any, *args: Any) -> None:
         super().__init__()
-        self.name, self.accept, self.requirement = name, accept, requirement
-        self.edit = QLineEdit(f"{value:g}", objectName=object_name)
+        if isinstance(setting, str):  # TRANSITIONAL: name, value, accept, requirement, object name
+            self.accept, self.requirement, object_name = args
+            setting = Setting(setting, setting, _Predicate(self), value)
+        else:
+            (object_name,) = args
+        self.setting = setting
+        self.name = setting.label
+        self.edit = QLineEdit(_text(value), objectName=object_name)
         self.error_label = QLabel("", objectName=f"{object_name}Error")
         self.error_label.setStyleSheet(f"{ERROR_STYLE} font-size: small;")
         self.error_label.setWordWrap(True)
@@ -32,15 +44,12 @@ class NumberField(QWidget):
         layout.addWidget(self.error_label)
         self.edit.textChanged.connect(self._on_text)
 
-    def parse(self) -> float:
-        """The typed value; ValueError '<name> must be …' when it is not acceptable."""
-        try:
-            value = float(self.edit.text().strip())
-        except ValueError:
-            raise ValueError(f"{self.name} must be a number") from None
-        if not math.isfinite(value) or not self.accept(value):
-            raise ValueError(f"{self.name} must be {self.requirement}")
-        return value
+    def parse(self) -> Any:
+        """The typed value; ValueError with the constraint's message when it is not allowed."""
+        return self.setting.parse(self.edit.text())
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setText(_text(value))
 
     def error(self) -> str:
         """The message for the current text ('' when valid); also shown under the field."""
@@ -57,3 +66,30 @@ class NumberField(QWidget):
     def _on_text(self, _text: str) -> None:
         self.error()
         self.changed.emit()
+
+
+class _Predicate(Constraint):
+    """TRANSITIONAL: a finite number accepted by a predicate (docks not yet on settings)."""
+
+    def __init__(self, field: NumberField) -> None:
+        self.field = field  # its ``accept`` and ``requirement`` may change (the RG dock's b)
+
+    def describe(self) -> str:
+        return self.field.requirement
+
+    def check(self, name: str, value: Any) -> Any:
+        if not (isinstance(value, int | float) and math.isfinite(value)
+                and self.field.accept(value)):
+            raise ValueError(f"{name} must be {self.field.requirement}")
+        return value
+
+    def parse(self, name: str, text: str) -> Any:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a number") from None
+        return self.check(name, value)
+
+
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -4,8 +4,11 @@ A thin view of :class:`lab.geometry.controller.GeometryController`. The left col
 source: a finished ``geometry`` run of the session (drawn at once), or an ``rbm`` run (finished,
 or the one training in the RBM trainer dock, marked "training") with "Compute": ε (checked as
 typed, the message under the field; > 0, explicit and recorded), model samples per checkpoint,
-the seed, Gaussian draws and k of the Monge–Ampère compression. A timer pulls the computation's
-snapshot at ``FRAME_HZ`` and redraws when it changed.
+the seed, Gaussian draws and k of the Monge–Ampère compression. The dock's refresh timer
+(:class:`widgets.common.dock.FeatureDock`) pulls the computation's snapshot at ``FRAME_HZ`` and
+redraws when it changed. Runs are read through their views only
+(:class:`lab.geometry.runs.GeometryRunView`, the controller's ``rbm_sources``); the session
+browser's "show" arrives as :meth:`GeometryDock.show_run` with the run's view.
 
 The views (``widgets.geometry.plots``) sit in tabs; a slider picks the checkpoint singled out
 (it follows the newest while at its end). Every tab has "Export…", which writes each of its
@@ -17,28 +20,28 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSlider,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from engines.geometry import wishart_spectrum
+from lab.core.views import RunView
 from lab.geometry.controller import GeometryController
-from lab.geometry.task import GeometryOptions
-from widgets.common.number_field import ERROR_STYLE, NumberField
+from lab.geometry.options import SETTINGS, GeometryOptions
+from lab.geometry.runs import GeometryRunView
+from lab.geometry.task import leading_eigenvectors
+from widgets.common.dock import FeatureDock
+from widgets.common.forms import Form
 from widgets.common.plot_export import export_views, safe_name
 from widgets.common.scrolled import scrolled_controls
 from widgets.geometry.plots import (
@@ -62,16 +65,18 @@ TABS = (("Spectrum", SpectrumView), ("Eigenvectors", EigenvectorView),
         ("Covariances", CovarianceView))
 
 
-class GeometryDock(QDockWidget):
+class GeometryDock(FeatureDock):
     """The geometry of learning: spectrum, eigenvectors, trajectory, Bloch disk, residuals,
     transport, entropy, covariances and the modular flow of an RBM's checkpoints."""
 
+    refresh_hz = FRAME_HZ
+    controller: GeometryController
+
     def __init__(self, controller: GeometryController, parent: QWidget | None = None) -> None:
-        super().__init__("Geometry", parent)
-        self.setObjectName("geometryDock")
-        self.controller = controller
+        super().__init__("Geometry", "geometryDock", controller, parent,
+                         error_label_name="geometryErrorLabel")
         self.session = controller.session
-        self.datasets: dict | None = None
+        self.contract: dict | None = None  # the dict drawn (a run's or a live snapshot's)
         self.shown_id = ""  # the run drawn (geometry run, or the rbm run being analysed)
         self._drawn: object = None
         self._follow = True
@@ -92,9 +97,7 @@ class GeometryDock(QDockWidget):
         controller.trainer.stateChanged.connect(lambda _: self.refresh_sources())
         self.session.runAdded.connect(lambda _: self.refresh_sources())
         self.session.reloaded.connect(self._on_reloaded)
-        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ))
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self.start_refresh()
         self.refresh_sources()
 
     # ------------------------------------------------------------------ building
@@ -114,31 +117,19 @@ class GeometryDock(QDockWidget):
 
         options_group = QGroupBox("Computation")
         grid = QGridLayout(options_group)
-        defaults = GeometryOptions()
-        self.epsilon_field = NumberField("ε", defaults.epsilon, lambda v: v > 0,
-                                         "a finite number > 0", "geometryEpsilonEdit")
-        self.epsilon_field.edit.setToolTip("explicit regularization Σ + εI (spin²) of every "
-                                           "metric, entropy and Gaussian")
-        self.epsilon_field.changed.connect(self._sync)
-        self.samples_box = QSpinBox(objectName="geometrySamplesBox", minimum=2, maximum=100_000,
-                                    value=defaults.samples)
-        self.samples_box.setToolTip("model samples per checkpoint for the transport distances")
-        self.seed_box = QSpinBox(objectName="geometrySeedBox", minimum=0, maximum=2**31 - 1,
-                                 value=defaults.seed)
-        self.points_box = QSpinBox(objectName="geometryPointsBox", minimum=2, maximum=1_000_000,
-                                   value=defaults.n_points)
-        self.points_box.setToolTip("draws of N(0, WWᵀ + εI) for the Gaussian OT residual")
-        self.k_box = QSpinBox(objectName="geometryKBox", minimum=1, maximum=defaults.k,
-                              value=defaults.k)
-        self.k_box.setToolTip("size of the compression for the Monge–Ampère residual")
-        for row, (label, widget) in enumerate((("ε", self.epsilon_field),
-                                               ("samples", self.samples_box),
-                                               ("seed", self.seed_box),
-                                               ("Gaussian draws", self.points_box),
-                                               ("k (Monge–Ampère)", self.k_box))):
-            grid.addWidget(QLabel(label), row, 0, alignment=Qt.AlignmentFlag.AlignRight
+        self.form = Form(SETTINGS[:5], parent=self)
+        self.epsilon_field = self.form.widget("epsilon")
+        self.samples_box = self.form.widget("samples")
+        self.seed_box = self.form.widget("seed")
+        self.points_box = self.form.widget("n_points")
+        self.k_box = self.form.widget("k")
+        self.k_box.setSpecialValueText("fit the model")
+        self.form.changed.connect(self._sync)
+        for row, setting in enumerate(SETTINGS[:5]):
+            grid.addWidget(QLabel(setting.label), row, 0, alignment=Qt.AlignmentFlag.AlignRight
                            | Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(widget, row, 1, alignment=Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(self.form.widget(setting.key), row, 1,
+                           alignment=Qt.AlignmentFlag.AlignTop)
         self.compute_button = QPushButton("Compute", objectName="geometryComputeButton")
         self.compute_button.clicked.connect(self.compute)
         self.stop_button = QPushButton("Stop", objectName="geometryStopButton")
@@ -146,9 +137,6 @@ class GeometryDock(QDockWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compute_button)
         buttons.addWidget(self.stop_button)
-        self.error_label = QLabel("", objectName="geometryErrorLabel")
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
         self.status_label = QLabel("idle", objectName="geometryStatusLabel")
         self.status_label.setWordWrap(True)
         for widget in (source_group, options_group):
@@ -188,7 +176,9 @@ class GeometryDock(QDockWidget):
         layout.addWidget(view, 1)
         export = QPushButton("Export…", objectName=f"geometryExport{safe_name(title)}")
         export.setToolTip("write every plot of this tab to PNG and SVG")
-        export.clicked.connect(lambda _=False, t=title: self._export_dialog(t))
+        export.clicked.connect(
+            lambda _=False, t=title: self.export_dialog(
+                f"Export the {t} plots", lambda folder: self.export_tab(t, folder)))
         bar = QHBoxLayout()
         bar.addStretch(1)
         bar.addWidget(export)
@@ -202,13 +192,13 @@ class GeometryDock(QDockWidget):
         current = self.source_box.currentData()
         self.source_box.blockSignals(True)
         self.source_box.clear()
-        for run in self.controller.geometry_runs():
-            source = run.inputs[0] if run.inputs else "?"
-            self.source_box.addItem(f"{run.id}: geometry of {source} ({run.status})",
-                                    f"geometry:{run.id}")
-        for run in self.controller.rbm_candidates():
-            live = " — training" if self.controller.is_live(run.id) else ""
-            self.source_box.addItem(f"{run.id}: compute{live}", f"rbm:{run.id}")
+        for view in self.controller.geometry_views():
+            self.source_box.addItem(
+                f"{view.id}: geometry of {view.rbm_id or '?'} ({view.status})",
+                f"geometry:{view.id}")
+        for rbm in self.controller.rbm_sources():
+            live = " — training" if rbm.live else ""
+            self.source_box.addItem(f"{rbm.id}: compute{live}", f"rbm:{rbm.id}")
         index = self.source_box.findData(current)
         self.source_box.setCurrentIndex(index if index >= 0 else 0)
         self.source_box.blockSignals(False)
@@ -227,14 +217,18 @@ class GeometryDock(QDockWidget):
             raise KeyError(f"no {kind} source '{run_id}'")
         self.source_box.setCurrentIndex(index)
 
+    def show_run(self, view: RunView) -> None:
+        """Show the ``geometry`` run the session browser selected: choose it as the source."""
+        self.select_source("geometry", view.id)
+
     def _on_source(self) -> None:
         source = self.source()
         if source is not None and source[0] == "geometry":
-            run = self.session.run(source[1])
-            self.source_hint.setText(f"ε = {run.params.get('epsilon', '?')}, "
-                                     f"{run.params.get('samples', '?')} samples, seed "
-                                     f"{run.params.get('seed', run.seed)}")
-            self.show_run(run.id)
+            view = self.controller.geometry_view(source[1])
+            epsilon = "?" if view.epsilon is None else view.epsilon
+            samples = "?" if view.samples is None else view.samples
+            self.source_hint.setText(f"ε = {epsilon}, {samples} samples, seed {view.seed}")
+            self._draw_run(view)
         elif source is not None:
             self.source_hint.setText("Compute analyses every checkpoint of this RBM"
                                      + (" and follows its training" if
@@ -246,9 +240,7 @@ class GeometryDock(QDockWidget):
     # ------------------------------------------------------------------ control
     def options(self) -> GeometryOptions:
         """The options as typed (ValueError with the field's message when invalid)."""
-        return GeometryOptions(epsilon=self.epsilon_field.parse(),
-                               samples=self.samples_box.value(), seed=self.seed_box.value(),
-                               n_points=self.points_box.value(), k=self.k_box.value())
+        return GeometryOptions(**self.form.values())
 
     def compute(self) -> None:
         source = self.source()
@@ -256,25 +248,21 @@ class GeometryDock(QDockWidget):
             return
         try:
             options = self.options()
-            k_max = self._hidden_units(source[1])
-            if k_max is not None and options.k > k_max:
-                raise ValueError(f"k must be at most the {k_max} hidden units")
+            hidden = self.controller.hidden_units(source[1])
+            if hidden is not None:
+                options.compression(hidden)  # ValueError when k does not fit the model
             self.controller.compute(source[1], options)
         except (ValueError, RuntimeError, KeyError) as exc:
-            self.error_label.setText(str(exc))
+            self.show_error(str(exc))
             return
-        self.error_label.setText("")
+        self.show_error("")
         self.shown_id = source[1]
         self._drawn = None
         self._follow = True
 
-    def _hidden_units(self, rbm_id: str) -> int | None:
-        params = self.session.run(rbm_id).params
-        return int(params["n_hidden"]) if "n_hidden" in params else None
-
     def _sync(self) -> None:
         busy = self.controller.running or self.controller.following
-        epsilon_error = self.epsilon_field.error()
+        epsilon_error = self.form.errors()
         source = self.source()
         self.compute_button.setEnabled(not busy and not epsilon_error and source is not None
                                        and source[0] == "rbm")
@@ -298,18 +286,18 @@ class GeometryDock(QDockWidget):
         self.status_label.setText(
             f"{self.controller.rbm_id}: {snapshot.done} of {snapshot.total} checkpoint(s)"
             + (" — following the training" if self.controller.following else ""))
-        self.show_datasets(snapshot.datasets)
+        self.show_datasets(snapshot.contract)
 
-    def show_run(self, run_id: str) -> None:
+    def _draw_run(self, view: GeometryRunView) -> None:
         """Draw a finished ``geometry`` run of the session."""
-        self.shown_id = run_id
+        self.shown_id = view.id
         self._follow = True
-        self.show_datasets(dict(self.session.run(run_id).datasets))
+        self.show_datasets(view.contract)
 
-    def show_datasets(self, datasets: dict) -> None:
-        """Draw a dict of the geometry contract (a run's datasets or a live snapshot's)."""
-        self.datasets = datasets
-        count = int(np.asarray(datasets["epoch"]).size)
+    def show_datasets(self, contract: dict) -> None:
+        """Draw a dict of the geometry contract (a run's arrays or a live snapshot's)."""
+        self.contract = contract
+        count = int(np.asarray(contract["epoch"]).size)
         self.checkpoint_slider.blockSignals(True)
         self.checkpoint_slider.setRange(0, max(count - 1, 0))
         if self._follow:
@@ -322,7 +310,7 @@ class GeometryDock(QDockWidget):
         self.draw()
 
     def draw(self) -> None:
-        d = self.datasets
+        d = self.contract
         if d is None or np.asarray(d["epoch"]).size == 0:
             return
         index = self.checkpoint_slider.value()
@@ -343,9 +331,7 @@ class GeometryDock(QDockWidget):
         probabilities = np.exp(-np.asarray(d["modular_spectrum"][index], dtype=np.float64))
         W = self.controller.weights(epoch) if self.shown_id == self.controller.rbm_id else None
         if W is not None:
-            spectrum = wishart_spectrum(W)
-            k = min(FLOW_BASIS_MAX, spectrum.values.size)
-            basis = spectrum.vectors[:, :k]
+            basis = leading_eigenvectors(W, FLOW_BASIS_MAX)
         else:
             images = np.asarray(d["eigenvectors"][index], dtype=np.float64)
             basis = images.reshape(images.shape[0], -1).T
@@ -356,12 +342,6 @@ class GeometryDock(QDockWidget):
         self.flow.set_state(basis, probabilities[:basis.shape[1]], observables, epoch)
 
     # ------------------------------------------------------------------ export
-    def _export_dialog(self, title: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Export the {title} plots")
-        if folder:
-            written = self.export_tab(title, Path(folder))
-            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
-
     def export_tab(self, title: str, folder: Path) -> list[Path]:
         """Write every plot of tab ``title`` to ``folder`` as PNG and SVG; returns the files."""
         run = self.shown_id or "none"
@@ -377,7 +357,7 @@ class GeometryDock(QDockWidget):
         self.status_label.setText(f"{run_id} added to the session")
 
     def _on_reloaded(self) -> None:
-        self.datasets = None
+        self.contract = None
         self.shown_id = ""
         self._drawn = None
         self.refresh_sources()

@@ -1,12 +1,13 @@
 """The geometry dock's views, each drawn from one dict of the geometry contract.
 
-A finished ``geometry`` run (``run.datasets``) and the live snapshot of a running
-``lab.geometry.task.GeometryTask`` expose the same arrays (``docs/session-format.md``, kind
-``geometry``): per checkpoint (C of them, in epoch order) the spectrum of W Wᵀ, the leading
-eigenvectors as L×L images, distances along the trajectory per metric, the Bloch point, residuals,
-transport distances, entropies and the modular spectrum; once, the Marchenko–Pastur law of the
-initialization, the data's and model's covariances and an optimal plan. Each view's ``show_data(d,
-index)`` draws the dict ``d`` with the checkpoint ``index`` (the dock's slider) singled out.
+A finished ``geometry`` run (its view's ``contract``, ``lab.geometry.runs.GeometryRunView``) and
+the live snapshot of a running ``lab.geometry.task.GeometryTask`` expose the same arrays
+(``docs/session-format.md``, kind ``geometry``): per checkpoint (C of them, in epoch order) the
+spectrum of W Wᵀ, the leading eigenvectors as L×L images, distances along the trajectory per
+metric, the Bloch point, residuals, transport distances, entropies and the modular spectrum; once,
+the Marchenko–Pastur law of the initialization, the data's and model's covariances and an optimal
+plan. Each view's ``show_data(d, index)`` draws the dict ``d`` with the checkpoint ``index`` (the
+dock's slider) singled out.
 
 - :class:`SpectrumView`: every eigenvalue of W Wᵀ against epoch (log y), the MP bulk
   [λ₋, λ₊] of the initialization as a band and its outlier threshold as a dashed line; the
@@ -33,7 +34,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -46,10 +47,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engines.geometry import METRICS, MP_FIT_COLUMNS, MarchenkoPastur
+from lab.core.timers import new_timer
+from lab.geometry.runs import (
+    TRAJECTORY_METRICS,
+    MarchenkoPastur,
+    fitted_law,
+    mp_fit_value,
+    mp_law,
+)
 from widgets.common.weight_grid import DIVERGING, mosaic
 
-ALL_METRICS = (*METRICS, "bures_wasserstein_exact")
+ALL_METRICS = TRAJECTORY_METRICS
 METRIC_LABELS = {"affine_invariant": "affine-invariant", "log_euclidean": "log-Euclidean",
                  "bures_wasserstein": "Bures–Wasserstein",
                  "thompson": "Thompson", "bures_wasserstein_exact": "Bures–Wasserstein (ε = 0)"}
@@ -103,21 +111,6 @@ def epoch_colours(epochs: np.ndarray) -> list[pg.QtGui.QBrush]:
     span = e[-1] - e[0] if e.size > 1 else 0.0
     t = (e - e[0]) / span if span > 0 else np.ones_like(e)
     return [pg.mkBrush(VIRIDIS.map(float(x), mode="qcolor")) for x in t]
-
-
-def mp_law(d: dict) -> MarchenkoPastur | None:
-    """The Marchenko–Pastur law of the initialization from ``mp_law`` = (n, m, s²); None when s²
-    is NaN (the run has no epoch-0 checkpoint)."""
-    values = _column(d, "mp_law")
-    if values is None or values.size != 3 or not np.isfinite(values[2]) or values[2] <= 0:
-        return None
-    return MarchenkoPastur(int(values[0]), int(values[1]), float(values[2]))
-
-
-def mp_fit_value(d: dict, index: int, column: str) -> float:
-    """One field (:data:`engines.geometry.MP_FIT_COLUMNS`) of the checkpoint's MP fit row."""
-    fit = np.asarray(d["mp_fit"])
-    return float(fit[index, MP_FIT_COLUMNS.index(column)])
 
 
 class SpectrumView(QWidget):
@@ -192,7 +185,7 @@ class SpectrumView(QWidget):
         values = np.asarray(d["spectrum"], dtype=np.float64)[index]
         n, m = int(np.asarray(d["mp_law"])[0]), values.size
         nonzero = values[:min(n, m)]
-        fitted = MarchenkoPastur(n, m, mp_fit_value(d, index, "scale2"))
+        fitted = fitted_law(d, index)
         upper = max(fitted.edges[1], law.edges[1] if law is not None else 0.0)
         top = min(float(np.max(nonzero)), 1.5 * upper) if nonzero.size else upper
         top = top if top > 0 else 1.0
@@ -535,8 +528,7 @@ class ModularFlowView(QWidget):
         layout.addWidget(self.readout)
         self.plots = {"modular flow": self.panel}
 
-        self.timer = QTimer(self, interval=40)
-        self.timer.timeout.connect(self._advance)
+        self.timer = new_timer(self, 40, self._advance)
         self.play_button.toggled.connect(self._toggle_play)
         self.time_slider.valueChanged.connect(lambda _: self.draw())
         self.observable_box.currentIndexChanged.connect(lambda _: self._recompress())

@@ -16,14 +16,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,15 +32,15 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleSlider
 
-from data import RunRecord
-from engines.ising import ALGORITHMS, IsingParams
 from lab.ising.controller import LiveIsingController
 from lab.ising.exact import exact_reference
-from lab.ising.task import IsingPlan
+from lab.ising.runs import IsingRunView
+from lab.ising.task import ALGORITHMS, IsingParams, IsingPlan, initial_configuration
+from widgets.common.dock import FeatureDock
 from widgets.common.lattice_view import LatticeView
 from widgets.common.plot_export import export_views
 from widgets.common.replay import ReplayBar
-from widgets.ising.plots import IsingPlots, estimates_up_to
+from widgets.ising.plots import IsingPlots
 
 FRAME_HZ = 30
 PLOT_EVERY = 3
@@ -51,15 +48,15 @@ ESTIMATE_DELAY_MS = 150
 T_MIN, T_MAX = 0.05, 8.0
 
 
-class IsingDock(QDockWidget):
+class IsingDock(FeatureDock):
     """Simulate the 2D Ising model live; record into the session; replay recorded runs."""
 
     def __init__(self, controller: LiveIsingController, parent: QWidget | None = None) -> None:
-        super().__init__("Ising lattice", parent)
-        self.setObjectName("isingDock")
-        self.controller = controller
+        super().__init__("Ising lattice", "isingDock", controller, parent,
+                         error_label_name="errorLabel")
+        self.controller: LiveIsingController = controller
         self._drawn_snapshot = None
-        self._replay_run: RunRecord | None = None
+        self._replay_run: IsingRunView | None = None
         self._replay_exact: dict[str, float] = {}
         self._fps_frames = 0
         self._frame_index = 0
@@ -73,8 +70,8 @@ class IsingDock(QDockWidget):
         self.frame_slider = self.replay.slider
         self.frame_label = QLabel("", objectName="replayFrameLabel")
         self.replay.indexChanged.connect(self._show_replay_frame)
-        self._estimate_timer = QTimer(self, singleShot=True, interval=ESTIMATE_DELAY_MS)
-        self._estimate_timer.timeout.connect(self.update_replay_estimates)
+        self._estimate_timer = self.add_timer(ESTIMATE_DELAY_MS, self.update_replay_estimates,
+                                              single_shot=True)
         replay_row = QHBoxLayout()
         replay_row.addWidget(self.frame_label)
         replay_row.addWidget(self.replay, 1)
@@ -100,14 +97,16 @@ class IsingDock(QDockWidget):
 
         self.lattice.painted.connect(self._paint)
         controller.stateChanged.connect(self._sync_buttons)
-        controller.failed.connect(lambda msg: self._show_error(f"simulation failed: {msg}"))
+        controller.failed.connect(lambda msg: self.show_error(f"simulation failed: {msg}"))
         controller.recordingChanged.connect(lambda _: self._sync_buttons())
-        self._t_debounce = QTimer(self, singleShot=True, interval=150)
-        self._t_debounce.timeout.connect(self._apply_temperature)
-        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ),
-                            timerType=Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self._t_debounce = self.add_timer(150, self._apply_temperature, single_shot=True)
+        self._initial_debounce = self.add_timer(150, self.show_initial_configuration,
+                                                single_shot=True)
+        for box in (self.size_box, self.seed_box):
+            box.valueChanged.connect(lambda _: self._initial_debounce.start())
+        self.show_initial_configuration()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.start_refresh()
         self._sync_buttons()
 
     # ------------------------------------------------------------------ building
@@ -148,7 +147,8 @@ class IsingDock(QDockWidget):
         self.step_button = QPushButton("Step", objectName="stepButton")
         self.stop_button = QPushButton("Stop", objectName="stopButton")
         self.export_button = QPushButton("Export plots…", objectName="isingExportButton")
-        self.export_button.clicked.connect(self._export_dialog)
+        self.export_button.clicked.connect(
+            lambda: self.export_dialog("Export the Ising plots", self.export_plots))
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self._toggle_pause)
         self.step_button.clicked.connect(self.controller.step)
@@ -158,9 +158,6 @@ class IsingDock(QDockWidget):
             buttons.addWidget(button)
         self.status_label = QLabel("idle", objectName="statusLabel")
         self.status_label.setWordWrap(True)
-        self.error_label = QLabel("", objectName="errorLabel")
-        self.error_label.setStyleSheet("color: #e74c3c;")
-        self.error_label.setWordWrap(True)
         hint = QLabel("Paused: paint spins with the left (+1) and right (−1) mouse buttons.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: gray;")
@@ -196,13 +193,23 @@ class IsingDock(QDockWidget):
             record_spins=True,
         )
 
+    def show_initial_configuration(self) -> None:
+        """Before Start (and after a stop), show the configuration the next run starts from:
+        the lattice is never an empty square."""
+        if self.controller.running or self._replay_run is not None:
+            return
+        try:
+            self.lattice.set_spins(initial_configuration(self.params()))
+        except ValueError as exc:
+            self.show_error(str(exc))
+
     # ------------------------------------------------------------------ actions
     def start(self) -> None:
-        self._show_error("")
+        self.show_error("")
         try:
             self.controller.start(self.params(), self.plan(), self.record_box.isChecked())
         except (ValueError, RuntimeError) as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
             return
         self._replay_run = None
         self.replay.pause()
@@ -211,7 +218,7 @@ class IsingDock(QDockWidget):
         self.plots.clear()
         params = self.params()
         if params.algorithm == "metropolis" and params.size <= 4 and params.field == 0.0:
-            self._show_error("note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
+            self.show_error("note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
                              "cycle deterministically); prefer heat bath or a cluster algorithm")
 
     def _toggle_pause(self) -> None:
@@ -234,12 +241,9 @@ class IsingDock(QDockWidget):
     def _guard(self, action, *args) -> None:
         try:
             action(*args)
-            self._show_error("")
+            self.show_error("")
         except (ValueError, RuntimeError) as exc:
-            self._show_error(str(exc))
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
+            self.show_error(str(exc))
 
     def _sync_buttons(self, *_: object) -> None:
         state = self.controller.state
@@ -298,17 +302,14 @@ class IsingDock(QDockWidget):
             self._fps_frames, self._fps_time = 0, now
 
     # ------------------------------------------------------------------ replay
-    def show_run(self, run: RunRecord) -> None:
+    def show_run(self, view: IsingRunView) -> None:
         """Replay a recorded Ising run (when no simulation is live), at its last measurement."""
-        if run.kind != "ising" or self.controller.running:
+        if not isinstance(view, IsingRunView) or self.controller.running:
             return
         self.replay.pause()
-        self._replay_run = run
-        p = run.params
-        self._replay_exact = exact_reference(int(p["size"]), float(p["temperature"]),
-                                             float(p.get("coupling", 1.0)),
-                                             float(p.get("field", 0.0)))
-        count = int(run.datasets.get("energy", np.zeros(0)).size)
+        self._replay_run = view
+        self._replay_exact = view.exact()
+        count = view.n_measurements
         self.replay_row.setVisible(count > 0)
         self.replay.blockSignals(True)
         self.replay.set_count(count, count - 1)
@@ -316,23 +317,22 @@ class IsingDock(QDockWidget):
         self.plots.clear()
         self._show_replay_frame(max(count - 1, 0))
         self.update_replay_estimates()
-        self.status_label.setText(f"viewing recorded run <b>{run.id}</b> ({run.status})")
+        self.status_label.setText(f"viewing recorded run <b>{view.id}</b> ({view.status})")
 
     def _show_replay_frame(self, index: int) -> None:
         """Draw measurement ``index`` of the replayed run: its lattice and the series up to it."""
-        run = self._replay_run
-        if run is None:
+        view = self._replay_run
+        if view is None:
             return
-        energy = run.datasets.get("energy", np.zeros(0))
-        magnetization = run.datasets.get("magnetization", np.zeros(0))
+        energy, magnetization = view.energy, view.magnetization
         if not 0 <= index < energy.size:
             return
-        samples = run.datasets.get("samples")
+        samples = view.samples
         if samples is not None and index < samples.shape[0]:
             self.lattice.set_spins(samples[index])
         self.plots.show_series(energy[:index + 1], magnetization[:index + 1],
                                self._replay_exact)
-        sweeps = run.datasets.get("sweep")
+        sweeps = view.sweeps
         at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
         self.frame_label.setText(f"frame {index + 1}/{energy.size}{at}")
         if not self._estimate_timer.isActive():
@@ -341,25 +341,14 @@ class IsingDock(QDockWidget):
     def update_replay_estimates(self) -> None:
         """The estimates table for the measurements up to the replay bar's index."""
         self._estimate_timer.stop()
-        run = self._replay_run
-        if run is None:
+        view = self._replay_run
+        if view is None:
             return
         count = self.replay.index + 1
-        p = run.params
-        self.plots.show_estimates(estimates_up_to(run, count), count, int(p["size"]),
-                                  self._replay_exact, f"recorded in {run.id}, up to frame {count}")
+        self.plots.show_estimates(view.estimates_up_to(count), count, view.size,
+                                  self._replay_exact, f"recorded in {view.id}, up to frame {count}")
 
     # ------------------------------------------------------------------ export
-    def _export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the Ising plots")
-        if folder:
-            try:
-                written = self.export_plots(Path(folder))
-            except OSError as exc:
-                self._show_error(str(exc))
-                return
-            self._show_error(f"exported {len(written)} file(s) to {folder}")
-
     def shown_run_label(self) -> str:
         """The run the views show: the replayed run, the run being recorded, or 'live'."""
         if self._replay_run is not None:

@@ -12,13 +12,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from data import RunRecord
-from engines.ising import Estimate, summarize
+from lab.ising.runs import Estimate
 
 WINDOW = 2000
 HISTOGRAM_MAX = 1 << 16
 EXACT_PEN = pg.mkPen("#e74c3c", style=Qt.PenStyle.DashLine)
-MIN_ESTIMATE_SAMPLES = 8  # as lab.ising.runs.ising_results: fewer give meaningless error bars
 ROWS = (("e", "e"), ("|m|", "abs_m"), ("c", "c"), ("χ", "chi"), ("U₄", "binder"))
 
 
@@ -120,29 +118,3 @@ class IsingPlots(QWidget):
                         f"</td><td align=right>{ref_text}</td><td align=right>{tau}</td></tr>")
         self.table.setText(f"<table cellpadding=3>{header}{''.join(rows)}</table>"
                            f"<small>{count} measurements {note}</small>")
-
-
-def estimates_from_results(results: dict) -> dict[str, Estimate]:
-    """The estimates stored in a run's results (``name``, ``name_error``, ``name_tau``)."""
-    out = {}
-    for _, name in ROWS:
-        if name in results and f"{name}_error" in results:
-            out[name] = Estimate(float(results[name]), float(results[f"{name}_error"]),
-                                 results.get(f"{name}_tau"))
-    return out
-
-
-def estimates_up_to(run: RunRecord, count: int) -> dict[str, Estimate]:
-    """The estimates of a recorded Ising run from its first ``count`` measurements.
-
-    All of them: the run's stored results, exactly as recorded. Fewer: ``summarize`` of that
-    prefix (as the run's results were computed), or none under ``MIN_ESTIMATE_SAMPLES``.
-    """
-    energy = run.datasets.get("energy", np.zeros(0))
-    if count >= energy.size:
-        return estimates_from_results(run.results)
-    if count < MIN_ESTIMATE_SAMPLES:
-        return {}
-    p = run.params
-    return summarize(energy[:count], run.datasets["magnetization"][:count],
-                     float(p["temperature"]), int(p["size"]) ** 2)

@@ -1,19 +1,23 @@
 """The RBM trainer dock: data, hyperparameters, Start/Pause/Stop, and a live look at learning.
 
-A thin view of :class:`lab.rbm.controller.RBMTrainingController`. The left column chooses the
-training data (Ising runs of the session with recorded configurations, by temperature) and the
-hyperparameters of :class:`engines.rbm.config.RBMConfig`; numbers typed in a text field are
-checked as they are typed (the message appears under the field) and Start stays disabled while
-anything is invalid, ``RBMConfig.validate`` having the last word. The right side draws what a
-timer pulls from the training job at ``FRAME_HZ``, only when the snapshot changed: the training
-curves, the receptive fields of a checkpoint (a slider scrubs through them; live it follows the
-newest unless the user moved it), the persistent chains, and the model's observables next to the
+A thin view of :class:`lab.rbm.controller.RBMTrainingController` on the dock skeleton
+(:class:`widgets.common.dock.FeatureDock`: the registered refresh timer, the error label, the
+export dialog). The left column chooses the training data (Ising runs of the session with
+recorded configurations, by temperature) and the hyperparameters of
+:class:`lab.rbm.options.RBMConfig`; numbers typed in a text field are checked as they are typed
+(the message appears under the field) and Start stays disabled while anything is invalid,
+``RBMConfig.validate`` having the last word. The right side draws what the refresh timer pulls
+from the training job at ``FRAME_HZ``, only when the snapshot changed: the training curves, the
+receptive fields of a checkpoint (a slider scrubs through them; live it follows the newest
+unless the user moved it), the persistent chains, and the model's observables next to the
 data's. When nothing trains, selecting an ``rbm`` run in the session browser shows it the same
-way, and "Resume training" continues it from its last checkpoint or stop. The checkpoint
-slider is a :class:`widgets.common.replay.ReplayBar`: Play walks through the checkpoints at a chosen
-speed; on a saved run every view is redrawn as it was at that checkpoint (its receptive fields,
-the training curves up to its epoch; the chains, saved only at the last checkpoint or stop, at
-the last one only). "Export plots…" writes every view to PNG and SVG with the session and run.
+way (:meth:`RBMDock.show_run` with its :class:`lab.rbm.runs.RBMRunView`, the only way the dock
+reads a saved run), and "Resume training" continues it from its last checkpoint or stop. The
+checkpoint slider is a :class:`widgets.common.replay.ReplayBar`: Play walks through the
+checkpoints at a chosen speed; on a saved run every view is redrawn as it was at that checkpoint
+(its receptive fields, the training curves up to its epoch; the chains, saved only at the last
+checkpoint or stop, at the last one only). "Export plots…" writes every view to PNG and SVG with
+the session and run.
 """
 
 from __future__ import annotations
@@ -22,13 +26,11 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDockWidget,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -44,11 +46,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data import RunRecord
-from engines.rbm.config import LR_SCHEDULES, METHODS, OPTIMIZERS, RBMConfig, check_device
+from lab.core.views import RunView
 from lab.rbm.controller import RBMTrainingController
-from lab.rbm.runs import Checkpoint, resumable_epoch, run_chains, run_checkpoints
+from lab.rbm.options import LR_SCHEDULES, METHODS, OPTIMIZERS, RBMConfig, available_devices
+from lab.rbm.runs import Checkpoint, RBMRunView
 from lab.rbm.task import RBMSnapshot
+from widgets.common.dock import FeatureDock
 from widgets.common.number_field import ERROR_STYLE, NumberField
 from widgets.common.plot_export import export_views
 from widgets.common.replay import ReplayBar
@@ -67,22 +70,15 @@ HINT_STYLE = "color: gray;"
 DATA_COLUMNS = ("run", "T", "L", "algorithm", "samples")
 
 
-def available_devices() -> list[str]:
-    """'cpu', and 'cuda' where torch sees a GPU."""
-    try:
-        check_device("cuda")
-    except ValueError:
-        return ["cpu"]
-    return ["cpu", "cuda"]
-
-
-class RBMDock(QDockWidget):
+class RBMDock(FeatureDock):
     """Train an RBM on Ising configurations and watch it learn; look back at saved runs."""
 
+    refresh_hz = FRAME_HZ
+    controller: RBMTrainingController
+
     def __init__(self, controller: RBMTrainingController, parent: QWidget | None = None) -> None:
-        super().__init__("RBM trainer", parent)
-        self.setObjectName("rbmDock")
-        self.controller = controller
+        super().__init__("RBM trainer", "rbmDock", controller, parent,
+                         error_label_name="rbmErrorLabel")
         self.session = controller.session
         self._drawn: RBMSnapshot | None = None
         self._drawn_observables: object = None
@@ -92,7 +88,7 @@ class RBMDock(QDockWidget):
         self._size = 0
         self._follow = True
         self._moving_slider = False
-        self._shown_run: RunRecord | None = None  # a run shown while nothing trains
+        self._shown_run: RBMRunView | None = None  # a run shown while nothing trains
         self._view_id = ""  # the run on display, live or shown
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -103,14 +99,12 @@ class RBMDock(QDockWidget):
         self.setWidget(splitter)
 
         controller.stateChanged.connect(self._sync_buttons)
-        controller.failed.connect(lambda msg: self._show_error(f"training failed: {msg}"))
+        controller.failed.connect(lambda msg: self.show_error(f"training failed: {msg}"))
         controller.runChanged.connect(self._on_training_started)
         self.session.runAdded.connect(lambda _: self.refresh_data())
         self.session.runChanged.connect(self._on_run_changed)
         self.session.reloaded.connect(self._on_reloaded)
-        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ))
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self.start_refresh()
         self.refresh_data()
         self._sync_buttons()
 
@@ -230,9 +224,6 @@ class RBMDock(QDockWidget):
         self.progress = QProgressBar(objectName="rbmProgress")
         self.status_label = QLabel("idle", objectName="rbmStatusLabel")
         self.status_label.setWordWrap(True)
-        self.error_label = QLabel("", objectName="rbmErrorLabel")
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
 
         resume_group = QGroupBox("Continue a saved run")
         resume_layout = QGridLayout(resume_group)
@@ -250,7 +241,8 @@ class RBMDock(QDockWidget):
         resume_layout.addWidget(self.extra_epochs_box, 1, 0)
         resume_layout.addWidget(self.resume_button, 1, 1)
         self.export_button = QPushButton("Export plots…", objectName="rbmExportButton")
-        self.export_button.clicked.connect(self._export_dialog)
+        self.export_button.clicked.connect(
+            lambda: self.export_dialog("Export the RBM plots", self.export_plots))
         resume_layout.addWidget(self.export_button, 2, 0, 1, 2)
 
         for widget in (data_group, model_group, optimization_group, run_group):
@@ -382,9 +374,8 @@ class RBMDock(QDockWidget):
     def refresh_data(self) -> None:
         """Rebuild the data table from the session's candidates (keeping the checked runs)."""
         candidates = self.controller.data_candidates()
-        rows = [(r.id, float(r.params.get("temperature", math.nan)),
-                 int(r.datasets["samples"].shape[1]), str(r.params.get("algorithm", "")),
-                 int(r.datasets["samples"].shape[0])) for r in candidates]
+        rows = [(v.id, v.temperature, int(v.samples.shape[1]), v.algorithm,
+                 int(v.samples.shape[0])) for v in candidates]
         key = tuple(rows)
         if key == self._data_key:
             return
@@ -444,9 +435,9 @@ class RBMDock(QDockWidget):
         if not any(field_errors):
             try:
                 self.config().validate()
-                self._show_error("")
+                self.show_error("")
             except ValueError as exc:
-                self._show_error(str(exc))
+                self.show_error(str(exc))
                 valid = False
         self._valid = valid
         self._sync_buttons()
@@ -460,38 +451,35 @@ class RBMDock(QDockWidget):
         try:
             self.controller.start(self.checked_data(), self.config())
         except (ValueError, RuntimeError) as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
 
     def resume_shown_run(self) -> None:
         """Continue the shown run from its last checkpoint or stop (plus the extra epochs)."""
         run = self._shown_run
         if run is None or self.controller.running:
             return
-        epoch = resumable_epoch(run)
+        epoch = run.resumable_epoch
         if epoch is None:
-            self._show_error(f"run '{run.id}' holds no trainer state to resume from")
+            self.show_error(f"run '{run.id}' holds no trainer state to resume from")
             return
         extra = self.extra_epochs_box.value()
-        planned = int(run.params.get("epochs", 0))
+        planned = run.planned_epochs
         if not extra and epoch >= planned:
-            self._show_error(f"{run.id} has done all its {planned} epochs: ask for more with "
+            self.show_error(f"{run.id} has done all its {planned} epochs: ask for more with "
                              "'+ epochs'")
             return
         try:
             self.controller.resume_run(run.id, epoch + extra if extra else None)
         except (ValueError, RuntimeError) as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
         except KeyError as exc:  # a data run of the RBM is missing from the session
-            self._show_error(str(exc.args[0]) if exc.args else "a data run is missing")
+            self.show_error(str(exc.args[0]) if exc.args else "a data run is missing")
 
     def _toggle_pause(self) -> None:
         if self.controller.state == "paused":
             self.controller.resume()
         else:
             self.controller.pause()
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
 
     def _sync_buttons(self, *_: object) -> None:
         state = self.controller.state
@@ -518,7 +506,7 @@ class RBMDock(QDockWidget):
         self.stop_button.setEnabled(live)
         self.resume_button.setEnabled(
             not live and self._shown_run is not None
-            and resumable_epoch(self._shown_run) is not None)
+            and self._shown_run.resumable_epoch is not None)
 
     # ------------------------------------------------------------------ live drawing
     def _on_training_started(self, run_id: str) -> None:
@@ -534,7 +522,7 @@ class RBMDock(QDockWidget):
         self.chains_view.clear_image()
         self.observables.show_pairs({}, "")
         self.shown_label.setText(f"training <b>{run_id}</b>")
-        self._show_error("")
+        self.show_error("")
         self._sync_buttons()
 
     def refresh(self) -> None:
@@ -562,8 +550,8 @@ class RBMDock(QDockWidget):
             self.observables.show_pairs(pairs, note)
 
     def _method(self) -> str:
-        run = self.controller.run
-        return str(run.params.get("method", "")) if run is not None else ""
+        run = self.controller.run_view
+        return run.method if run is not None else ""
 
     def _live_status(self, s: RBMSnapshot) -> str:
         history = s.history
@@ -618,7 +606,7 @@ class RBMDock(QDockWidget):
             self.fields_view.set_fields(W, b, self._size, self.sort_box.currentText())
         except ValueError as exc:
             self.fields_view.clear_fields()
-            self._show_error(str(exc))
+            self.show_error(str(exc))
         self.curves.set_marker(epoch)
         last = index == len(self._checkpoints) - 1
         if self._shown_run is not None and not self.controller.running:
@@ -627,26 +615,20 @@ class RBMDock(QDockWidget):
         self.checkpoint_label.setText(
             f"epoch {epoch} (checkpoint {index + 1}/{len(self._checkpoints)}{latest})")
 
-    def _show_saved_state(self, run: RunRecord, epoch: int | None) -> None:
+    def _show_saved_state(self, run: RBMRunView, epoch: int | None) -> None:
         """A saved run's curves and chains as they were at ``epoch`` (None: at its end).
 
         The curves show the history up to ``epoch``; the chains are saved only at the last
         checkpoint or stop, so before that none are drawn.
         """
-        history = {name.removeprefix("history/"): values
-                   for name, values in run.datasets.items() if name.startswith("history/")}
-        epochs = history.get("epoch")
-        if epoch is not None and epochs is not None and epochs.size:
-            keep = epochs <= epoch
-            history = {name: values[keep] if values.size == epochs.size else values
-                       for name, values in history.items()}
+        history = run.history_up_to(epoch)
         if history:
             self.curves.show_history(history)
         else:
             self.curves.clear()
-        method = str(run.params.get("method", ""))
+        method = run.method
         if epoch is None:
-            self._draw_chains(run_chains(run), "β = 1 replicas at the last checkpoint or stop"
+            self._draw_chains(run.chains, "β = 1 replicas at the last checkpoint or stop"
                               if method == "pt" else "chains at the last checkpoint or stop",
                               method)
         else:
@@ -654,16 +636,6 @@ class RBMDock(QDockWidget):
             self.chains_label.setText("<b>Chains</b>: saved only at the last checkpoint or stop")
 
     # ------------------------------------------------------------------ export
-    def _export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the RBM plots")
-        if folder:
-            try:
-                written = self.export_plots(Path(folder))
-            except OSError as exc:
-                self._show_error(str(exc))
-                return
-            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
-
     def export_plots(self, folder: Path) -> list[Path]:
         """Write the receptive fields, chains, curves and observables as PNG and SVG into
         ``folder`` (named after the run on display); returns the files written."""
@@ -678,37 +650,35 @@ class RBMDock(QDockWidget):
                             "Monge Lab RBM trainer dock")
 
     # ------------------------------------------------------------------ saved runs
-    def show_run(self, run: RunRecord) -> None:
-        """Show an ``rbm`` run of the session (when nothing trains): curves, fields, chains."""
-        if run.kind != "rbm" or self.controller.running:
+    def show_run(self, view: RunView) -> None:
+        """Show an ``rbm`` run of the session (its :class:`RBMRunView`, when nothing trains):
+        curves, fields, chains."""
+        if not isinstance(view, RBMRunView) or self.controller.running:
             return
+        run = view
         if run.id != self._view_id:
             self._follow = True
         self._shown_run = run
         self._view_id = run.id
-        n = run.datasets["W"].shape[0] if "W" in run.datasets else 0
-        self._size = int(run.params.get("size", math.isqrt(n)))
+        self._size = run.size
         self.replay.pause()
-        self._set_checkpoints(run_checkpoints(run))
+        self._set_checkpoints(run.checkpoints)
         if not self._checkpoints:
             self._show_saved_state(run, None)
-        p = run.params
-        evaluation = run.groups.get("evaluation", {})
-        pairs = observables_from_evaluation(evaluation)
-        samples = evaluation.get("model_samples")
+        pairs = observables_from_evaluation(run.evaluation)
+        samples = run.evaluation_samples
         self.observables.show_pairs(
             pairs, ("measured by 'main.py evaluate'"
                     + (f" on {samples} model samples" if samples is not None else ""))
             if pairs else "not measured for this run (see 'main.py evaluate')")
-        done = resumable_epoch(run)
-        at = f"epoch {done} of {p.get('epochs')}" if done is not None else "no trainer state"
+        done = run.resumable_epoch
+        planned = run.planned_epochs
+        at = f"epoch {done} of {planned}" if done is not None else "no trainer state"
         self.shown_label.setText(f"<b>{run.id}</b> ({run.status}): {at}")
-        data = ", ".join(map(str, p.get("data", [])))
         self.status_label.setText(
-            f"viewing <b>{run.id}</b> ({run.status}): {p.get('method')}, "
-            f"m = {p.get('n_hidden')}, L = {p.get('size')}, data {data}"
+            f"viewing <b>{run.id}</b> ({run.status}): {run.method}, "
+            f"m = {run.n_hidden}, L = {run.size}, data {', '.join(run.data_ids)}"
             + (f"<br>{run.message}" if run.message else ""))
-        planned = int(p.get("epochs", 0))
         self.progress.setValue(round(100 * min(1.0, done / planned))
                                if done is not None and planned else 0)
         self._sync_buttons()
@@ -716,7 +686,8 @@ class RBMDock(QDockWidget):
     def _on_run_changed(self, run_id: str) -> None:
         self.refresh_data()
         if run_id == self.controller.run_id and not self.controller.running:
-            self.show_run(self.session.run(run_id))  # training ended: show the closed run
+            # training ended: show the closed run
+            self.show_run(RBMRunView(self.session.run(run_id)))
 
     def _on_reloaded(self) -> None:
         self._shown_run = None

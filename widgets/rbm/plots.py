@@ -1,7 +1,7 @@
 """An RBM's training curves and its model-vs-data observables (pyqtgraph).
 
 The curves come from the per-epoch history, from epoch 0 (``lab.rbm.task.RBMSnapshot.history``
-live, the ``history/<metric>`` datasets of a saved run):
+live, ``lab.rbm.runs.RBMRunView.history`` of a saved run):
 
 - NLL of the training and held-out data, nats per configuration, with ±1σ bars at the epochs
   where log Z came from annealed importance sampling (``log_z_exact == 0``; exact log Z has none);

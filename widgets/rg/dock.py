@@ -14,20 +14,21 @@ reconstruction ⟨v|h⟩; the RBM's receptive fields with their centres and bloc
 level; C(r) in original spacings; a table of per-level observables; and the flow T → T′ of every
 ``rg-flow`` run of the session. Everything follows the session (runs added by other docks, by
 File > Open).
+
+Runs are read only through their views (:mod:`lab.rg.runs`), which the controller's queries
+return; the dock skeleton (timer, error label, export dialog) is
+:class:`widgets.common.dock.FeatureDock`.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDockWidget,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,9 +41,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data import RunRecord
-from lab.rg.controller import RULE_ORDER, RGController, rbm_run_of
-from widgets.common.number_field import ERROR_STYLE, NumberField
+from lab.core.views import RunView
+from lab.ising.runs import IsingRunView
+from lab.rg.controller import RULE_ORDER, RGController
+from lab.rg.runs import RGRunView
+from widgets.common.dock import FeatureDock
+from widgets.common.number_field import NumberField
 from widgets.common.plot_export import export_views
 from widgets.common.scrolled import scrolled_controls
 from widgets.rg.plots import (
@@ -66,13 +70,15 @@ def _is_int(value: float) -> bool:
     return float(value).is_integer()
 
 
-class RGDock(QDockWidget):
+class RGDock(FeatureDock):
     """Coarse-grain Ising configurations by several rules and compare the levels and flows."""
 
+    refresh_hz = FRAME_HZ
+    controller: RGController
+
     def __init__(self, controller: RGController, parent: QWidget | None = None) -> None:
-        super().__init__("RG comparator", parent)
-        self.setObjectName("rgDock")
-        self.controller = controller
+        super().__init__("RG comparator", "rgDock", controller, parent,
+                         error_label_name="rgErrorLabel")
         self.session = controller.session
         self._valid = False
         self._generation = 0  # bumped by File > Open: the same ids may hold other runs
@@ -80,7 +86,7 @@ class RGDock(QDockWidget):
         self._comparison_key: tuple = ()
         self._flow_key: tuple = ()
         self._pins: dict[tuple[str, int], str] = {}  # (rule, b) → an older rg run to show
-        self.compared: list[RunRecord] = []
+        self.compared: list[RGRunView] = []
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._build_controls())
@@ -97,9 +103,7 @@ class RGDock(QDockWidget):
         self.session.runAdded.connect(self._on_run_added)
         self.session.runChanged.connect(lambda _: self.refresh_all())
         self.session.reloaded.connect(self._on_reloaded)
-        self.timer = QTimer(self, interval=int(1000 / FRAME_HZ))
-        self.timer.timeout.connect(self.refresh_progress)
-        self.timer.start()
+        self.start_refresh()
         self.refresh_all()
 
     # ------------------------------------------------------------------ building
@@ -166,14 +170,12 @@ class RGDock(QDockWidget):
         self.stop_button = QPushButton("Stop", objectName="rgStopButton")
         self.stop_button.clicked.connect(self.controller.stop)
         self.export_button = QPushButton("Export plots…", objectName="rgExportButton")
-        self.export_button.clicked.connect(self._export_dialog)
+        self.export_button.clicked.connect(
+            lambda: self.export_dialog("Export the RG plots", self.export_plots))
         buttons = QHBoxLayout()
         buttons.addWidget(self.coarse_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.export_button)
-        self.error_label = QLabel("", objectName="rgErrorLabel")
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
         self.status_label = QLabel("idle", objectName="rgStatusLabel")
         self.status_label.setWordWrap(True)
 
@@ -200,16 +202,6 @@ class RGDock(QDockWidget):
         layout.addWidget(shown_group)
         layout.addStretch(1)
         return scrolled_controls(box)
-
-    def _export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the RG plots")
-        if folder:
-            try:
-                written = self.export_plots(Path(folder))
-            except OSError as exc:
-                self.status_label.setText(f"export failed: {exc}")
-                return
-            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
 
     def export_plots(self, folder: Path) -> list[Path]:
         """Write every view shown (lattices, receptive fields, P(m), C(r), flow diagram) as PNG
@@ -265,7 +257,7 @@ class RGDock(QDockWidget):
         data_id = self.data_id()
         if data_id is None:
             return None
-        return int(self.session.run(data_id).datasets["samples"].shape[1])
+        return self.controller.data_run(data_id).size
 
     def _levels_ok(self, value: float) -> bool:
         return _is_int(value) and 1 <= value <= 10
@@ -310,7 +302,7 @@ class RGDock(QDockWidget):
             problem = "choose at least one method"
         self._valid = not any(errors) and not problem
         if not any(errors):
-            self._show_error(problem if size is not None else "")
+            self.show_error(problem if size is not None else "")
         self._sync_buttons()
         return self._valid
 
@@ -324,7 +316,7 @@ class RGDock(QDockWidget):
             self.rbm_run_box.blockSignals(True)
             self.rbm_run_box.clear()
             for run in fitting:
-                self.rbm_run_box.addItem(f"{run.id} (m = {run.datasets['W'].shape[1]})", run.id)
+                self.rbm_run_box.addItem(f"{run.id} (m = {run.n_hidden})", run.id)
             if current in ids:
                 self.rbm_run_box.setCurrentIndex(ids.index(current))
             self.rbm_run_box.blockSignals(False)
@@ -348,13 +340,10 @@ class RGDock(QDockWidget):
             self.controller.start(self.data_id(), self.rules(), self.block(),
                                   int(self.levels_field.parse()), self.seed_box.value(), rbm_id)
         except (ValueError, RuntimeError) as exc:
-            self._show_error(str(exc))
+            self.show_error(str(exc))
             return
-        self._show_error("")
+        self.show_error("")
         self.status_label.setText("coarse-graining…")
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
 
     def _sync_buttons(self, *_: object) -> None:
         live = self.controller.running
@@ -366,7 +355,7 @@ class RGDock(QDockWidget):
         self.coarse_button.setEnabled(not live and self._valid)
         self.stop_button.setEnabled(live)
 
-    def refresh_progress(self) -> None:
+    def refresh(self) -> None:
         """Pull the job's progress (at FRAME_HZ) while it runs."""
         snapshot = self.controller.snapshot()
         if self.controller.running and snapshot is not None and snapshot.current:
@@ -382,9 +371,9 @@ class RGDock(QDockWidget):
 
     # ------------------------------------------------------------------ session
     def _on_run_added(self, run_id: str) -> None:
-        run = self.session.run(run_id)
-        if run.kind == "rg":
-            self._pins.pop((str(run.params.get("rule")), int(run.params.get("block", 0))), None)
+        view = self.controller.rg_run(run_id)
+        if view is not None:
+            self._pins.pop((view.rule, view.block), None)
         self.refresh_all()
 
     def _on_reloaded(self) -> None:
@@ -402,8 +391,7 @@ class RGDock(QDockWidget):
     def refresh_data(self) -> None:
         """Rebuild the list of Ising runs (keeping the chosen one) when it changed."""
         candidates = self.controller.data_candidates()
-        rows = tuple((r.id, *r.datasets["samples"].shape[:2],
-                      float(r.params.get("temperature", math.nan))) for r in candidates)
+        rows = tuple((v.id, v.count, v.size, v.temperature) for v in candidates)
         key = (self._generation, rows)
         if key == self._data_key:
             return
@@ -434,40 +422,38 @@ class RGDock(QDockWidget):
             self.sample_box.setRange(0, 0)
             self.sample_slider.setRange(0, 0)
         else:
-            run = self.session.run(data_id)
-            count, size = run.datasets["samples"].shape[:2]
-            algorithm = run.params.get("algorithm", "")
+            data = self.controller.data_run(data_id)
+            count, size, algorithm = data.count, data.size, data.algorithm
             self.data_summary.setText(f"{count} configurations of {size}×{size}, "
-                                      f"T = {float(run.params.get('temperature', math.nan)):.4g}"
-                                      f"{', ' + str(algorithm) if algorithm else ''}")
+                                      f"T = {data.temperature:.4g}"
+                                      f"{', ' + algorithm if algorithm else ''}")
             self.sample_box.setRange(0, count - 1)
             self.sample_slider.setRange(0, count - 1)
         self._validate()
         self.refresh_comparison()
 
     # ------------------------------------------------------------------ comparison
-    def comparison(self) -> list[RunRecord]:
+    def comparison(self) -> list[RGRunView]:
         """The rg runs shown: per (method, b), the newest made from the chosen run, or the
         one picked in the session browser; ordered majority, decimation, rbm, then by b."""
         data_id = self.data_id()
         if data_id is None:
             return []
-        chosen: dict[tuple[str, int], RunRecord] = {}
+        chosen: dict[tuple[str, int], RGRunView] = {}
         for run in self.controller.rg_runs_of(data_id):
-            chosen[(str(run.params.get("rule")), int(run.params.get("block", 0)))] = run
+            chosen[(run.rule, run.block)] = run
         for key, run_id in self._pins.items():
-            run = self.session.record.runs.get(run_id)
-            if run is not None and run.params.get("data") == data_id:
+            run = self.controller.rg_run(run_id)
+            if run is not None and run.data_id == data_id:
                 chosen[key] = run
         order = {rule: i for i, rule in enumerate(RULE_ORDER)}
-        return sorted(chosen.values(), key=lambda r: (order.get(r.params.get("rule"), 9),
-                                                      int(r.params.get("block", 0))))
+        return sorted(chosen.values(), key=lambda r: (order.get(r.rule, 9), r.block))
 
     def refresh_comparison(self) -> None:
         """Redraw the lattices, fields, histograms, C(r) and table when what is shown changed."""
         runs = self.comparison()
         reconstructions = {r.id: self.controller.reconstruction(r.id) for r in runs
-                           if rbm_run_of(r) is not None}
+                           if r.rbm_id is not None}
         key = (self._generation, self.data_id(), tuple(r.id for r in runs),
                tuple(k for k, v in reconstructions.items() if v is not None))
         if key == self._comparison_key:
@@ -483,30 +469,30 @@ class RGDock(QDockWidget):
             self._show_fields(None)
             self.compared_label.setText("")
             return
-        data = self.session.run(data_id)
+        data = self.controller.data_run(data_id)
         self.strip.set_panels(self._panels(data, runs, reconstructions))
         self._show_sample(self.sample_box.value())
         self.histograms.show_levels(self._level_samples(data, runs))
         self.correlations.show_levels(self._correlations(data, runs))
         self.table.show_rows(observable_rows(data, runs))
-        self._show_fields(next((r for r in runs if rbm_run_of(r) is not None), None))
+        self._show_fields(next((r for r in runs if r.rbm_id is not None), None))
         self.compared_label.setText(
             "compared: " + ", ".join(f"{r.id} ({method_label(r)})" for r in runs) if runs
             else "no rg run of this Ising run yet: press Coarse-grain")
 
-    def _panels(self, data: RunRecord, runs: list[RunRecord],
+    def _panels(self, data: IsingRunView, runs: list[RGRunView],
                 reconstructions: dict[str, np.ndarray | None]) -> list[Panel]:
-        size = data.datasets["samples"].shape[1]
+        size = data.size
         panels = [Panel("original", f"<b>original</b><br>{size}×{size}, T = "
-                                    f"{float(data.params.get('temperature', math.nan)):.4g}",
-                        data.datasets["samples"])]
+                                    f"{data.temperature:.4g}", data.samples)]
         for run in runs:
-            rule = run.params.get("rule")
-            for k in range(1, int(run.params.get("levels", 0)) + 1):
-                frames = run.datasets.get(f"level_{k}/samples")
+            rule = run.rule
+            for level in run.levels:
+                frames = level.samples
                 if frames is None:
                     continue
-                what = {"rbm": "RBM hidden", "rbm-flow": "RBM v′ step"}.get(str(rule), rule)
+                what = {"rbm": "RBM hidden", "rbm-flow": "RBM v′ step"}.get(rule, rule)
+                k = level.index
                 panels.append(Panel(f"{run.id}/{k}", f"<b>{what} {k}</b><br>"
                                                      f"{frames.shape[1]}×{frames.shape[2]}, "
                                                      f"{run.id}", frames))
@@ -514,52 +500,52 @@ class RGDock(QDockWidget):
             if recon is not None:
                 panels.append(Panel(f"{run.id}/reconstruction",
                                     f"<b>⟨v|h⟩ = tanh(a+Wh)</b><br>{size}×{size}, "
-                                    f"{rbm_run_of(run)}", recon, mean=True))
+                                    f"{run.rbm_id}", recon, mean=True))
         return panels
 
     def _show_sample(self, index: int) -> None:
         self.strip.show_sample(index)
 
     @staticmethod
-    def _series(run: RunRecord, k: int) -> Series:
-        return Series(f"{method_label(run)}, level {k}", str(run.params.get("rule")), k)
+    def _series(run: RGRunView, k: int) -> Series:
+        return Series(f"{method_label(run)}, level {k}", run.rule, k)
 
-    def _level_samples(self, data: RunRecord, runs: list[RunRecord]
+    def _level_samples(self, data: IsingRunView, runs: list[RGRunView]
                        ) -> list[tuple[Series, np.ndarray]]:
-        out = [(Series("original", "original", 0), data.datasets["samples"])]
+        out = [(Series("original", "original", 0), data.samples)]
         for run in runs:
-            for k in range(1, int(run.params.get("levels", 0)) + 1):
-                if f"level_{k}/samples" in run.datasets:
-                    out.append((self._series(run, k), run.datasets[f"level_{k}/samples"]))
+            for level in run.levels:
+                if level.samples is not None:
+                    out.append((self._series(run, level.index), level.samples))
         return out
 
-    def _correlations(self, data: RunRecord, runs: list[RunRecord]) -> list[tuple]:
+    def _correlations(self, data: IsingRunView, runs: list[RGRunView]) -> list[tuple]:
         out = []
-        d = data.datasets
-        if "correlation/C" in d:
-            out.append((Series("original", "original", 0), d["correlation/r"],
-                        d["correlation/C"], d["correlation/error"]))
+        original = data.correlation
+        if original is not None:
+            out.append((Series("original", "original", 0), original.r, original.C,
+                        original.error))
         for run in runs:
-            for k in range(1, int(run.params.get("levels", 0)) + 1):
-                if f"level_{k}/C" in run.datasets:
-                    out.append((self._series(run, k), run.datasets[f"level_{k}/r"],
-                                run.datasets[f"level_{k}/C"], run.datasets[f"level_{k}/C_error"]))
+            for level in run.levels:
+                found = level.correlation
+                if found is not None:
+                    out.append((self._series(run, level.index), found.r, found.C, found.error))
         return out
 
-    def _show_fields(self, run: RunRecord | None) -> None:
+    def _show_fields(self, run: RGRunView | None) -> None:
         """The receptive fields of the RBM behind an rbm rg run, centres and block shares."""
-        rbm_id = None if run is None else rbm_run_of(run)
-        rbm = None if rbm_id is None else self.session.record.runs.get(rbm_id)
-        if rbm is None or "locality/centre" not in run.datasets:
+        rbm_id = None if run is None else run.rbm_id
+        rbm = self.controller.rbm_run(rbm_id)
+        found = None if run is None else run.locality
+        if rbm is None or rbm.weights is None or found is None:
             self.fields_view.clear_fields()
             self.fields_label.setText("<b>Receptive fields</b>: no RBM coarse-graining of "
                                       "these configurations")
             return
-        size, block = int(run.params["size"]), int(run.params["block"])
-        shares = np.asarray(run.datasets["locality/block_share"], dtype=float)
-        self.fields_view.set_centred_fields(np.asarray(rbm.datasets["W"]),
-                                            rbm.datasets.get("b"), size,
-                                            run.datasets["locality/centre"], shares)
+        size, block = run.size, run.block
+        shares = np.asarray(found.block_share, dtype=float)
+        self.fields_view.set_centred_fields(np.asarray(rbm.weights), rbm.hidden_bias, size,
+                                            found.centre, shares)
         self.fields_label.setText(
             f"<b>Receptive fields</b> of {rbm_id} (+ centre); block share mean "
             f"{np.nanmean(shares):.2f}, min {np.nanmin(shares):.2f} (1: one {block}×{block} "
@@ -568,19 +554,17 @@ class RGDock(QDockWidget):
     # ------------------------------------------------------------------ flow
     def refresh_flow(self) -> None:
         flows = self.controller.flow_runs()
-        key = (self._generation, tuple((r.id, r.status, r.datasets.get("temperature",
-                                                                      np.zeros(0)).size)
-                                       for r in flows))
+        key = (self._generation, tuple((r.id, r.status, r.temperatures.size) for r in flows))
         if key != self._flow_key:
             self._flow_key = key
             self.flow.show_flows(flows)
 
     # ------------------------------------------------------------------ session browser
-    def show_run(self, run: RunRecord) -> None:
+    def show_run(self, view: RunView) -> None:
         """Show an rg run (its Ising run, with it in its method's place) or an Ising run."""
-        if run.kind == "rg":
-            self._pins[(str(run.params.get("rule")), int(run.params.get("block", 0)))] = run.id
-            self.select_data(str(run.params.get("data")))
+        if isinstance(view, RGRunView):
+            self._pins[(view.rule, view.block)] = view.id
+            self.select_data(view.data_id)
             self.refresh_comparison()
-        elif run.kind == "ising":
-            self.select_data(run.id)
+        elif view.run_kind == "ising":
+            self.select_data(view.id)

@@ -14,6 +14,9 @@
   (filled circles) and Binder-matched (open squares), the diagonal T′ = T and the fixed point
   T_c = 2/ln(1+√2) marked on both axes.
 
+They take the runs' read-only views (:mod:`lab.rg.runs`: ``RGRunView``, ``RGFlowRunView``,
+``IsingRunView``) or plain arrays, never the stored runs.
+
 Graphics items and lattice views are created on demand and then reused, never removed or
 deleted: a Qt object dropped by Python can be collected by the cyclic garbage collector in
 whatever thread happens to trigger it — a worker's — and destroying Qt objects (their timers)
@@ -40,11 +43,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data import RunRecord
+from lab.ising.runs import IsingRunView
+from lab.rg.runs import T_C, RGFlowRunView, RGRunView
 from widgets.common.lattice_view import SPIN_LUT, LatticeView
 from widgets.common.weight_grid import SORT_KEYS, ReceptiveFieldsView
 
-T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
 RULE_COLOURS = {"original": "#e5e5e5", "majority": "#f4d03f", "decimation": "#5dade2",
                 "rbm": "#58d68d", "rbm-flow": "#c39bd3"}
 LEVEL_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine,
@@ -362,31 +365,32 @@ def _cell(value: float, error: float | None = None, digits: int = 4) -> str:
     return f"{value:.{decimals}f}({round(error * 10**decimals)})"
 
 
-def observable_rows(data_run: RunRecord, rg_runs: list[RunRecord]) -> list[tuple[str, ...]]:
+def observable_rows(data: IsingRunView, rg_runs: list[RGRunView]) -> list[tuple[str, ...]]:
     """The table's rows: the original configurations (level 0, at their simulated T), then
     every level of every rg run, as texts of ``TABLE_COLUMNS``."""
-    res = data_run.results
-    T = float(data_run.params.get("temperature", math.nan))
-    size = int(data_run.datasets["samples"].shape[1])
-    rows = [(data_run.id, "original", "0", str(size),
-             *(_cell(res.get(k, math.nan), res.get(f"{k}_error")) for k in ("e", "abs_m",
-                                                                          "binder")),
-             f"T = {_cell(T)}", "—")]
+    estimates = data.estimates()
+
+    def measured(name: str) -> str:
+        estimate = estimates.get(name)
+        return _cell(math.nan) if estimate is None else _cell(estimate.value, estimate.error)
+
+    rows = [(data.id, "original", "0", str(data.size),
+             *(measured(k) for k in ("e", "abs_m", "binder")),
+             f"T = {_cell(data.temperature)}", "—")]
     for run in rg_runs:
-        d = run.datasets
-        for i, s in enumerate(d["size"]):
-            rows.append((run.id, method_label(run), str(i + 1), str(int(s)),
-                         *(_cell(d[k][i], d[f"{k}_error"][i]) for k in (
-                             "e", "abs_m", "binder", "effective_temperature",
-                             "binder_temperature"))))
+        for level in run.levels:
+            rows.append((run.id, method_label(run), str(level.index), str(level.size),
+                         *(_cell(x.value, x.error) for x in (
+                             level.e, level.abs_m, level.binder, level.effective_temperature,
+                             level.binder_temperature))))
     return rows
 
 
-def method_label(run: RunRecord) -> str:
+def method_label(run: RGRunView | RGFlowRunView) -> str:
     """'majority b=2', 'RBM rbm-001 b=2', 'RBM flow rbm-001', … for an rg or rg-flow run (the
-    RBMs are the inputs after the data: one per level of a stack)."""
-    rule, block = run.params.get("rule", "?"), run.params.get("block", "?")
-    rbms = "+".join(run.inputs[1:]) if run.kind == "rg" else ""
+    RBMs of an rg run are the inputs after the data: one per level of a stack)."""
+    rule, block = run.rule, run.block
+    rbms = "+".join(run.rbm_ids) if isinstance(run, RGRunView) else ""
     if rule == "rbm":
         return f"RBM {rbms} b={block}".replace("  ", " ")
     if rule == "rbm-flow":
@@ -421,7 +425,7 @@ class ObservablesTable(QTableWidget):
                 self.setItem(i, j, item)
 
 
-FLOW_KINDS = (("effective_temperature", "energy", "o"), ("binder_temperature", "Binder", "s"))
+FLOW_KINDS = (("energy", "o"), ("Binder", "s"))
 
 
 class FlowDiagram(_PlotWithKey):
@@ -442,35 +446,36 @@ class FlowDiagram(_PlotWithKey):
         self.curves: dict[tuple[str, int, str], pg.PlotDataItem] = {}
         self.show_flows([])
 
-    def show_flows(self, flows: list[RunRecord]) -> None:
+    def show_flows(self, flows: list[RGFlowRunView]) -> None:
         """Draw every level of every flow run (energy and Binder matched) over the guides."""
         todo = []
         lo, hi = T_C - 0.5, T_C + 0.5
         for run in flows:
-            d = run.datasets
-            if "temperature" not in d or d["temperature"].size == 0:
+            T = np.asarray(run.temperatures, dtype=float)
+            if T.size == 0:
                 continue
-            T = np.asarray(d["temperature"], dtype=float)
             lo, hi = min(lo, T.min()), max(hi, T.max())
-            for k in range(d["effective_temperature"].shape[1]):
-                todo.extend((run, k, kind, T) for kind in FLOW_KINDS)
+            for level in run.levels:
+                todo.extend((run, level, kind) for kind in FLOW_KINDS)
         self.curves = {}
-        for (curve, bars), (run, k, (name, kind, symbol), T) in zip(
+        for (curve, bars), (run, level, (kind, symbol)) in zip(
                 self.pool.use(len(todo)), todo, strict=True):
-            values = np.asarray(run.datasets[name][:, k], dtype=float)
-            errors = np.asarray(run.datasets[f"{name}_error"][:, k], dtype=float)
+            T = np.asarray(level.temperatures, dtype=float)
+            found = level.energy if kind == "energy" else level.binder
+            values = np.asarray(found.values, dtype=float)
+            errors = np.asarray(found.errors, dtype=float)
             keep = np.isfinite(values)
-            pen = level_pen(str(run.params.get("rule", "")), k + 1, width=1.5)
+            pen = level_pen(run.rule, level.index, width=1.5)
             colour = pen.color()
             bars.setData(x=T[keep], y=values[keep], height=2 * np.nan_to_num(errors[keep]),
                          pen=pg.mkPen(colour))
             curve.setData(T[keep], values[keep], pen=pen, symbol=symbol, symbolSize=7,
                           symbolPen=pg.mkPen(colour, width=1.5),
                           symbolBrush=colour if kind == "energy" else None)
-            self.curves[(run.id, k + 1, kind)] = curve
+            self.curves[(run.id, level.index, kind)] = curve
         self.diagonal.setData([lo, hi], [lo, hi])
-        series = [Series(f"{method_label(run)}, level {k + 1}", str(run.params.get("rule")),
-                         k + 1) for run, k, (_, kind, _), _ in todo if kind == "energy"]
+        series = [Series(f"{method_label(run)}, level {level.index}", run.rule, level.index)
+                  for run, level, (kind, _) in todo if kind == "energy"]
         self.key.setText(legend_html(series) + " &nbsp;<span style='color:#c8c8c8'>— T′ = T"
                          "</span>" if flows else
                          "no rg-flow run in this session: python main.py rg-flow SESSION "

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -29,13 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data import RunRecord
-from engines.exact import critical_temperature
-from engines.ising import ALGORITHMS, IsingParams
-from lab.ising.exact import exact_curves
-from lab.ising.task import IsingPlan
+from lab.ising.exact import critical_temperature, exact_curves
+from lab.ising.task import ALGORITHMS, IsingParams, IsingPlan
 from lab.scan.controller import ScanController
+from lab.scan.runs import ScanRunView
 from lab.scan.task import SCAN_OBSERVABLES, parse_temperatures, scan_datasets
+from widgets.common.dock import FeatureDock
 from widgets.common.plot_export import export_views
 
 TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": "susceptibility χ",
@@ -43,13 +40,15 @@ TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": 
 INFINITE = {"e": "e_inf", "abs_m": "m_inf", "c": "c_inf"}
 
 
-class ScanDock(QDockWidget):
+class ScanDock(FeatureDock):
     """Run a temperature scan and compare it with the exact curves."""
 
+    refresh_hz = 10.0
+
     def __init__(self, controller: ScanController, parent: QWidget | None = None) -> None:
-        super().__init__("Temperature scan", parent)
-        self.setObjectName("scanDock")
-        self.controller = controller
+        super().__init__("Temperature scan", "scanDock", controller, parent,
+                         error_label_name="scanErrorLabel")
+        self.controller: ScanController = controller
         self._drawn = None
         self.shown_id = ""  # the scan run on display (recorded, or the one running)
         body = QWidget()
@@ -82,10 +81,8 @@ class ScanDock(QDockWidget):
         layout.addLayout(grid, 1)
         self.setWidget(body)
         controller.stateChanged.connect(self._sync_buttons)
-        controller.failed.connect(lambda msg: self.error_label.setText(f"scan failed: {msg}"))
-        self.timer = QTimer(self, interval=100)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        controller.failed.connect(lambda msg: self.show_error(f"scan failed: {msg}"))
+        self.start_refresh()
         self._sync_buttons()
 
     def _build_controls(self) -> QWidget:
@@ -107,9 +104,6 @@ class ScanDock(QDockWidget):
                                      value=2)
         self.seed_box = QSpinBox(objectName="scanSeedBox", minimum=0, maximum=2**31 - 1, value=1)
         form.addRow("temperatures", self.temperatures_edit)
-        self.error_label = QLabel("", objectName="scanErrorLabel")
-        self.error_label.setStyleSheet("color: #e74c3c;")
-        self.error_label.setWordWrap(True)
         form.addRow("", self.error_label)
         form.addRow("size L", self.size_box)
         form.addRow("algorithm", self.algorithm_box)
@@ -122,7 +116,8 @@ class ScanDock(QDockWidget):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.controller.stop)
         self.export_button = QPushButton("Export plots…", objectName="scanExportButton")
-        self.export_button.clicked.connect(self._export_dialog)
+        self.export_button.clicked.connect(
+            lambda: self.export_dialog("Export the scan plots", self.export_plots))
         self.progress = QProgressBar(objectName="scanProgress")
         self.status_label = QLabel("", objectName="scanStatus")
         self.status_label.setWordWrap(True)
@@ -142,10 +137,10 @@ class ScanDock(QDockWidget):
         try:
             temperatures = parse_temperatures(self.temperatures_edit.text())
         except ValueError as exc:
-            self.error_label.setText(str(exc))
+            self.show_error(str(exc))
             self.temperatures_edit.setStyleSheet("border: 1px solid #e74c3c;")
             return None
-        self.error_label.setText("")
+        self.show_error("")
         self.temperatures_edit.setStyleSheet("")
         return temperatures
 
@@ -161,7 +156,7 @@ class ScanDock(QDockWidget):
         try:
             self.controller.start(base, temperatures, plan)
         except (ValueError, RuntimeError) as exc:
-            self.error_label.setText(str(exc))
+            self.show_error(str(exc))
             return
         self.shown_id = self.controller.scan_run.id
         self._draw_exact(base.size, temperatures, base.coupling, base.field)
@@ -211,28 +206,16 @@ class ScanDock(QDockWidget):
             self.points[name].setData(t[ok], y[ok])
             self.errors[name].setData(x=t[ok], y=y[ok], height=2 * np.nan_to_num(err[ok]))
 
-    def show_run(self, run: RunRecord) -> None:
+    def show_run(self, view: ScanRunView) -> None:
         """Draw a recorded scan run (kind 'ising-scan')."""
-        if run.kind != "ising-scan" or "temperature" not in run.datasets:
+        if not isinstance(view, ScanRunView) or not view.has_curves:
             return
-        p = run.params
-        temperatures = np.asarray(p.get("temperatures", run.datasets["temperature"]), dtype=float)
+        temperatures = view.planned_temperatures
         if temperatures.size:
-            self._draw_exact(int(p["size"]), temperatures, float(p.get("coupling", 1.0)),
-                             float(p.get("field", 0.0)))
-        self._draw_points(run.datasets)
-        self.shown_id = run.id
-        self.status_label.setText(f"viewing {run.id} ({run.status})")
-
-    def _export_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the scan plots")
-        if folder:
-            try:
-                written = self.export_plots(Path(folder))
-            except OSError as exc:
-                self.error_label.setText(str(exc))
-                return
-            self.status_label.setText(f"exported {len(written)} file(s) to {folder}")
+            self._draw_exact(view.size, temperatures, view.coupling, view.field)
+        self._draw_points(view.curves())
+        self.shown_id = view.id
+        self.status_label.setText(f"viewing {view.id} ({view.status})")
 
     def export_plots(self, folder: Path) -> list[Path]:
         """Write every plot as PNG and SVG into ``folder``; returns the files written."""

@@ -19,23 +19,23 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTime
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
-from data import SessionFileError
-from data.lock import SessionLockedError
+from lab.core import timers
 from lab.core.jobs import JobManager
+from lab.core.kinds import complete_recorded, run_kind, view_of
 from lab.geometry.controller import GeometryController
 from lab.ising.controller import LiveIsingController
 from lab.rbm.controller import RBMTrainingController
-from lab.rbm.runs import complete_recorded_run
 from lab.rg.controller import RGController
 from lab.scan.controller import ScanController
 from lab.session.autosave import SETTINGS_KEY, Autosaver, minutes_setting
-from lab.session.session import Session
+from lab.session.session import Session, SessionFileError, SessionLockedError
+from widgets.common.dock import FeatureDock
 from widgets.geometry.dock import GeometryDock
 from widgets.ising.dock import IsingDock
 from widgets.rbm.dock import RBMDock
 from widgets.rg.dock import RGDock
 from widgets.scan.dock import ScanDock
-from widgets.shell import dialogs
+from widgets.shell import dialogs, guide
 from widgets.shell.log_dock import LogDock
 from widgets.shell.session_browser import SessionBrowserDock
 
@@ -108,11 +108,24 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
 
         view_menu = self.menuBar().addMenu("&View")
-        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
-                     self.geometry_dock, self.browser_dock, self.log_dock):
+        for dock in (*self.feature_docks, self.browser_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         self._add_action(view_menu, "Restore &default layout", self.restore_default_layout)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&User guide", lambda: self._open_dialog(
+            guide.user_guide_dialog(self)), QKeySequence.StandardKey.HelpContents)
+        self._add_action(help_menu, "The &session file", lambda: self._open_dialog(
+            guide.session_format_dialog(self)))
+        help_menu.addSeparator()
+        self._add_action(help_menu, "&About Monge Lab", lambda: self._open_dialog(
+            guide.about_box(self.session.path, self)))
+
+    def _open_dialog(self, dialog: QWidget) -> None:
+        """Show a Help window (modeless; it deletes itself when closed)."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     def _add_action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -128,8 +141,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def restore_default_layout(self) -> None:
-        for dock in (self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
-                     self.geometry_dock, self.browser_dock, self.log_dock):
+        for dock in (*self.feature_docks, self.browser_dock, self.log_dock):
             dock.setVisible(True)
         self.restoreState(self._default_state)
 
@@ -233,7 +245,7 @@ class MainWindow(QMainWindow):
         if choice != "recover" or not chosen:
             return []
         try:
-            ids = self.session.recover(chosen, finish=complete_recorded_run)
+            ids = self.session.recover(chosen, finish=complete_recorded)
         except (SessionFileError, OSError) as exc:  # the save after recovering failed
             dialogs.show_error(self, "Cannot save session", str(exc))
             return []
@@ -277,31 +289,27 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     # ------------------------------------------------------------------ runs
+    @property
+    def feature_docks(self) -> list[FeatureDock]:
+        """The docks of the features, in tab order."""
+        return [self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
+                self.geometry_dock]
+
     def show_run(self, run_id: str) -> None:
+        """Show run ``run_id`` in the dock its kind names (lab.core.kinds), if any."""
         run = self.session.run(run_id)
-        if run.kind == "ising":
-            self.ising_dock.show_run(run)
-            self.ising_dock.raise_()
-        elif run.kind == "ising-scan":
-            self.scan_dock.show_run(run)
-            self.scan_dock.raise_()
-        elif run.kind == "rbm":
-            self.rbm_dock.show_run(run)
-            self.rbm_dock.raise_()
-        elif run.kind in ("rg", "rg-flow"):
-            self.rg_dock.show_run(run)
-            self.rg_dock.raise_()
-        elif run.kind == "geometry":
-            self.geometry_dock.select_source("geometry", run.id)
-            self.geometry_dock.raise_()
+        wanted = run_kind(run.kind).dock
+        for dock in self.feature_docks:
+            if wanted and dock.objectName() == wanted:
+                dock.show_run(view_of(run))
+                dock.raise_()
+                return
 
     # ------------------------------------------------------------------ shutdown
     def shutdown(self) -> None:
         """Stop every timer and job and deliver their last results to the session."""
-        for timer in (self.ising_dock.timer, self.scan_dock.timer, self.rbm_dock.timer,
-                      self.rg_dock.timer, self.geometry_dock.timer, self.geometry.poll,
-                      self.autosaver.timer):
-            timer.stop()
+        timers.stop_all()
+        self.autosaver.timer.stop()
         self.jobs.shutdown()  # joins the workers, then delivers their last events here
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 — Qt naming

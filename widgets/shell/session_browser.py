@@ -21,40 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from data import RunRecord
-from lab.ising.runs import format_estimate
+from lab.core.kinds import summary_of, view_of
 from lab.session.export import export_csv, export_npz, time_series
 from lab.session.session import Session
 
 COLUMNS = ("run", "kind", "status", "parameters", "result")
-
-
-def describe_params(run: RunRecord) -> str:
-    """A short text of the parameters that identify a run."""
-    p = run.params
-    parts = []
-    if "size" in p:
-        parts.append(f"L={p['size']}")
-    if "temperature" in p:
-        parts.append(f"T={float(p['temperature']):.4g}")
-    if "temperatures" in p:
-        ts = p["temperatures"]
-        parts.append(f"T={min(ts):.3g}…{max(ts):.3g} ({len(ts)})")
-    if p.get("field"):
-        parts.append(f"h={float(p['field']):.3g}")
-    if "algorithm" in p:
-        parts.append(str(p["algorithm"]))
-    if run.seed is not None:
-        parts.append(f"seed={run.seed}")
-    return ", ".join(parts)
-
-
-def describe_result(run: RunRecord) -> str:
-    if "e" in run.results:
-        return f"e = {format_estimate(run.results, 'e')}"
-    if "n_samples" in run.results:
-        return f"{run.results['n_samples']} samples"
-    return ""
 
 
 class SessionBrowserDock(QDockWidget):
@@ -99,10 +70,12 @@ class SessionBrowserDock(QDockWidget):
         if item is None:
             return
         run = self.session.run(run_id)
-        values = (run.id, run.kind, run.status, describe_params(run), describe_result(run))
+        view = view_of(run)
+        values = (view.id, view.run_kind, view.status, view.describe_parameters(),
+                  summary_of(run))
         for column, text in enumerate(values):
             item.setText(column, text)
-        tip = run.message or ", ".join(f"{k}={v}" for k, v in run.params.items())
+        tip = view.message or ", ".join(f"{k}={v}" for k, v in view.parameter_items())
         item.setToolTip(3, tip)
         for column in range(len(COLUMNS)):
             self.tree.resizeColumnToContents(column)

@@ -23,7 +23,7 @@ import pytest
 from data import load_session, read_run_ids
 from lab.core.jobs import JobManager
 from lab.geometry.controller import GeometryController
-from lab.geometry.task import GeometryOptions
+from lab.geometry.options import GeometryOptions
 from lab.rbm.controller import RBMTrainingController
 from lab.session.session import Session
 from main import main

@@ -40,7 +40,7 @@ def test_recover_with_nothing_to_recover_and_on_a_missing_file(tmp_path, capsys)
 
 def test_a_killed_main_py_is_recovered_and_resumed_to_the_uninterrupted_run(tmp_path, capsys):
     reference_path = tmp_path / "reference.h5"
-    samples = 20000
+    samples = 100_000  # long enough that the child is still running after three flushes
     assert main(simulate_argv(reference_path, samples)) == 0
     reference = read_run(reference_path, "ising-001")
     session = tmp_path / "S.h5"

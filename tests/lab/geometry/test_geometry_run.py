@@ -16,7 +16,8 @@ import pytest
 from data import load_session
 from engines.geometry import MP_FIT_COLUMNS, affine_invariant, bures_wasserstein
 from engines.rbm import RBM, save_npz
-from lab.geometry.task import TRAJECTORY_METRICS, GeometryOptions, GeometryTask
+from lab.geometry.options import GeometryOptions
+from lab.geometry.task import TRAJECTORY_METRICS, GeometryTask
 from lab.rbm.runs import run_checkpoints, training_data
 from main import main
 
@@ -228,8 +229,24 @@ def test_an_rbm_without_checkpoints_is_refused(session, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kwargs", [{"epsilon": 0.0}, {"epsilon": math.nan},
-                                    {"epsilon": math.inf}, {"samples": 1}, {"k": 0},
+                                    {"epsilon": math.inf}, {"samples": 1}, {"k": -1},
+                                    {"k": 11},  # k = 0 now means min(10, m): it fits any model
                                     {"thin": 0}, {"seed": -1}])
 def test_options_are_validated(kwargs):
     with pytest.raises(ValueError):
         GeometryOptions(**kwargs)
+
+
+def test_geometry_defaults_fit_a_model_with_few_hidden_units(tmp_path):
+    """The first-hour issue: the default k (0, min(10, m)) fits an RBM with 6 hidden units,
+    where a fixed k = 10 refused it."""
+    path = tmp_path / "S.h5"
+    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.5",
+                 "--algorithm", "wolff", "--samples", "200", "--seed", "3", "--quiet"]) == 0
+    assert main(["train", str(path), "--data", "ising-001", "--hidden", "6", "--epochs", "2",
+                 "--seed", "1", "--quiet"]) == 0
+    assert main(["geometry", str(path), "--rbm", "rbm-001", "--samples", "20", "--burn-in",
+                 "10", "--points", "40", "--quiet"]) == 0
+    run = load_session(str(path)).runs["geometry-001"]
+    assert run.status == "finished" and int(run.params["k"]) == 0
+    assert np.all(np.isfinite(run.datasets["monge_ampere_residual"]))

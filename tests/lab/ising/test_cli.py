@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
+from data import read_run
 from main import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +38,7 @@ def test_simulate_writes_a_run_plain_h5py_can_read(tmp_path, capsys):
     with h5py.File(out, "r") as f:
         # text is stored as fixed-length UTF-8 (h5py returns bytes), see docs/session-format.md
         assert f.attrs["format"].decode() == "monge-lab-session"
-        assert int(f.attrs["schema_version"]) == 2
+        assert int(f.attrs["schema_version"]) == 3
         run = f["runs/ising-001"]
         assert run.attrs["kind"].decode() == "ising"
         assert run.attrs["status"].decode() == "finished"
@@ -45,10 +46,7 @@ def test_simulate_writes_a_run_plain_h5py_can_read(tmp_path, capsys):
         assert run.attrs["algorithm"].decode() == "wolff"
         assert run.attrs["temperature"] == pytest.approx(2.269)
         assert run.attrs["thermalize"] == 50 and run.attrs["interval"] == 2
-        packed = run["samples"]  # ±1 spins, one bit each: the unpacking of session-format.md
-        shape = packed.attrs["spin_shape"]
-        bits = np.unpackbits(packed[()], axis=1, count=int(np.prod(shape)))
-        samples = (2 * bits.astype(np.int8) - 1).reshape(-1, *shape)
+        samples = run["samples"][()]  # spins read as spins: (N, L, L) int8 ±1, as documented
         assert samples.shape == (40, 8, 8) and samples.dtype == np.int8
         assert set(np.unique(samples)) <= {-1, 1}
         energy, magnetization = run["energy"][()], run["magnetization"][()]
@@ -93,6 +91,11 @@ def test_same_seed_gives_the_same_samples(tmp_path):
         ({"algorithm": "glauber"}, "algorithm"),
         ({"samples": 0}, "samples"),
         ({"interval": 0}, "interval"),
+        # the first-hour issue: each of these crashed with a traceback or ran
+        ({"temperature": "1e308"}, "temperature"),
+        ({"size": 100_000_000}, "size"),
+        ({"seed": 2**64}, "seed"),
+        ({"size": 16384, "samples": 100_000}, "memory"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_and_leave_the_file_unchanged(
@@ -106,6 +109,19 @@ def test_bad_arguments_exit_2_with_one_line_and_leave_the_file_unchanged(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0].lower()
     assert digest(out) == before
+    assert not (tmp_path / ".S.h5.recordings").exists()  # refused before any recording
+
+
+def test_a_frozen_lattice_gets_its_exact_reference_not_a_crash(tmp_path, capsys):
+    """T = 0.001 (J/T = 1000, beyond Kaufman's J/T ≤ 300): the exact values are the ground
+    state's, the run finishes and nothing is left to recover."""
+    out = tmp_path / "S.h5"
+    assert main(simulate_args(out, temperature=0.001)) == 0
+    run = read_run(out, "ising-001")
+    assert run.results["exact_e"] == -2.0 and run.results["exact_c"] == 0.0
+    assert not (tmp_path / ".S.h5.recordings").exists()
+    assert main(["recover", str(out)]) == 0
+    assert "nothing to recover" in capsys.readouterr().out
 
 
 def test_not_a_session_and_unwritable_paths_are_refused(tmp_path, capsys):

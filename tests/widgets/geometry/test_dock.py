@@ -18,10 +18,15 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from data import RunRecord
 from engines.geometry import MarchenkoPastur, modular_flow
 from engines.rbm import RBMConfig
 from lab.cli.shell import run_cli
-from lab.geometry.task import GeometryOptions, GeometryTask
+from lab.core.kinds import complete_recorded, run_kind, summary_of, view_of
+from lab.core.timers import active, stop_all
+from lab.geometry.options import GeometryOptions
+from lab.geometry.runs import GeometryRunView, geometry_run
+from lab.geometry.task import GeometryTask
 from widgets.geometry.plots import (
     ALL_METRICS,
     TrajectoryView,
@@ -81,6 +86,49 @@ def test_dock_is_registered(window):
     view_menu = window.menuBar().actions()[1].menu()
     assert window.geometry_dock.toggleViewAction() in view_menu.actions()
     assert window.geometry_dock in window.tabifiedDockWidgets(window.ising_dock)
+
+
+def test_the_geometry_kind_is_registered(window, contract):
+    """The registry's entry: the view, the browser's one line, the dock, recover unchanged; and
+    the dock shows a run from its view, as the main window hands it over."""
+    rbm = RunRecord(id="rbm-001", kind="rbm", status="finished", seed=0, params={})
+    runs = [geometry_run(f"geometry-00{i}", rbm, ["ising-001"], FAST, contract, "finished")
+            for i in (1, 2)]
+    kind = run_kind("geometry")
+    assert kind.view is GeometryRunView and kind.dock == "geometryDock"
+    assert complete_recorded(runs[0]) is runs[0]
+    assert summary_of(runs[0]) == "rbm-001, 4 checkpoints, ε = 0.001"
+    view = view_of(runs[1])
+    assert isinstance(view, GeometryRunView)
+    assert (view.rbm_id, view.data_ids, view.epsilon, view.samples, view.seed) == (
+        "rbm-001", ("ising-001",), 1e-3, FAST.samples, FAST.seed)
+    assert (view.size, view.n_hidden, view.n_checkpoints) == (L, M, 4)
+    np.testing.assert_array_equal(view.epochs, [0, 1, 2, 4])
+    assert sorted(view.contract) == sorted(contract)
+    assert not view.contract["spectrum"].flags.writeable  # read-only, not a copy
+    np.testing.assert_array_equal(view.contract["spectrum"], contract["spectrum"])
+
+    for run in runs:
+        window.session.add_run(run)
+    dock = window.geometry_dock
+    dock.show_run(view)
+    assert dock.source() == ("geometry", "geometry-002") and dock.shown_id == "geometry-002"
+    assert "ε = 0.001" in dock.source_hint.text()
+    np.testing.assert_array_equal(dock.views["Bloch disk"].points, contract["bloch"])
+
+
+def test_every_timer_of_the_feature_is_registered(window):
+    """The dock's refresh timer, the modular flow's animation and the controller's timers stop
+    with lab.core.timers.stop_all (the main window's shutdown)."""
+    dock, controller = window.geometry_dock, window.geometry
+    dock.flow.timer.start()
+    controller.poll.start()
+    controller.recorder.start()
+    for timer in (dock.timer, dock.flow.timer, controller.poll, controller.recorder):
+        assert timer in active()
+    stop_all()
+    for timer in (dock.timer, dock.flow.timer, controller.poll, controller.recorder):
+        assert not timer.isActive()
 
 
 def test_views_draw_the_contract(window, contract):
@@ -255,7 +303,7 @@ def test_compute_on_a_trained_rbm_adds_a_geometry_run(window, qtbot, tmp_path):
     run = runs[0]
     assert run.inputs[0] == rbm_id and run.params["epsilon"] == 1e-3
     np.testing.assert_array_equal(run.datasets["epoch"], [0, 1, 2, 3])
-    qtbot.waitUntil(lambda: dock.datasets is not None and dock.datasets["epoch"].size == 4)
+    qtbot.waitUntil(lambda: dock.contract is not None and dock.contract["epoch"].size == 4)
     dock.select_source("geometry", run.id)
     assert dock.shown_id == run.id
     np.testing.assert_array_equal(dock.views["Bloch disk"].points, run.datasets["bloch"])
@@ -277,7 +325,7 @@ def test_follows_a_live_training(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.geometry.task.done >= 3 and window.rbm.running,
                     timeout=30000)
     assert window.geometry.task.done >= 2 and window.rbm.running
-    qtbot.waitUntil(lambda: dock.datasets is not None and dock.datasets["epoch"].size >= 2,
+    qtbot.waitUntil(lambda: dock.contract is not None and dock.contract["epoch"].size >= 2,
                     timeout=5000)
     window.rbm.stop()
     window.geometry.stop()

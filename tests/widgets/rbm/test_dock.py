@@ -7,15 +7,21 @@ at T = 3 (a few hundred samples each), added to the window's session as recorded
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDockWidget
 
+from data import RunRecord
 from engines.ising import IsingParams
+from lab.core.kinds import complete_recorded, run_kind, summary_of, view_of
+from lab.core.timers import active
+from lab.core.views import RunView
 from lab.ising.runs import finish_ising_run, new_ising_run
 from lab.ising.task import IsingPlan, IsingRecording, IsingTask
+from lab.rbm.runs import RBMRunView, RBMSamplesRunView, complete_rbm_recording
 from widgets.common.weight_grid import SORT_KEYS, grid_shape, mosaic, tile_at, unit_order
 from widgets.rbm.plots import ObservablesView, TrainingCurves, observables_from_evaluation
 from widgets.shell import dialogs
@@ -319,3 +325,81 @@ def test_observables_are_compared_relative_to_the_data(qtbot):
     np.testing.assert_allclose(view.data_points.getData()[1], [1.0, 1.0])
     z = (-1.2 + 1.5) / np.hypot(0.03, 0.06)
     assert f"{z:+.1f}" in view.table.text()
+
+
+def saved_rbm_run() -> RunRecord:
+    """An rbm run as training leaves it: 3 checkpoints, a 5-epoch history, PCD chains, a
+    resumable trainer state at epoch 4 of 6 planned."""
+    n, m = L * L, 3
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(3, n, m)).astype(np.float32)
+    epochs = np.arange(5)
+    return RunRecord(
+        id="rbm-001", kind="rbm", status="stopped", seed=3,
+        params={"size": L, "n_visible": n, "n_hidden": m, "method": "pcd", "epochs": 6,
+                "learning_rate": 0.05, "data": ["ising-002"], "trainer_meta": json.dumps(
+                    {"epoch": 4, "config": {}})},
+        inputs=["ising-002"],
+        datasets={"W": W[-1], "a": np.zeros(n, np.float32), "b": np.ones(m, np.float32),
+                  "checkpoints/epoch": np.array([0, 2, 4]), "checkpoints/W": W,
+                  "checkpoints/a": np.zeros((3, n), np.float32),
+                  "checkpoints/b": np.ones((3, m), np.float32),
+                  "history/epoch": epochs, "history/nll_valid": 5.0 - 0.1 * epochs,
+                  "history/nll_valid_error": np.full(5, 0.02),
+                  "trainer/chains": np.ones((8, n), np.int8)},
+        results={"epochs_done": 4, "nll_valid": 4.6, "nll_valid_error": 0.02,
+                 "nll_train": 4.5, "nll_train_error": 0.0})
+
+
+def test_the_rbm_kinds_are_registered_and_the_dock_shows_a_view(window):
+    """The registry's entries (view, browser line, dock, recovery), the view's typed reading of
+    the run, and the dock showing a run from its view as the main window hands it over."""
+    kind, samples_kind = run_kind("rbm"), run_kind("rbm-samples")
+    assert kind.view is RBMRunView and kind.dock == "rbmDock"
+    assert kind.complete is complete_rbm_recording
+    assert samples_kind.view is RBMSamplesRunView and samples_kind.dock == ""
+
+    run = saved_rbm_run()
+    assert summary_of(run) == "m = 3, 4 of 6 epochs, held-out NLL 4.6 ± 0.02"
+    view = view_of(run)
+    assert isinstance(view, RBMRunView)
+    assert (view.size, view.n_visible, view.n_hidden, view.method) == (L, L * L, 3, "pcd")
+    assert (view.planned_epochs, view.epochs_done, view.resumable_epoch) == (6, 4, 4)
+    assert view.data_ids == ("ising-002",) and view.hyperparameters["learning_rate"] == 0.05
+    assert [c[0] for c in view.checkpoints] == [0, 2, 4]
+    np.testing.assert_array_equal(view.checkpoints[1][1], run.datasets["checkpoints/W"][1])
+    assert not view.checkpoints[1][1].flags.writeable and not view.weights.flags.writeable
+    assert view.history_up_to(2)["nll_valid"].size == 3 and view.history["epoch"].size == 5
+    assert view.chains.shape == (8, L * L) and view.evaluation == {}
+
+    recorded = RunRecord(id="rbm-002", kind="rbm", status="running", seed=0,
+                         params={"size": L, "n_hidden": 3},
+                         datasets={name: run.datasets[name] for name in run.datasets
+                                   if name.startswith(("checkpoints/", "history/"))})
+    completed = complete_recorded(recorded)
+    np.testing.assert_array_equal(completed.datasets["W"], run.datasets["checkpoints/W"][-1])
+    assert completed.results["epochs_done"] == 4
+    sampled = RunRecord(id="rbm-samples-001", kind="rbm-samples", status="finished", seed=1,
+                        params={"size": L}, inputs=["rbm-001"],
+                        datasets={"samples": np.ones((7, L, L), np.int8)})
+    assert complete_recorded(sampled) is sampled
+    samples_view = view_of(sampled)
+    assert isinstance(samples_view, RBMSamplesRunView)
+    assert (samples_view.rbm_id, samples_view.n_samples) == ("rbm-001", 7)
+
+    dock = window.rbm_dock
+    window.session.add_run(run)
+    dock.show_run(RunView(window.session.run("ising-001")))  # not an rbm run: ignored
+    assert dock.replay.count == 0
+    dock.show_run(view_of(window.session.run("rbm-001")))
+    assert "epoch 4 of 6" in dock.shown_label.text() and dock.replay.count == 3
+    assert "pcd, m = 3, L = 4, data ising-002" in dock.status_label.text()
+    assert dock.resume_button.isEnabled() and dock.progress.value() == 67
+    assert dock.chains_view.image.image is not None
+
+
+def test_the_dock_refresh_timer_is_registered(window):
+    """The refresh timer comes from the dock skeleton: registered, so shutdown stops it."""
+    dock = window.rbm_dock
+    assert dock.timer in active() and dock.timer.interval() == 100
+    assert dock.error_label.objectName() == "rbmErrorLabel"

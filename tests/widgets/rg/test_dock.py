@@ -16,9 +16,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
+from data import load_session
 from engines.rg import coarse_grain, hidden_samples, locality
+from lab.core.kinds import complete_recorded, run_kind, summary_of, view_of
 from lab.rbm.runs import rbm_from_run
 from lab.rg.controller import hidden_units
+from lab.rg.runs import RGFlowRunView, RGRunView
 from main import main as cli_main
 from widgets.common.lattice_view import spins_to_index_image
 from widgets.rg.plots import T_C, magnetization_histogram, mean_to_index
@@ -277,3 +280,30 @@ def test_closing_the_window_mid_job_leaves_no_thread(window, qtbot):
     assert window.rg.running
     window.close()
     assert not window.rg.job.is_alive()
+
+
+def test_rg_kinds_are_registered_with_their_view_summary_and_dock(session_path):
+    runs = load_session(session_path).runs
+    for name, view_class in (("rg", RGRunView), ("rg-flow", RGFlowRunView)):
+        kind = run_kind(name)
+        assert kind.view is view_class and kind.dock == "rgDock"
+    rg, flow = runs["rg-002"], runs["rg-flow-001"]
+    assert complete_recorded(rg) is rg and complete_recorded(flow) is flow
+    view = view_of(rg)
+    assert isinstance(view, RGRunView) and view.id == "rg-002"
+    assert (view.rule, view.block, view.n_levels, view.data_id) == \
+        ("majority", 2, 2, rg.params["data"])
+    assert [level.size for level in view.levels] == [int(s) for s in rg.datasets["size"]]
+    np.testing.assert_array_equal(view.level(2).samples, rg.datasets["level_2/samples"])
+    assert not view.level(2).samples.flags.writeable
+    found = [level.effective_temperature.value for level in view.levels]
+    np.testing.assert_array_equal(found, rg.datasets["effective_temperature"])
+    assert summary_of(rg) == ("majority, b = 2, 2 levels, T′ "
+                              + " / ".join(f"{t:.3g}" for t in found))
+    flow_view = view_of(flow)
+    assert isinstance(flow_view, RGFlowRunView)
+    np.testing.assert_allclose(flow_view.temperatures, FLOW_TEMPERATURES)
+    assert flow_view.rg_ids == ("rg-001", "rg-002", "rg-003")
+    np.testing.assert_array_equal(flow_view.levels[1].binder.values,
+                                  flow.datasets["binder_temperature"][:, 1])
+    assert summary_of(flow) == "majority, b = 2, 2 levels, 3 temperatures"

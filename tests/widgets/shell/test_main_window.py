@@ -50,7 +50,7 @@ def test_window_opens_with_uniquely_named_docks_and_menus(window):
     assert {"isingDock", "scanDock", "sessionBrowserDock", "logDock"} <= set(names)
     assert len(names) == len(set(names)) and all(names)
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "View"]
+    assert menus == ["File", "View", "Help"]  # Help: the first-hour issue
 
 
 def test_simulation_runs_pauses_steps_and_stops(window, qtbot):
@@ -232,3 +232,43 @@ def test_closing_mid_run_stops_every_thread_and_keeps_the_samples(qtbot, answers
     assert not [t for t in threading.enumerate() if t.name.startswith("monge-lab:")]
     run = win.session.run(run_id)
     assert run.status == "stopped" and run.datasets["samples"].shape[0] > 3
+
+
+def test_help_menu_shows_the_guide_the_file_reference_and_about(window, qtbot):
+    """Help: the README by section, docs/session-format.md, and About with the version, the
+    session's file and the data directory."""
+    from lab.core.version import APP_VERSION
+    from widgets.shell import guide
+
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert "&Help" in titles
+    dialog = guide.user_guide_dialog(window)
+    qtbot.addWidget(dialog)
+    sections = [dialog.index.item(i).text() for i in range(dialog.index.count())]
+    assert "Install and run" in sections and "Run the tests" in sections
+    dialog.index.setCurrentRow(sections.index("Run the tests"))
+    assert "pytest" in dialog.text.toPlainText()
+    reference = guide.session_format_dialog(window)
+    qtbot.addWidget(reference)
+    assert "schema_version" in reference.text.toPlainText()
+    box = guide.about_box(window.session.path, window)
+    assert APP_VERSION in box.text() and "not saved yet" in box.text()
+    assert "monge-lab" in box.text()
+
+
+def test_the_lattice_shows_the_first_configuration_before_start(window):
+    """Before Start the lattice shows the configuration the run will start from (not a black
+    square), and follows the size and seed."""
+    from lab.ising.task import initial_configuration
+    from widgets.common.lattice_view import spins_to_index_image
+
+    dock = window.ising_dock
+    shown = dock.lattice.image.image
+    first = initial_configuration(dock.params())
+    np.testing.assert_array_equal(shown, spins_to_index_image(first))
+    assert 0 < first.mean() + 1 < 2  # a random start: both signs present
+    dock.size_box.setValue(16)
+    dock.show_initial_configuration()
+    np.testing.assert_array_equal(dock.lattice.image.image,
+                                  spins_to_index_image(initial_configuration(dock.params())))
+    assert dock.lattice.image.image.shape == (16, 16)
