@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB_PACKAGES = {"core", "session", "cli", "ising", "scan", "rbm", "rg", "geometry"}
-WIDGET_PACKAGES = {"shell", "common", "ising", "scan", "rbm", "rg", "geometry"}
+LAB_PACKAGES = {"core", "session", "cli", "ising", "scan", "rbm", "rg", "geometry", "reproduce",
+                "sweep"}
+WIDGET_PACKAGES = {"shell", "common", "ising", "scan", "rbm", "rg", "geometry", "reproduce",
+                   "sweep"}
 STORAGE = re.compile(
     r"\.datasets\b|\.results\b|\.groups\b|\.params(\[|\.get|\.items|\.keys)|attrs\["
 )

@@ -208,13 +208,16 @@ def mehta_schwab(samples: np.ndarray, configs: Sequence[RBMConfig], block: int =
         "block": int(block),
         "n_samples": int(samples.shape[0]),
         "levels": out_levels,
+        "weights": weights,
+        "composite_fields": composite,
         "all_levels_local": all(lv["mean_matched_share"] >= LOCAL_SHARE for lv in out_levels),
         "seconds": float(time.perf_counter() - t0),
     }
 
 
 def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
-                  block: int = 2, l1_warmup: int = 0) -> dict:
+                  block: int = 2, l1_warmup: int = 0,
+                  callback: Callable | None = None) -> dict:
     """Combe §4.1: one RBM with (L/b)² hidden units per seed on (N, L, L) ±1 ``samples``.
 
     Each seed trains ``config`` (n_hidden and seed set), after ``l1_warmup`` epochs without L1
@@ -225,8 +228,9 @@ def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
     seed's dict is :func:`engines.rg.matched_locality`'s on the aligned grid plus ``"seed"``,
     ``"fraction_local"``, the held-out NLL when the trainer reports one (``"nll_valid"``, exact
     for L = 4) and ``"any_offset"``: the same on the best of the b² shifted block grids (units
-    that tile the torus on a shifted grid are as block-like). The top-level ``"any_offset"``
-    holds the same summary numbers for the shifted grids.
+    that tile the torus on a shifted grid are as block-like) and ``"weights"`` (W, to draw).
+    The top-level ``"any_offset"`` holds the same summary numbers for the shifted grids.
+    ``callback(level, trainer)`` is called after every epoch of every seed.
     """
     samples = np.asarray(samples)
     L = int(samples.shape[1])
@@ -236,9 +240,12 @@ def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
     per_seed = []
     for s in seeds:
         trainer = train_with_l1_warmup(
-            RBMTrainer(replace(config, n_hidden=m, seed=int(s)), data), int(l1_warmup))
-        summary = _locality_summary(trainer.model.to_numpy()["W"].astype(np.float64), L, block)
+            RBMTrainer(replace(config, n_hidden=m, seed=int(s)), data), int(l1_warmup),
+            callback=callback)
+        W = trainer.model.to_numpy()["W"].astype(np.float64)
+        summary = _locality_summary(W, L, block)
         summary["seed"] = int(s)
+        summary["weights"] = W
         if trainer.validation_data is not None:
             summary["nll_valid"] = float(trainer.metrics()["nll_valid"])
         per_seed.append(summary)
@@ -264,7 +271,8 @@ def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
 def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Sequence[np.ndarray],
                         flow_temperatures: Sequence[float], config: RBMConfig, steps: int = 10,
                         seed: int = 0, n_equilibrium: int = 5000, J: float = 1.0,
-                        read_steps: Sequence[int] | None = None) -> dict:
+                        read_steps: Sequence[int] | None = None,
+                        callback: Callable | None = None) -> dict:
     """Iso–Shiba–Yokoo flow with three thermometers, where it ends, and what it approximates.
 
     One RBM (``config``) is trained on all of ``train_samples`` pooled (one (N_i, L, L) array
@@ -278,13 +286,15 @@ def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Seque
     moves, which do not cross between the two ordered sectors on these time scales, so the
     sectors keep the weights the chains fell into rather than p(v)'s; the long flows end there);
     the thermometry of the pooled training data (shuffled with ``seed``), the mixture the RBM was
-    trained on; and per start a summary of the readings at step 0, 1 and the last step read
-    (T_E, T_U, their gap, the largest z-score and the specific-heat ratio at step 1).
+    trained on; ``"model"`` (W, a, b of the trained RBM); and per start a summary of the
+    readings at step 0, 1 and the last step read (T_E, T_U, their gap, the largest z-score and
+    the specific-heat ratio at step 1).
     """
     t0 = time.perf_counter()
     pooled = np.concatenate([np.asarray(s) for s in train_samples])
     L = int(pooled.shape[1])
-    trainer = train_level(RBMTrainer(config, pooled.reshape(len(pooled), L * L)))
+    trainer = train_level(RBMTrainer(config, pooled.reshape(len(pooled), L * L)),
+                          callback=callback)
     t_train = time.perf_counter() - t0
     generator = torch.Generator().manual_seed(int(seed))
     equilibrium, diagnostics = sample_model(trainer.model, int(n_equilibrium), burn_in=2000,
@@ -323,6 +333,7 @@ def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Seque
         "equilibrium_gibbs": thermometry(gibbs.reshape(-1, L, L), J),
         "pooled": mixture,
         "summary": summary,
+        "model": {k: np.asarray(v) for k, v in p.items()},
         "config": config.to_dict(),
         "seconds": {"train": float(t_train), "total": float(time.perf_counter() - t0)},
     }
@@ -372,8 +383,11 @@ def run_reproduction(name: str, quick: bool = False, seed: int = 0,
     ``overrides`` replaced (e.g. ``{"temperature": 1 / 0.408}`` for Mehta & Schwab's own
     coupling, ``{"options": {...}}`` for other training settings); the data come from
     :func:`wolff_samples` with seeds derived from ``seed``. ``callback(level, trainer)`` is called
-    after every epoch of the Mehta–Schwab stack. Returns the experiment's dict plus ``"name"``,
-    ``"quick"``, ``"preset"`` (the settings used) and ``"seconds_data"``.
+    after every epoch of every training (it may raise to stop the experiment). Returns the
+    experiment's dict plus ``"name"``, ``"quick"``, ``"preset"`` (the settings used),
+    ``"seconds_data"`` and ``"data"``: every configuration set drawn, as dicts of ``"role"``,
+    ``"temperature"``, ``"seed"`` (of :func:`wolff_samples`, thermalize 500, interval 2) and
+    ``"samples"``.
     """
     if name not in PRESETS:
         raise ValueError(f"Unknown reproduction {name!r}; valid ones are "
@@ -392,15 +406,21 @@ def run_reproduction(name: str, quick: bool = False, seed: int = 0,
                  for i, T in enumerate(preset["train_temperatures"])]
         fresh = [wolff_samples(L, T, preset["flow_samples"], int(seeds[32 + i]))
                  for i, T in enumerate(preset["flow_temperatures"])]
+        data = [{"role": "training", "temperature": float(T), "seed": int(seeds[i]),
+                 "samples": train[i]} for i, T in enumerate(preset["train_temperatures"])]
+        data += [{"role": "flow start", "temperature": float(T), "seed": int(seeds[32 + i]),
+                  "samples": fresh[i]} for i, T in enumerate(preset["flow_temperatures"])]
         t_data = time.perf_counter() - t0
         config = RBMConfig(seed=int(seed), **preset["options"])
         out = rbm_flow_experiment(train, fresh, preset["flow_temperatures"], config,
                                   preset["steps"], seed=int(seed),
                                   n_equilibrium=preset["n_equilibrium"],
-                                  read_steps=preset["read_steps"])
+                                  read_steps=preset["read_steps"], callback=callback)
     else:
         samples = wolff_samples(preset["size"], preset["temperature"], preset["n_samples"],
                                 int(seeds[0]), J=preset["J"])
+        data = [{"role": "training", "temperature": float(preset["temperature"]),
+                 "seed": int(seeds[0]), "samples": samples}]
         t_data = time.perf_counter() - t0
         if name == "mehta-schwab":
             configs = per_level_configs(RBMConfig(seed=int(seed)), preset["levels"],
@@ -410,6 +430,8 @@ def run_reproduction(name: str, quick: bool = False, seed: int = 0,
         else:
             config = RBMConfig(**preset["options"])
             out = combe_example(samples, config, range(int(seed), int(seed) + preset["seeds"]),
-                                preset["block"], l1_warmup=preset["l1_warmup"])
-    out.update(name=name, quick=bool(quick), preset=preset, seconds_data=float(t_data))
+                                preset["block"], l1_warmup=preset["l1_warmup"],
+                                callback=callback)
+    out.update(name=name, quick=bool(quick), preset=preset, seconds_data=float(t_data),
+               data=data)
     return out

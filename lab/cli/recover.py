@@ -32,6 +32,7 @@ def register_every_kind() -> None:
     import lab.geometry.runs  # noqa: F401
     import lab.ising.runs  # noqa: F401
     import lab.rbm.runs  # noqa: F401
+    import lab.reproduce.runs  # noqa: F401
     import lab.rg.runs  # noqa: F401
     import lab.scan.runs  # noqa: F401
 

@@ -9,8 +9,8 @@ with a subcommand it works headless (``python main.py --help`` lists them):
 - ``coarse-grain``, ``rg-flow``: block spins or an RBM's hidden layer as RG steps, and the
   flow T → T′ over a range of temperatures (``lab.rg.cli``);
 - ``export``: a run's arrays to .npz, its time series to CSV (``lab.cli.export``);
-- ``geometry``: spectrum, cone distances, transport and entropy along an RBM's training
-  (``lab.geometry.cli``).
+- ``geometry``: spectrum, cone distances, transport and entropy along an RBM's training, and
+  ``score``: Gai & Zhang's line-shape and optimal-transport scores of a run (``lab.geometry.cli``).
 
 Bad input ends with one line on stderr and exit code 2; an existing session file is never
 modified unless the command succeeds (``data`` writes atomically).
@@ -28,12 +28,14 @@ from lab.cli.common import CliError, Parser
 from lab.geometry import cli as cli_geometry
 from lab.ising import cli as cli_ising
 from lab.rbm import cli as cli_rbm
+from lab.reproduce import cli as cli_reproduce
 from lab.rg import cli as cli_rg
 
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
-    "train-stack", "rg-flow", "rg-example", "recover", "geometry", "export",
+    "train-stack", "rg-flow", "rg-example", "recover", "geometry", "score", "export",
+    "reproduce",
 )
 
 
@@ -46,6 +48,7 @@ def build_parser() -> Parser:
     cli_recover.add_parsers(sub)
     cli_geometry.add_parsers(sub)
     cli_export.add_parsers(sub)
+    cli_reproduce.add_parsers(sub)
     return parser
 
 

@@ -28,8 +28,9 @@ class Task(Protocol):
     """What a job runs: a small unit of work per ``step()``.
 
     Optional members: ``emit`` (set by the job: hands objects to the GUI thread), ``snapshot()``
-    (refreshes the published snapshot after commands) and ``on_stop()`` (called in the worker
-    when the job is stopped, to hand over partial results).
+    (refreshes the published snapshot after commands), ``on_stop()`` (called in the worker
+    when the job is stopped, to hand over partial results) and ``interrupt()`` (called from any
+    thread when a stop is requested, for tasks whose single step is long).
     """
 
     finished: bool
@@ -189,10 +190,14 @@ class Job(QObject):
                 self.ended.emit(payload)
 
     def request_stop(self) -> None:
-        """Ask the worker to stop after its current step, without waiting."""
+        """Ask the worker to stop after its current step, without waiting; a task with a long
+        step may offer ``interrupt()`` (thread-safe) to end that step early."""
         with self._cond:
             self._stop_requested = True
             self._cond.notify_all()
+        interrupt = getattr(self.task, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
 
     def stop(self, timeout: float | None = 30.0) -> bool:
         """Ask the worker to stop after its current step and wait for it; True when it ended.

@@ -1,0 +1,1 @@
+"""Reproductions of the papers' headline experiments: one command and one dock each."""
