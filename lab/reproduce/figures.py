@@ -56,15 +56,15 @@ def _curves(ax, panel: Panel) -> None:
         ax.legend(fontsize=7)
 
 
-def write_figure(figure: Figure, folder: Path, metadata: dict[str, str]) -> list[Path]:
-    """Draw ``figure`` into ``folder`` as ``<name>.png`` and ``<name>.svg``; returns the files."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib import pyplot as plt
+def _draw(figure: Figure):
+    """The matplotlib figure of ``figure`` (Agg canvas: no window, no Qt)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
 
     n = len(figure.panels)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False)
+    fig = MplFigure(figsize=(4.2 * n, 3.8))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, n, squeeze=False)
     for ax, panel in zip(axes[0], figure.panels, strict=True):
         ax.set_title(panel.title, fontsize=9)
         if panel.images is not None:
@@ -73,11 +73,25 @@ def write_figure(figure: Figure, folder: Path, metadata: dict[str, str]) -> list
             _curves(ax, panel)
     fig.suptitle(figure.title, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def render_png(figure: Figure, dpi: int = 100) -> bytes:
+    """``figure`` as PNG bytes (what the dock shows; the report writes the same drawing)."""
+    import io
+
+    buffer = io.BytesIO()
+    _draw(figure).savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def write_figure(figure: Figure, folder: Path, metadata: dict[str, str]) -> list[Path]:
+    """Draw ``figure`` into ``folder`` as ``<name>.png`` and ``<name>.svg``; returns the files."""
+    fig = _draw(figure)
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{figure.name}.png", folder / f"{figure.name}.svg"
     description = "; ".join(f"{k}: {v}" for k, v in metadata.items())
     fig.savefig(png, dpi=150, metadata={"Title": figure.title, "Description": description,
                                         "Software": metadata.get("Software", "Monge Lab")})
     fig.savefig(svg, metadata={"Title": figure.title, "Description": description})
-    plt.close(fig)
     return [png, svg]

@@ -69,10 +69,10 @@ def reconstruction(rg_run: RunRecord, rbm_run: RunRecord) -> np.ndarray:
 def dispose(job: Job) -> None:
     """Destroy an ended job's Qt object soon, in the GUI thread.
 
-    A Job sits in reference cycles (its task's ``emit`` closes over it), so once dropped it
-    would be freed by Python's cyclic garbage collector in whatever thread triggers it — often
-    a worker allocating arrays — and Qt aborts when a QObject with a timer is destroyed outside
-    its thread. Deleting the C++ object here leaves only a harmless Python shell to collect.
+    The reconstruction jobs are short and many; their Qt objects (each with a drain timer) are
+    deleted here, in the GUI thread, as soon as they have ended, rather than whenever the last
+    Python reference happens to go (Qt aborts when a QObject with a timer is destroyed outside
+    its thread). What is left is a Python shell that any thread may free.
     """
     QTimer.singleShot(0, lambda: shiboken6.isValid(job) and shiboken6.delete(job))
 

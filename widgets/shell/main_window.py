@@ -25,6 +25,7 @@ from lab.core.kinds import complete_recorded, run_kind, view_of
 from lab.geometry.controller import GeometryController
 from lab.ising.controller import LiveIsingController
 from lab.rbm.controller import RBMTrainingController
+from lab.reproduce.controller import ReproduceController
 from lab.rg.controller import RGController
 from lab.scan.controller import ScanController
 from lab.session.autosave import SETTINGS_KEY, Autosaver, minutes_setting
@@ -33,6 +34,7 @@ from widgets.common.dock import FeatureDock
 from widgets.geometry.dock import GeometryDock
 from widgets.ising.dock import IsingDock
 from widgets.rbm.dock import RBMDock
+from widgets.reproduce.dock import ReproduceDock
 from widgets.rg.dock import RGDock
 from widgets.scan.dock import ScanDock
 from widgets.shell import dialogs, guide
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self.rbm = RBMTrainingController(self.session, self.jobs, self)
         self.rg = RGController(self.session, self.jobs, self)
         self.geometry = GeometryController(self.session, self.jobs, self.rbm, self)
+        self.reproduce = ReproduceController(self.session, self.jobs, self)
         self.setDockNestingEnabled(True)
 
         self.ising_dock = IsingDock(self.live, self)
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self.rbm_dock = RBMDock(self.rbm, self)
         self.rg_dock = RGDock(self.rg, self)
         self.geometry_dock = GeometryDock(self.geometry, self)
+        self.reproduce_dock = ReproduceDock(self.reproduce, self)
         self.browser_dock = SessionBrowserDock(self.session, self)
         self.log_dock = LogDock(self.session, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ising_dock)
@@ -73,6 +77,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.ising_dock, self.rbm_dock)
         self.tabifyDockWidget(self.ising_dock, self.rg_dock)
         self.tabifyDockWidget(self.ising_dock, self.geometry_dock)
+        self.tabifyDockWidget(self.ising_dock, self.reproduce_dock)
         self.ising_dock.raise_()
         self.resize(1500, 950)
         self.resizeDocks([self.browser_dock], [430], Qt.Orientation.Horizontal)
@@ -293,7 +298,7 @@ class MainWindow(QMainWindow):
     def feature_docks(self) -> list[FeatureDock]:
         """The docks of the features, in tab order."""
         return [self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
-                self.geometry_dock]
+                self.geometry_dock, self.reproduce_dock]
 
     def show_run(self, run_id: str) -> None:
         """Show run ``run_id`` in the dock its kind names (lab.core.kinds), if any."""

@@ -34,7 +34,6 @@ from widgets.geometry.plots import (
     modular_frame,
     state_value,
 )
-from widgets.shell import dialogs
 from widgets.shell.main_window import MainWindow
 
 L, M = 4, 6
@@ -59,15 +58,6 @@ def contract() -> dict:
     while not task.finished:
         task.step()
     return task.datasets()
-
-
-@pytest.fixture
-def answers(monkeypatch):
-    record = {"errors": []}
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, text: record["errors"].append(text))
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
-    return record
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from lab.ising.task import IsingPlan, IsingRecording, IsingTask
 from lab.rbm.runs import RBMRunView, RBMSamplesRunView, complete_rbm_recording
 from widgets.common.weight_grid import SORT_KEYS, grid_shape, mosaic, tile_at, unit_order
 from widgets.rbm.plots import ObservablesView, TrainingCurves, observables_from_evaluation
-from widgets.shell import dialogs
 from widgets.shell.main_window import MainWindow
 
 T_C = 2.269185
@@ -45,15 +44,6 @@ def simulate(run_id: str, temperature: float, samples: int, seed: int):
 @pytest.fixture(scope="module")
 def ising_runs():
     return [simulate("ising-001", 3.0, 300, 2), simulate("ising-002", T_C, 400, 1)]
-
-
-@pytest.fixture
-def answers(monkeypatch):
-    record = {"errors": []}
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, text: record["errors"].append(text))
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
-    return record
 
 
 def open_window(qtbot, ising_runs) -> MainWindow:

@@ -9,18 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from widgets.shell import dialogs
 from widgets.shell.main_window import MainWindow
-
-
-@pytest.fixture
-def answers(monkeypatch):
-    """Replace modal dialogs: record errors, answer 'discard' to the unsaved-work question."""
-    record = {"errors": [], "ask": "discard"}
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, text: record["errors"].append(text))
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: record["ask"])
-    return record
 
 
 @pytest.fixture
