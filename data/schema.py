@@ -99,8 +99,8 @@ def short_reason(exc: BaseException, *, library: str | None = "HDF5") -> str:
         text = text[text.index("(") + 1 : -1]
     if len(text) > MAX_REASON_CHARS:
         text = text[: MAX_REASON_CHARS - 1] + "…"
-    from_library = library is not None and isinstance(exc, OSError | KeyError | RuntimeError)
-    label = library if from_library else type(exc).__name__
+    from_library = isinstance(exc, OSError | KeyError | RuntimeError)
+    label = library if library is not None and from_library else type(exc).__name__
     return f"{label}: {text}" if text else label
 
 

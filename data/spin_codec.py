@@ -275,15 +275,21 @@ def decode_packed(packed: np.ndarray, encoding: object, shape: object) -> np.nda
     ``shape``. ValueError, saying what does not fit, unless they describe ``packed``."""
     if encoding != ENCODING:
         raise ValueError(f"spin_encoding is {encoding!r}, expected {ENCODING!r}")
-    valid_shape = (
-        isinstance(shape, list) and len(shape) >= 1
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
-    )
-    if (not valid_shape or packed.dtype != np.uint8 or packed.ndim != 2
-            or packed.shape[1] != packed_width(tuple(shape))):
+    frame_shape = _frame_shape(shape)
+    if (frame_shape is None or packed.dtype != np.uint8 or packed.ndim != 2
+            or packed.shape[1] != packed_width(frame_shape)):
         raise ValueError(f"packed spins {packed.dtype} {packed.shape} do not match spin_shape "
                          f"{shape!r}")
-    return unpack_spins(packed, tuple(shape))
+    return unpack_spins(packed, frame_shape)
+
+
+def _frame_shape(shape: object) -> tuple[int, ...] | None:
+    """A ``spin_shape`` value as read, as a frame shape; None unless it is a non-empty list of
+    positive ints."""
+    if not (isinstance(shape, list) and len(shape) >= 1
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        return None
+    return tuple(shape)
 
 
 def unpack_spins(packed: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:

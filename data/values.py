@@ -78,19 +78,7 @@ def normalize(value: object, what: str) -> ParamValue:
             raise ValueError(f"{what}: arrays must be stored as datasets, not attributes")
         value = value.tolist()
     if isinstance(value, list | tuple):
-        items = [_plain_scalar(item) for item in value]
-        if any(item is None or isinstance(item, bool) for item in items):
-            raise ValueError(f"{what}: a list must hold only ints, only floats or only strings")
-        if all(isinstance(item, str) for item in items):
-            for i, item in enumerate(items):
-                check_text(item, f"{what}[{i}]")
-        elif any(isinstance(item, str) for item in items):
-            raise ValueError(f"{what}: a list must not mix text and numbers")
-        elif any(isinstance(item, float) for item in items):
-            items = [float(item) for item in items]
-        for item in items:
-            _check_int_range(item, what)
-        result: ParamValue = items
+        result: ParamValue = _plain_list(value, what)
     else:
         scalar = _plain_scalar(value)
         if scalar is None:
@@ -109,6 +97,30 @@ def normalize(value: object, what: str) -> ParamValue:
             "bytes: store large settings as a dataset of the run instead"
         )
     return result
+
+
+def _plain_list(values: list | tuple, what: str) -> list[int] | list[float] | list[str]:
+    """The items of a list value as plain ints, floats (ints mixed with floats become floats)
+    or strings (an empty list is ``[]``); ValueError for other items or text mixed with numbers."""
+    items: list[int | float | str] = []
+    for value in values:
+        item = _plain_scalar(value)
+        if item is None or isinstance(item, bool):
+            raise ValueError(f"{what}: a list must hold only ints, only floats or only strings")
+        items.append(item)
+    texts = [item for item in items if isinstance(item, str)]
+    if len(texts) == len(items):
+        for i, text in enumerate(texts):
+            check_text(text, f"{what}[{i}]")
+        return texts
+    if texts:
+        raise ValueError(f"{what}: a list must not mix text and numbers")
+    if any(isinstance(item, float) for item in items):
+        return [float(item) for item in items]
+    ints = [item for item in items if isinstance(item, int)]  # all of them: no text, no float
+    for number in ints:
+        _check_int_range(number, what)
+    return ints
 
 
 def _check_int_range(value: object, what: str) -> None:

@@ -75,11 +75,9 @@ def _read_recording(path: str | os.PathLike) -> RunRecord:
         run_id = next(iter(runs))
         check_name(run_id, "run id")
         commit = _read_small(f, COMMIT, path)
-        stream_names = _root_attr(f[COMMIT], "streams", path)
-        valid = (isinstance(stream_names, list) and all(isinstance(n, str) for n in stream_names)
-                 and commit.shape == (2 + len(stream_names),) and commit[1] in (0, 1)
-                 and np.all(commit[2:] >= 0))
-        if not valid:
+        stream_names = _text_list(_root_attr(f[COMMIT], "streams", path))
+        if stream_names is None or not (commit.shape == (2 + len(stream_names),)
+                                        and commit[1] in (0, 1) and np.all(commit[2:] >= 0)):
             raise RecordingError(path, "is damaged (its commit record does not fit its streams)")
         committed = dict(zip(stream_names, (int(n) for n in commit[2:]), strict=True))
         run = read_run_group(runs[run_id], run_id, path, max(size, 1), committed,
@@ -146,6 +144,14 @@ def _root_attr(node: h5py.HLObject, name: str, path: str | os.PathLike) -> Param
         return read_value(node.attrs[name], name)
     except ValueError as exc:
         raise RecordingError(path, f"holds invalid data ({exc})") from None
+
+
+def _text_list(value: ParamValue | None) -> list[str] | None:
+    """``value`` if it is a list of strings (``[]`` included), else None."""
+    if not isinstance(value, list):
+        return None
+    texts = [item for item in value if isinstance(item, str)]
+    return texts if len(texts) == len(value) else None
 
 
 def _read_small(f: h5py.File, name: str, path: str | os.PathLike) -> np.ndarray:

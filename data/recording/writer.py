@@ -248,12 +248,13 @@ class RunRecorder:
             if stream.spins and np.count_nonzero(np.abs(array) - 1):
                 raise ValueError(f"{self.path}: {name!r} rows must be ±1 spins")
             checked.append((name, array))
-        if self._writer.error is not None:
-            self._fail(self._writer.error)
+        _, writer = self._open_parts()
+        if writer.error is not None:
+            self._fail(writer.error)
         for name, array in checked:
             buffer = self._buffers[name]
             for start, block in buffer.add(array):
-                self._writer.put(buffer.dataset, start, block, buffer.strategies)
+                writer.put(buffer.dataset, start, block, buffer.strategies)
             self._appended[name] += len(array)
             self._pending_bytes += len(array) * buffer.row_bytes
         self.flush_if_due()
@@ -275,19 +276,20 @@ class RunRecorder:
         """
         self._check_open()
         self._check_space()
-        self._writer.drain()
-        if self._writer.error is not None:
-            self._fail(self._writer.error)
+        f, writer = self._open_parts()
+        writer.drain()
+        if writer.error is not None:
+            self._fail(writer.error)
         try:
             state = self._current_state()
             for buffer in self._buffers.values():
                 buffer.write_partial()
             slot = 1 - self._slot if state else self._slot
             self._write_slot(slot, state)
-            self._file.flush()
+            f.flush()
             rows = self.rows
             self._commit[...] = self._commit_row(self._generation + 1, slot, rows)
-            self._file.flush()
+            f.flush()
         except ValueError:
             raise
         except Exception as exc:
@@ -310,15 +312,16 @@ class RunRecorder:
                              f"not {status!r}")
         check_text(message, "message")
         self.flush()
-        self._writer.stop(discard=False)  # idle after the flush: nothing is lost
+        f, writer = self._open_parts()
+        writer.stop(discard=False)  # idle after the flush: nothing is lost
         end = {"status": status, "message": message,
                "finished": finished if finished is not None else _utc_now()}
         try:
             data = np.frombuffer(json.dumps(end).encode(), dtype=np.uint8)
             self._end.resize((len(data),))
             self._end[...] = data
-            self._file.flush()
-            self._file.close()
+            f.flush()
+            f.close()
         except Exception as exc:
             self._fail(exc)
         self._closed = True
@@ -389,6 +392,15 @@ class RunRecorder:
     def _check_open(self) -> None:
         if self._closed:
             raise RecordingError(self.path, "is closed (no more rows can be recorded)")
+
+    def _open_parts(self) -> tuple[h5py.File, _ChunkWriter]:
+        """The file and the writer thread of an open recording (call after :meth:`_check_open`).
+
+        Both exist from the end of ``__init__`` (which raises if it cannot create them) until
+        the recording closes: only :meth:`_fail` and :meth:`abandon` drop the file, and both
+        mark the recording closed first."""
+        assert self._file is not None and self._writer is not None, "an open recording has both"
+        return self._file, self._writer
 
     def _fail(self, exc: BaseException) -> None:
         """A write failed: stop recording, keep what was flushed, raise RecordingError."""

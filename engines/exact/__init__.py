@@ -65,7 +65,11 @@ if TYPE_CHECKING:
         enumerate_states,
         state_energies,
     )
-    from engines.exact.kaufman import energy_per_spin, log_partition_function, specific_heat_per_spin
+    from engines.exact.kaufman import (
+        energy_per_spin,
+        log_partition_function,
+        specific_heat_per_spin,
+    )
     from engines.exact.onsager import (
         critical_temperature,
         energy_per_spin_infinite,

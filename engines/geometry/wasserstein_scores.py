@@ -530,6 +530,12 @@ def _ratio(numerator: float, denominator: float, zero: float) -> float:
     return numerator / denominator
 
 
+def _resampled_exact(X: np.ndarray, Y: np.ndarray, idx: np.ndarray, cost: str) -> Exact:
+    """``exact(rows, cols)`` (:func:`_transport`) of the bootstrap sample ``X[idx]``, ``Y[idx]``:
+    the paired costs of its rows and columns, indexing through ``idx`` (no copy of X or Y)."""
+    return lambda r, c: paired_costs(X[idx[r]], Y[idx[c]], cost)
+
+
 def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclidean",
                             n_bootstrap: int = DEFAULT_BOOTSTRAP,
                             seed: int | Sequence[int] = 0, solver: str = "auto",
@@ -555,7 +561,7 @@ def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclid
     (an optimal partner with a different image of equal cost) as a disagreement.
     """
     X, Y = _pair_points(x, tx)
-    N = X.shape[0]
+    N: int = X.shape[0]
     if Y.shape[0] != N:
         raise ValueError(f"A map needs as many images as inputs: {N} and {Y.shape[0]}.")
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) \
@@ -573,7 +579,7 @@ def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclid
     for r in range(n_bootstrap):
         idx = rng.integers(0, N, size=N)
         res = _transport(C[np.ix_(idx, idx)], cost, method, exact_max, reg, 0,
-                         lambda r, c, idx=idx: paired_costs(X[idx[r]], Y[idx[c]], cost))
+                         _resampled_exact(X, Y, idx, cost))
         replicates[r] = _ratio(float(own[idx].mean()), res["cost"], zero)
     finite = replicates[np.isfinite(replicates)]
     partner = ot_result["partner"]
@@ -682,7 +688,9 @@ _STACKED = ("ots", "ots_low", "ots_high", "ots_se", "map_cost", "map_cost_se", "
 
 def _stack_ots(results: Sequence[dict]) -> dict:
     """OTS dicts of several maps stacked into arrays (one entry per map)."""
-    out = {key: np.array([r[key] for r in results]) for key in _STACKED}
+    out: dict[str, np.ndarray | list[str]] = {
+        key: np.array([r[key] for r in results]) for key in _STACKED
+    }
     out["ots_ci"] = np.array([r["ots_ci"] for r in results]).reshape(len(results), 2)
     out["partner"] = np.array([r["partner"] for r in results])
     out["partner_mass"] = np.array([r["partner_mass"] for r in results])

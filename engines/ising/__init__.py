@@ -1,11 +1,12 @@
 """2D Ising Monte Carlo: Metropolis and heat bath (checkerboard, scalar or multi-spin coded), Wolff
 and Swendsen–Wang clusters, and a torch checkerboard Metropolis for the CPU or a CUDA device.
 
-All kernels are numba functions compiled with ``nopython=True, nogil=True, cache=True`` so they run
-in a worker thread without holding the GIL; the generator state (xoshiro256**) is explicit and
-travels in :meth:`IsingSimulation.state_dict`. See :mod:`engines.ising.simulation` for what one
-sweep means for each algorithm and :mod:`engines.ising.observables` for the conventions. torch is
-imported only when the torch algorithm is used.
+All kernels are numba functions compiled with ``nopython=True, nogil=True, cache=True`` (the
+decorators of :mod:`engines.ising.jit`) so they run in a worker thread without holding the GIL;
+the generator state (xoshiro256**) is explicit and travels in :meth:`IsingSimulation.state_dict`.
+See :mod:`engines.ising.simulation` for what one sweep means for each algorithm and
+:mod:`engines.ising.observables` for the conventions. torch is imported only when the torch
+algorithm is used.
 
 The names below are loaded on first use (PEP 562), so ``from engines.ising.params import …``
 (the parameters and their constraints) never compiles or loads a kernel.

@@ -16,12 +16,10 @@ which changes by ``ΔE = 2h S_C`` with ``S_C = Σ_{i∈C} s_i``:
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
+from engines.ising.jit import kernel
 from engines.ising.rng import uniform
-
-_JIT = {"nopython": True, "nogil": True, "cache": True}
 
 
 def bond_probability(beta: float, coupling: float) -> float:
@@ -29,7 +27,7 @@ def bond_probability(beta: float, coupling: float) -> float:
     return float(-np.expm1(-2.0 * beta * abs(coupling)))
 
 
-@nb.jit(**_JIT)
+@kernel
 def _wolff(spins, max_updates, target, p_add, sign_j, two_beta_h, state):
     """Wolff updates until ``max_updates`` are done or, if ``target > 0``, until the summed cluster
     size reaches ``target``. Returns ``(n_updates, total_size, n_late, late_size)``, where the
@@ -95,13 +93,13 @@ def _wolff(spins, max_updates, target, p_add, sign_j, two_beta_h, state):
     return n_updates, total, n_late, late_size
 
 
-@nb.jit(**_JIT)
+@kernel
 def wolff_updates(spins, n_updates, p_add, sign_j, two_beta_h, state):
     """Run exactly ``n_updates`` Wolff updates in place; returns the summed cluster size (int64)."""
     return _wolff(spins, n_updates, 0, p_add, sign_j, two_beta_h, state)[1]
 
 
-@nb.jit(**_JIT)
+@kernel
 def wolff_until(spins, target, p_add, sign_j, two_beta_h, state):
     """Run Wolff updates until the summed cluster size reaches ``target`` (thermalization only).
 
@@ -114,7 +112,7 @@ def wolff_until(spins, target, p_add, sign_j, two_beta_h, state):
     return _wolff(spins, np.iinfo(np.int64).max, target, p_add, sign_j, two_beta_h, state)
 
 
-@nb.jit(**_JIT)
+@kernel
 def swendsen_wang_sweeps(spins, n_sweeps, p_add, sign_j, two_beta_h, state):
     """Run ``n_sweeps`` Swendsen–Wang updates in place; returns the total number of clusters built.
 

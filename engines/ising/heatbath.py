@@ -9,13 +9,11 @@ uniform double is drawn per spin.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 from scipy.special import expit
 
+from engines.ising.jit import kernel
 from engines.ising.rng import uniform
-
-_JIT = {"nopython": True, "nogil": True, "cache": True}
 
 
 def up_probability_table(beta: float, coupling: float, field: float) -> np.ndarray:
@@ -24,7 +22,7 @@ def up_probability_table(beta: float, coupling: float, field: float) -> np.ndarr
     return expit(2.0 * beta * (coupling * n + field))
 
 
-@nb.jit(**_JIT)
+@kernel
 def heatbath_sweeps(spins, n_sweeps, table, state):
     """Run ``n_sweeps`` checkerboard heat-bath sweeps in place; advances the generator state."""
     size = spins.shape[0]

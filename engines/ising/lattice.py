@@ -8,17 +8,16 @@ the same two sites, which is what "2N bonds on the torus" means there.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
+from engines.ising.jit import kernel
 from engines.ising.rng import xoshiro_next
 
-_JIT = {"nopython": True, "nogil": True, "cache": True}
 _TOP_BIT = np.uint64(63)
 _ONE = np.uint64(1)
 
 
-@nb.jit(**_JIT)
+@kernel
 def random_spins(size, state):
     """Infinite-temperature configuration: each spin is +1 or -1 from one bit of the generator."""
     spins = np.empty((size, size), dtype=np.int8)
@@ -31,7 +30,7 @@ def random_spins(size, state):
     return spins
 
 
-@nb.jit(**_JIT)
+@kernel
 def bond_sum_and_magnetization(spins):
     """Return ``(B, M)`` with ``B = Σ_<ij> s_i s_j`` over the 2N bonds and ``M = Σ_i s_i``."""
     size = spins.shape[0]
@@ -47,7 +46,7 @@ def bond_sum_and_magnetization(spins):
     return bonds, total
 
 
-@nb.jit(**_JIT)
+@kernel
 def bond_sums_and_magnetizations(samples):
     """Batched :func:`bond_sum_and_magnetization` over an ``(n, L, L)`` array (two int64 arrays)."""
     n = samples.shape[0]
@@ -58,7 +57,7 @@ def bond_sums_and_magnetizations(samples):
     return bonds, totals
 
 
-@nb.jit(**_JIT)
+@kernel
 def pair_correlations(samples, r_max):
     """``G[k, r] = (1/2N) Σ_i s_i (s_{i+r x̂} + s_{i+r ŷ})`` for each sample k, r = 0..r_max."""
     n, size = samples.shape[0], samples.shape[1]

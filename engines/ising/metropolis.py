@@ -20,12 +20,10 @@ negligible beyond tiny lattices; for L ≤ 4 at h = 0 prefer heat bath or a clus
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
+from engines.ising.jit import kernel
 from engines.ising.rng import uniform
-
-_JIT = {"nopython": True, "nogil": True, "cache": True}
 
 
 def acceptance_table(beta: float, coupling: float, field: float) -> np.ndarray:
@@ -36,7 +34,7 @@ def acceptance_table(beta: float, coupling: float, field: float) -> np.ndarray:
     return np.exp(np.minimum(0.0, -beta * delta_e))
 
 
-@nb.jit(**_JIT)
+@kernel
 def metropolis_sweeps(spins, n_sweeps, table, state):
     """Run ``n_sweeps`` checkerboard Metropolis sweeps in place; advances the generator state."""
     size = spins.shape[0]

@@ -83,12 +83,11 @@ import threading
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit
 
+from engines.ising.jit import kernel, parallel_kernel
 from engines.ising.rng import next_u64, xoshiro_next
-
-_JIT = {"nopython": True, "nogil": True, "cache": True}
-_PARALLEL_JIT = {**_JIT, "parallel": True}
 
 MAX_WIDTH = 64
 #: Lattices with at least this many spins use the parallel kernel (when their words can be
@@ -150,7 +149,7 @@ def is_colourable(size: int, width: int) -> bool:
 
 
 # ------------------------------------------------------------------------------ bit primitives
-@nb.jit(**_JIT)
+@kernel
 def splitmix64(z):
     """The splitmix64 output function (Steele, Lea & Flood) of a 64-bit counter value."""
     z = (z ^ (z >> _SH30)) * _MIX1
@@ -158,7 +157,7 @@ def splitmix64(z):
     return z ^ (z >> _SH31)
 
 
-@nb.jit(**_JIT)
+@kernel
 def row_stream(key, row):
     """The xoshiro256** state of one row in one half sweep: ``splitmix64(key + (4r + i + 1)γ)``."""
     base = key + np.uint64(4 * row) * _GAMMA
@@ -169,7 +168,7 @@ def row_stream(key, row):
     return s0, s1, s2, s3
 
 
-@nb.jit(**_JIT)
+@kernel
 def popcount(x):
     """Number of set bits of a uint64 (SWAR; LLVM lowers it to the popcnt instruction)."""
     x = x - ((x >> _SH1) & _M1)
@@ -178,12 +177,12 @@ def popcount(x):
     return (x * _H01) >> _SH56
 
 
-@nb.jit(**_JIT)
+@kernel
 def _width_mask(width):
     return _ALL if width == 64 else (_ONE << np.uint64(width)) - _ONE
 
 
-@nb.jit(**_JIT)
+@kernel
 def _neighbours(words, r, j, width, mask):
     """The four neighbour words of ``words[r, j]`` aligned bit for bit (module doc)."""
     size, n_words = words.shape
@@ -202,7 +201,7 @@ def _neighbours(words, r, j, width, mask):
     return up, down, left, right
 
 
-@nb.jit(**_JIT)
+@kernel
 def _counts(d1, d2, d3, d4, mask):
     """Bit-sliced count of four indicator words: masks C0..C4 of lanes whose count is 0..4."""
     x1 = d1 ^ d2
@@ -216,7 +215,7 @@ def _counts(d1, d2, d3, d4, mask):
     return t0 & ~low, t0 & low, t1 & ~low, t1 & low, a1 & a2
 
 
-@nb.jit(**_JIT)
+@kernel
 def _compare_step(undecided, accepted, threshold, s0, s1, s2, s3):
     """One digit of the lane-parallel comparison ``U < t`` (most significant digit first).
 
@@ -230,7 +229,7 @@ def _compare_step(undecided, accepted, threshold, s0, s1, s2, s3):
 
 
 # ----------------------------------------------------------------- zero-field Metropolis rows
-@nb.jit(**_JIT)
+@kernel
 def _row_metropolis_zero_field(words, r, parity, width, key, invert, tb8, tb4):
     """Update the words of row r whose colour is ``parity`` (Metropolis, h = 0, J != 0).
 
@@ -270,19 +269,19 @@ def _row_metropolis_zero_field(words, r, parity, width, key, invert, tb8, tb4):
         words[r, j] = s ^ ((mask & ~t0) | accepted)
 
 
-@nb.jit(**_JIT)
+@kernel
 def _half_sweep_zero_field_serial(words, parity, width, key, invert, tb8, tb4):
     for r in range(words.shape[0]):
         _row_metropolis_zero_field(words, r, parity, width, key, invert, tb8, tb4)
 
 
-@nb.jit(**_PARALLEL_JIT)
+@parallel_kernel
 def _half_sweep_zero_field_parallel(words, parity, width, key, invert, tb8, tb4):
     for r in nb.prange(words.shape[0]):
         _row_metropolis_zero_field(words, r, parity, width, key, invert, tb8, tb4)
 
 
-@nb.jit(**_JIT)
+@kernel
 def metropolis_zero_field_sweeps(words, n_sweeps, width, invert, tb8, tb4, state):
     """``n_sweeps`` serial multi-spin Metropolis sweeps at h = 0; advances ``state`` in place."""
     for _ in range(n_sweeps):
@@ -291,7 +290,7 @@ def metropolis_zero_field_sweeps(words, n_sweeps, width, invert, tb8, tb4, state
             _half_sweep_zero_field_serial(words, parity, width, key, invert, tb8, tb4)
 
 
-@nb.jit(**_JIT)
+@kernel
 def metropolis_zero_field_sweeps_parallel(words, n_sweeps, width, invert, tb8, tb4, state):
     """Same as :func:`metropolis_zero_field_sweeps` with the rows of a colour in parallel."""
     for _ in range(n_sweeps):
@@ -301,7 +300,7 @@ def metropolis_zero_field_sweeps_parallel(words, n_sweeps, width, invert, tb8, t
 
 
 # -------------------------------------------------------------------- general class rows
-@nb.jit(**_JIT)
+@kernel
 def _row_metropolis_field(words, r, parity, width, key, invert, sure, maybe, tb):
     """Update the words of row r of colour ``parity``: Metropolis with per-class probabilities.
 
@@ -367,7 +366,7 @@ def _row_metropolis_field(words, r, parity, width, key, invert, sure, maybe, tb)
         words[r, j] = s ^ flips
 
 
-@nb.jit(**_JIT)
+@kernel
 def _row_heatbath(words, r, parity, width, key, sure, maybe, tb):
     """Update the words of row r of colour ``parity`` by heat bath.
 
@@ -400,7 +399,7 @@ def _row_heatbath(words, r, parity, width, key, sure, maybe, tb):
         words[r, j] = plus
 
 
-@nb.jit(**_JIT)
+@kernel
 def _half_sweep_classes_serial(words, parity, width, key, heatbath, invert, sure, maybe, tb):
     for r in range(words.shape[0]):
         if heatbath:
@@ -409,7 +408,7 @@ def _half_sweep_classes_serial(words, parity, width, key, heatbath, invert, sure
             _row_metropolis_field(words, r, parity, width, key, invert, sure, maybe, tb)
 
 
-@nb.jit(**_PARALLEL_JIT)
+@parallel_kernel
 def _half_sweep_classes_parallel(words, parity, width, key, heatbath, invert, sure, maybe, tb):
     for r in nb.prange(words.shape[0]):
         if heatbath:
@@ -418,7 +417,7 @@ def _half_sweep_classes_parallel(words, parity, width, key, heatbath, invert, su
             _row_metropolis_field(words, r, parity, width, key, invert, sure, maybe, tb)
 
 
-@nb.jit(**_JIT)
+@kernel
 def class_sweeps(words, n_sweeps, width, heatbath, invert, sure, maybe, tb, state):
     """``n_sweeps`` serial multi-spin sweeps with per-class probabilities (any h; heat bath)."""
     for _ in range(n_sweeps):
@@ -427,7 +426,7 @@ def class_sweeps(words, n_sweeps, width, heatbath, invert, sure, maybe, tb, stat
             _half_sweep_classes_serial(words, parity, width, key, heatbath, invert, sure, maybe, tb)
 
 
-@nb.jit(**_JIT)
+@kernel
 def class_sweeps_parallel(words, n_sweeps, width, heatbath, invert, sure, maybe, tb, state):
     """Same as :func:`class_sweeps` with the rows of a colour in parallel."""
     for _ in range(n_sweeps):
@@ -439,7 +438,7 @@ def class_sweeps_parallel(words, n_sweeps, width, heatbath, invert, sure, maybe,
 
 
 # ------------------------------------------------------------------------ packing, observables
-@nb.jit(**_JIT)
+@kernel
 def pack_spins(spins, width):
     """Pack an (L, L) int8 ±1 lattice into the ``(L, L/w)`` uint64 words of the module doc."""
     size = spins.shape[0]
@@ -454,7 +453,7 @@ def pack_spins(spins, width):
     return words
 
 
-@nb.jit(**_JIT)
+@kernel
 def unpack_into(words, width, out):
     """Write the (L, L) int8 ±1 lattice held by ``words`` into ``out`` (no allocation)."""
     size, n_words = words.shape
@@ -479,7 +478,7 @@ def unpack_spins(words: np.ndarray, width: int | None = None) -> np.ndarray:
     return out
 
 
-@nb.jit(**_JIT)
+@kernel
 def packed_bond_sum_and_magnetization(words, width):
     """``(B, M)`` of the packed lattice (B = Σ_<ij> s_i s_j over the 2N bonds, M = Σ s_i)."""
     size, n_words = words.shape
@@ -507,7 +506,7 @@ def _threshold(p: float) -> int:
     return int(math.ldexp(p, 64))
 
 
-def threshold_bits(probabilities: np.ndarray) -> np.ndarray:
+def threshold_bits(probabilities: ArrayLike) -> np.ndarray:
     """``tb[m, i]`` = all ones where bit 63 - i of ``floor(p_m·2⁶⁴)`` is set; shape (K, 64)."""
     probabilities = np.atleast_1d(np.asarray(probabilities, dtype=np.float64))
     out = np.zeros((probabilities.size, 64), dtype=np.uint64)
@@ -617,13 +616,13 @@ class MultispinLattice:
     def _run(self, n: int, state: np.ndarray, parallel: bool) -> None:
         t = self._tables
         if t[0] == "zero-field":
-            kernel = metropolis_zero_field_sweeps
+            zero_field = metropolis_zero_field_sweeps
             if parallel:
-                kernel = metropolis_zero_field_sweeps_parallel
-            kernel(self.words, n, self.width, t[1], t[2], t[3], state)
+                zero_field = metropolis_zero_field_sweeps_parallel
+            zero_field(self.words, n, self.width, t[1], t[2], t[3], state)
         else:
-            kernel = class_sweeps_parallel if parallel else class_sweeps
-            kernel(self.words, n, self.width, t[1], t[2], t[3], t[4], t[5], state)
+            classes = class_sweeps_parallel if parallel else class_sweeps
+            classes(self.words, n, self.width, t[1], t[2], t[3], t[4], t[5], state)
 
     def load(self, spins: np.ndarray) -> None:
         """Replace the state by an (L, L) int8 ±1 lattice (packed in place of the old words)."""

@@ -16,10 +16,9 @@ registers instead of reloading it from memory after every write to the lattice.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-_JIT = {"nopython": True, "nogil": True, "cache": True}
+from engines.ising.jit import kernel
 
 _U64_5 = np.uint64(5)
 _U64_9 = np.uint64(9)
@@ -53,12 +52,12 @@ def check_state(state: np.ndarray) -> np.ndarray:
     return state
 
 
-@nb.jit(**_JIT)
+@kernel
 def _rotl(x, k):
     return (x << k) | (x >> (_SHIFT_64 - k))
 
 
-@nb.jit(**_JIT)
+@kernel
 def xoshiro_next(s0, s1, s2, s3):
     """One xoshiro256** step on unpacked state; returns ``(output, s0, s1, s2, s3)``."""
     result = _rotl(s1 * _U64_5, _SHIFT_7) * _U64_9
@@ -72,21 +71,21 @@ def xoshiro_next(s0, s1, s2, s3):
     return result, s0, s1, s2, s3
 
 
-@nb.jit(**_JIT)
+@kernel
 def uniform(s0, s1, s2, s3):
     """Uniform double in [0, 1) from the top 53 bits; returns ``(u, s0, s1, s2, s3)``."""
     x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
     return (x >> _SHIFT_11) * _TWO_POW_MINUS_53, s0, s1, s2, s3
 
 
-@nb.jit(**_JIT)
+@kernel
 def next_u64(state):
     """Advance an array state in place and return the next 64-bit output."""
     x, state[0], state[1], state[2], state[3] = xoshiro_next(state[0], state[1], state[2], state[3])
     return x
 
 
-@nb.jit(**_JIT)
+@kernel
 def next_double(state):
     """Advance an array state in place and return a uniform double in [0, 1)."""
     return (next_u64(state) >> _SHIFT_11) * _TWO_POW_MINUS_53
@@ -98,7 +97,7 @@ _LOW_24 = np.uint64(0xFFFFFF)
 _TWO_POW_MINUS_24 = np.float32(1.0 / 16777216.0)
 
 
-@nb.jit(**_JIT)
+@kernel
 def fill_uniform_float32(state, out):
     """Fill the 1-D float32 array ``out`` with uniforms on [0, 1), advancing ``state`` in place.
 

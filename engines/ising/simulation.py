@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -62,6 +63,9 @@ from engines.ising.params import (
 )
 from engines.ising.rng import check_state, seed_state
 
+if TYPE_CHECKING:  # imported where metropolis-torch runs only (it loads torch)
+    from engines.ising.torch_checkerboard import TorchCheckerboard
+
 INITIAL_STATES: tuple[str, ...] = ("random", "up", "down")
 AUTO_CALIBRATION_SWEEPS = 10
 STATE_FORMAT = "monge-lab/ising-simulation"
@@ -83,6 +87,12 @@ class IsingSimulation:
     to it stay current): two O(N) passes per call. Code that only reads the lattice now and
     then should use :meth:`spins_copy` or :meth:`packed_spins`, which hand nothing out.
     """
+
+    # The lattice state, set by _attach_lattice (from __init__ and from_state).
+    _lattice: MultispinLattice | TorchCheckerboard | None  # the packed words or the torch tensor
+    _mirrored: bool  # _spins is a mirror of _lattice (not the storage itself)
+    _mirror_stale: bool  # the lattice has moved on since the mirror was last unpacked
+    _mirror_exposed: bool  # the mirror has been handed out by :attr:`spins`
 
     def __init__(self, params: IsingParams, initial: str = "random") -> None:
         params.validate()
@@ -116,7 +126,7 @@ class IsingSimulation:
         """The live (L, L) int8 lattice; copy it to keep a snapshot (class doc for the mirror)."""
         if self._mirrored:
             if self._mirror_stale:
-                self._lattice.unpack_into(self._spins)
+                self._mirror_source().unpack_into(self._spins)
                 self._mirror_stale = False
             self._mirror_exposed = True
         return self._spins
@@ -124,7 +134,7 @@ class IsingSimulation:
     def spins_copy(self) -> np.ndarray:
         """A new (L, L) int8 copy of the lattice, without handing out the live array."""
         if self._mirrored and self._mirror_stale:
-            return self._lattice.unpack()
+            return self._mirror_source().unpack()
         return self._spins.copy()
 
     @property
@@ -198,7 +208,7 @@ class IsingSimulation:
         if not is_integer(value) or value not in (1, -1):
             raise ValueError(f"A spin value must be +1 or -1, got {value!r}.")
         if self._mirrored:
-            self._lattice.set_spin(row, col, value)
+            self._mirror_source().set_spin(row, col, value)
             if self._mirror_stale:
                 return
         self._spins[row, col] = value
@@ -367,17 +377,22 @@ class IsingSimulation:
         self._mirror_stale = False  # the mirror equals the state right after packing it
         self._mirror_exposed = False
 
+    def _mirror_source(self) -> MultispinLattice | TorchCheckerboard:
+        """The lattice that holds the state of a mirrored simulation (``_mirrored`` implies one)."""
+        assert self._lattice is not None, "a mirrored simulation always has a lattice"
+        return self._lattice
+
     def _sync_in(self) -> None:
         """Absorb writes into a handed-out mirror before the state is read or advanced."""
         if self._mirrored and self._mirror_exposed:
-            self._lattice.load(self._spins)
+            self._mirror_source().load(self._spins)
 
     def _state_changed(self) -> None:
         """After a sweep: refresh a handed-out mirror now, otherwise when it is next asked for."""
         if not self._mirrored:
             return
         if self._mirror_exposed:
-            self._lattice.unpack_into(self._spins)
+            self._mirror_source().unpack_into(self._spins)
             self._mirror_stale = False
         else:
             self._mirror_stale = True
@@ -430,7 +445,7 @@ class IsingSimulation:
 
     def _energy_and_magnetization(self) -> tuple[float, float]:
         if self._mirrored and not self._mirror_exposed:
-            bonds, total = self._lattice.bond_sum_and_magnetization()
+            bonds, total = self._mirror_source().bond_sum_and_magnetization()
         else:
             bonds, total = bond_sum_and_magnetization(self._spins)
         N = self.n_spins

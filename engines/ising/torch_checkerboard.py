@@ -40,15 +40,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numba as nb
 import numpy as np
 
+from engines.ising.jit import kernel
 from engines.ising.rng import next_u64
 
 if TYPE_CHECKING:
     import torch
 
-_JIT = {"nopython": True, "nogil": True, "cache": True}
 
 UNIFORM_BITS = 62
 _RANDOMS_PER_CHUNK = 1 << 20  # precompute the uniforms of several sweeps of a small lattice
@@ -130,7 +129,7 @@ def _with_neighbours(sites: np.ndarray, size: int) -> np.ndarray:
     return np.stack([a * size + b for a, b in zip(rows, cols, strict=True)]).astype(np.int64)
 
 
-@nb.jit(**_JIT)
+@kernel
 def draw_keys(state, count):
     """``count`` successive 64-bit outputs of the xoshiro256** ``state`` (advanced in place)."""
     out = np.empty(count, dtype=np.uint64)
@@ -232,6 +231,8 @@ class TorchCheckerboard:
 
     def _stage(self, index: torch.Tensor, uniforms: torch.Tensor) -> None:
         """Flip the sites of one stage at once (they do not interact)."""
+        thresholds = self._thresholds
+        assert thresholds is not None, "sweeps checks that set_parameters was called"
         torch = self._torch
         spins = self.tensor
         flat = spins.view(-1)
@@ -249,7 +250,7 @@ class TorchCheckerboard:
             )
             s = flat[index]
             code = (neighbours.view(-1)[index] * 2 + s + 9).long()
-        accept = uniforms < self._thresholds[code]
+        accept = uniforms < thresholds[code]
         flat[index] = torch.where(accept, -s, s)
 
     # ---------------------------------------------------------------- host transfer, observables

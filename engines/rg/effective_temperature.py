@@ -107,7 +107,7 @@ def level_observables(
     L = int(np.shape(samples)[1])
     T = 1.0 if temperature_hint is None else float(temperature_hint)
     summary = summarize(e, m, T, L * L)
-    keys = ("e", "abs_m", "m2", "m4", "binder")
+    keys: tuple[str, ...] = ("e", "abs_m", "m2", "m4", "binder")
     if temperature_hint is not None:
         keys += ("c", "chi")
     out: dict = {"size": L, "n_samples": int(e.size)}

@@ -135,7 +135,8 @@ FLOW_KEYS = ("t_energy", "t_abs_m", "t_binder", "gap", "e", "abs_m", "binder", "
 """The per-step readings returned by :func:`flow_thermometry` (errors as ``<key>_error``)."""
 
 
-def flow_thermometry(W, a, b, samples: Sequence[np.ndarray], temperatures: Sequence[float],
+def flow_thermometry(W, a, b, samples: Sequence[np.ndarray],
+                     temperatures: Sequence[float] | np.ndarray,
                      steps: int, seed: int = 0, J: float = 1.0,
                      equilibrium: np.ndarray | None = None,
                      read_steps: Sequence[int] | None = None) -> dict:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -172,7 +173,7 @@ def level_trainer(lattices: np.ndarray, block: int, config: RBMConfig, level: in
     return RBMTrainer(config, data, model=block_local_rbm(data, L, block, block_init, generator))
 
 
-def per_level_configs(config: RBMConfig, levels: int, **options) -> list[RBMConfig]:
+def per_level_configs(config: RBMConfig, levels: int, **options: Any) -> list[RBMConfig]:
     """One RBMConfig per stack level: ``config`` with each option set per level.
 
     Each keyword is an :class:`engines.rbm.RBMConfig` field; its value is either one value for
@@ -183,7 +184,7 @@ def per_level_configs(config: RBMConfig, levels: int, **options) -> list[RBMConf
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1:
         raise ValueError(f"levels must be an integer >= 1, got {levels!r}.")
     fields = RBMConfig.__dataclass_fields__
-    out = [dict() for _ in range(levels)]
+    out: list[dict[str, Any]] = [{} for _ in range(levels)]  # checked by validate() below
     for name, value in options.items():
         if name not in fields:
             raise ValueError(f"Unknown RBMConfig setting {name!r}.")
