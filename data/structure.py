@@ -86,6 +86,14 @@ _GEOMETRY_PER_CHECKPOINT = ("condition", "monge_ampere_residual", "gaussian_ot_r
                             "distance/<metric>", "speed/<metric>", "path_length/<metric>",
                             "line_shape/<metric>")
 
+_SCORES_PER_MAP = ("ots", "ots_error", "ots_low", "ots_high", "map_cost", "map_cost_error",
+                   "ot_cost", "ot_lower", "ot_upper", "agreement", "plan_entropy", "w_steps",
+                   "w_steps_lower", "w_steps_upper", "w_from_start", "w_from_start_lower",
+                   "w_from_start_upper", "running")
+_SCORES_PER_GROUP = ("temperature", "ots_total", "ots_total_error", "ots_total_low",
+                     "ots_total_high", "lss", "lss_error", "lss_median", "lss_pooled",
+                     "line_shape", "line_shape_low", "line_shape_high")
+
 RUN_KINDS: dict[str, KindRules] = {
     # N samples of an L×L lattice; R distances of the correlation function.
     "ising": KindRules(
@@ -162,6 +170,27 @@ RUN_KINDS: dict[str, KindRules] = {
             "ot_plan": Rule(REAL, "P P"),
         },
         params={"L": "size", "n": "n_visible", "m": "n_hidden"},
+    ),
+    # Wasserstein scores: G groups (temperatures), V levels or checkpoints, K = V − 1 maps or
+    # steps, N samples per level, S tracks kept, L×L lattice.
+    "scores": KindRules(
+        datasets={
+            **_same(_SCORES_PER_MAP, Rule(REAL, "G K")),
+            "ots_ci": Rule(REAL, "G K 2"),
+            **_same(_SCORES_PER_GROUP, Rule(REAL, "G")),
+            **_same(("lss_valid", "lss_closed", "lss_static"), Rule(INTEGER, "G")),
+            "lss_per_track": Rule(REAL, "G N"),
+            "step_lengths": Rule(REAL, "G K N"),
+            "partner": Rule(INTEGER, "G K N"),
+            "sample_index": Rule(INTEGER, "G N"),
+            **_same(("sizes", "epoch"), Rule(INTEGER, "V")),
+            "track_images": Rule(REAL, "G V S L L"),
+            "partner_images": Rule(REAL, "G K S L L"),
+            **_same(("to_data", "to_data_lower", "to_data_upper"), Rule(REAL, "V")),
+            "data_index": Rule(INTEGER, "N"),
+            **_same(("sample_images", "data_partner_images"), Rule(SPINS, "V S L L")),
+        },
+        params={"L": "size", "N": "n_samples"},
     ),
 }
 """The dataset rules of each run kind (see the module docstring and docs/session-format.md)."""

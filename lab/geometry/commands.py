@@ -1,6 +1,6 @@
-"""What the headless ``geometry`` command does (its options are declared in
-:mod:`lab.geometry.cli`): the task over an RBM's checkpoints, saved as it goes under the
-session's lock.
+"""What the headless ``geometry`` and ``score`` commands do (their options are declared in
+:mod:`lab.geometry.cli`): the task over an RBM's checkpoints, or over the maps of the run scored,
+saved as it goes under the session's lock.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from lab.core.progress import drive
 from lab.core.settings import option_values
 from lab.geometry.options import SETTINGS, GeometryOptions
 from lab.geometry.runs import format_geometry, geometry_run
+from lab.geometry.score_options import SETTINGS as SCORE_SETTINGS
+from lab.geometry.score_options import ScoreOptions
+from lab.geometry.score_runs import scores_run
+from lab.geometry.score_sources import plan_from_run
+from lab.geometry.score_task import ScoreTask
 from lab.geometry.task import GeometryTask
 from lab.rbm.runs import RunInputError, run_checkpoints, training_data
 
@@ -79,5 +84,61 @@ def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     if status == "failed":
         print(f"monge-lab: geometry failed at {message} (kept the checkpoints done)",
               file=sys.stderr)
+        return 1
+    return 0 if status == "finished" else 130
+
+
+def score_command(args: argparse.Namespace) -> int:
+    return run_locked(args, _score)
+
+
+def _score(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
+    """Score ``--run``: every input is checked (the plan, the options) before any work."""
+    try:
+        options = ScoreOptions(**option_values(args, SCORE_SETTINGS))
+        plan = plan_from_run(args.run, runs)
+        task = ScoreTask(plan, options)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    run_id = next_run_id(list(runs), "scores")
+    created = utc_now()
+    saved = {"done": 0, "at": 0.0, "printed": 0}
+
+    def make_run(snapshot_datasets: dict, status: str, message: str) -> RunRecord:
+        return scores_run(run_id, plan, options, snapshot_datasets, status,
+                          n_samples=task.n_samples, solvers=list(task.solvers),
+                          steps_done=task.done, seconds=task.seconds, created=created,
+                          finished=utc_now(), message=message)
+
+    def print_lines() -> None:
+        for line in task.lines[saved["printed"]:]:
+            print(line, flush=True)
+        saved["printed"] = len(task.lines)
+
+    def save_partial(snapshot) -> tuple[float, str]:
+        """After each step: its line, and the run so far at the first step and then every
+        --save-seconds."""
+        print_lines()
+        now = time.monotonic()
+        if snapshot.done > saved["done"] and (saved["done"] == 0
+                                              or now - saved["at"] >= args.save_seconds):
+            partial = make_run(snapshot.datasets, "interrupted",
+                               f"recorded {snapshot.done} of {snapshot.total} steps")
+            store_runs(args.path, [partial], replace=saved["done"] > 0)
+            saved.update(done=snapshot.done, at=now)
+        return snapshot.progress, f"step {snapshot.done}/{snapshot.total}"
+
+    try:
+        status, message = drive(task, run_id, args.quiet, save_partial)
+    except (ValueError, RuntimeError, ArithmeticError, MemoryError) as exc:
+        status, message = "failed", f"step {task.done + 1}: {exc}"
+    print_lines()
+    run = make_run(task.datasets(), status, message)
+    store_runs(args.path, [run], replace=saved["done"] > 0)
+    print(f"{run.id}: {status}, {task.done} of {task.total} steps ({plan.mode} of "
+          f"{plan.source_id}, N = {task.n_samples}, {', '.join(task.solvers) or 'no'} solver, "
+          f"{task.seconds:.1f} s)  ->  {args.path}")
+    if status == "failed":
+        print(f"monge-lab: score failed at {message} (kept the steps done)", file=sys.stderr)
         return 1
     return 0 if status == "finished" else 130

@@ -19,6 +19,9 @@ A failed job is logged; its run, if one was recorded, is marked 'failed'.
 Both timers are made with :func:`lab.core.timers.new_timer`, so the main window's shutdown
 stops them with every other timer.
 
+Its :attr:`GeometryController.scores` (:class:`lab.geometry.score_controller.ScoreController`)
+runs the Wasserstein scores of the dock's second page.
+
 What the dock reads of the session's runs it reads here, as views: the ``geometry`` runs
 (:meth:`GeometryController.geometry_views`, :class:`lab.geometry.runs.GeometryRunView`) and the
 ``rbm`` runs it can compute on (:meth:`GeometryController.rbm_sources`).
@@ -38,6 +41,7 @@ from lab.core.jobs import JobManager, JobState
 from lab.core.timers import new_timer
 from lab.geometry.options import GeometryOptions
 from lab.geometry.runs import GeometryRunView, geometry_run
+from lab.geometry.score_controller import ScoreController
 from lab.geometry.task import GeometrySnapshot, GeometryTask
 from lab.rbm.controller import RBMTrainingController
 from lab.rbm.runs import Checkpoint, run_checkpoints, training_data
@@ -75,6 +79,8 @@ class GeometryController(JobController):
         self.run_id = ""  # the geometry run of the current computation, once recorded
         self.poll = new_timer(self, POLL_MS, self.poll_training)
         self.recorder = new_timer(self, RECORD_MS, self.record_progress)
+        self.scores = ScoreController(session, jobs, self)
+        """The Wasserstein scoring of the dock's "Wasserstein scores" page."""
 
     # ----------------------------------------------------------------- queries
     def rbm_candidates(self) -> list[RunRecord]:

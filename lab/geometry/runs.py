@@ -282,3 +282,7 @@ def _geometry_summary(view: RunView) -> str:
 
 
 register(RunKind("geometry", GeometryRunView, _geometry_summary, dock="geometryDock"))
+
+# The Wasserstein scores are a kind of this feature too: registering the geometry kinds
+# registers them (lab.cli.recover.register_every_kind imports this module).
+import lab.geometry.score_runs  # noqa: E402,F401

@@ -72,7 +72,10 @@ TRAJECTORY_METRICS = (*METRICS, "bures_wasserstein_exact")
 TRAJECTORY_QUANTITIES = ("distance", "speed", "path_length", "line_shape")
 EIGENVECTOR_IMAGES = 8
 PLAN_SAMPLES = 100
-_STREAM_DATA, _STREAM_MODEL, _STREAM_GAUSSIAN = 1, 2, 3
+STREAM_DATA, STREAM_MODEL, STREAM_GAUSSIAN = 1, 2, 3
+"""The streams of :func:`stream_seed`: the data subsample, the model's chains, the Gaussian draws
+(the Wasserstein scores of :mod:`lab.geometry.score_task` draw theirs from the same streams)."""
+_STREAM_DATA, _STREAM_MODEL, _STREAM_GAUSSIAN = STREAM_DATA, STREAM_MODEL, STREAM_GAUSSIAN
 _ROWS = ("epoch", "spectrum", "rank", "condition", "n_outliers", "mp_fit", "eigenvectors",
          "monge_ampere_residual", "gaussian_ot_residual", "gaussian_w2", "wasserstein_to_data",
          "energy_w1", "magnetization_w1", "entropy", "relative_entropy_to_data",
@@ -103,9 +106,12 @@ def leading_eigenvectors(W: np.ndarray, k: int) -> np.ndarray:
     return spectrum.vectors[:, :min(k, spectrum.values.size)]
 
 
-def _seed(seed: int, stream: int, epoch: int) -> int:
+def stream_seed(seed: int, stream: int, epoch: int) -> int:
     """A 32-bit seed derived from (seed, stream, epoch): independent of the processing order."""
     return int(np.random.SeedSequence([seed, stream, epoch]).generate_state(1)[0])
+
+
+_seed = stream_seed
 
 
 def _as_configs(data: np.ndarray, size: int) -> np.ndarray:

@@ -123,8 +123,26 @@ def geometry(c: int = 3, L: int = 3, m: int = 2) -> tuple[RunRecord, Linked]:
                  ("ot_plan", 1), ("distance/affine_invariant", 0), ("speed/thompson", 0)]
 
 
+def scores(g: int = 2, k: int = 2, n: int = 5, s: int = 2, L: int = 4) -> tuple[RunRecord, Linked]:
+    v = k + 1
+    run = RunRecord(id="scores-001", kind="scores", status="finished", seed=0,
+                    params={"size": L, "n_samples": n, "mode": "block-spin"},
+                    datasets={"ots": np.ones((g, k)), "w_steps": np.ones((g, k)),
+                              "ots_ci": np.ones((g, k, 2)), "lss": np.ones(g),
+                              "temperature": np.ones(g), "lss_valid": np.ones(g, np.int64),
+                              "lss_per_track": np.ones((g, n)),
+                              "step_lengths": np.ones((g, k, n)),
+                              "partner": np.zeros((g, k, n), np.int64),
+                              "sample_index": np.zeros((g, n), np.int64),
+                              "sizes": np.array([L, L // 2, L // 4][:v], np.int64),
+                              "track_images": np.ones((g, v, s, L, L), np.float32),
+                              "partner_images": np.ones((g, k, s, L, L), np.float32)})
+    return run, [("ots", 0), ("ots", 1), ("lss_per_track", 1), ("sizes", 0),
+                 ("track_images", 2), ("track_images", 3)]
+
+
 BUILDERS = {"ising": ising, "ising-scan": scan, "rbm": rbm, "rbm-samples": rbm_samples,
-            "rg": rg, "rg-flow": rg_flow, "geometry": geometry}
+            "rg": rg, "rg-flow": rg_flow, "geometry": geometry, "scores": scores}
 
 
 def test_every_kind_of_the_table_has_a_valid_example_that_round_trips(tmp_path):

@@ -10,6 +10,10 @@ redraws when it changed. Runs are read through their views only
 (:class:`lab.geometry.runs.GeometryRunView`, the controller's ``rbm_sources``); the session
 browser's "show" arrives as :meth:`GeometryDock.show_run` with the run's view.
 
+A second page, "Wasserstein scores" (:class:`widgets.geometry.score_panel.ScoresPanel`), scores
+an rg-flow, rg or rbm run by Gai & Zhang's LSS and OTS and shows ``scores`` runs; the session
+browser's "show" of a ``scores`` run opens that page.
+
 The views (``widgets.geometry.plots``) sit in tabs; a slider picks the checkpoint singled out
 (it follows the newest while at its end). Every tab has "Export…", which writes each of its
 plots to PNG and SVG with the session and run in the files (``widgets.common.plot_export``).
@@ -39,6 +43,7 @@ from lab.core.views import RunView
 from lab.geometry.controller import GeometryController
 from lab.geometry.options import SETTINGS, GeometryOptions
 from lab.geometry.runs import GeometryRunView
+from lab.geometry.score_runs import ScoresRunView
 from lab.geometry.task import leading_eigenvectors
 from widgets.common.dock import FeatureDock
 from widgets.common.forms import Form
@@ -55,6 +60,7 @@ from widgets.geometry.plots import (
     TrajectoryView,
     TransportView,
 )
+from widgets.geometry.score_panel import ScoresPanel
 
 FRAME_HZ = 10
 FLOW_BASIS_MAX = 32
@@ -87,7 +93,11 @@ class GeometryDock(FeatureDock):
         splitter.addWidget(self._build_views())
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([splitter.widget(0).minimumWidth(), 1000])
-        self.setWidget(splitter)
+        self.scores_panel = ScoresPanel(controller.scores, self)
+        self.pages = QTabWidget(objectName="geometryPages")
+        self.pages.addTab(splitter, "Geometry")
+        self.pages.addTab(self.scores_panel, "Wasserstein scores")
+        self.setWidget(self.pages)
 
         controller.stateChanged.connect(lambda _: self._sync())
         controller.followingChanged.connect(lambda _: self._sync())
@@ -218,7 +228,13 @@ class GeometryDock(FeatureDock):
         self.source_box.setCurrentIndex(index)
 
     def show_run(self, view: RunView) -> None:
-        """Show the ``geometry`` run the session browser selected: choose it as the source."""
+        """Show the ``geometry`` or ``scores`` run the session browser selected: choose it as
+        the source of its page, and show that page."""
+        if isinstance(view, ScoresRunView):
+            self.pages.setCurrentWidget(self.scores_panel)
+            self.scores_panel.show_run(view)
+            return
+        self.pages.setCurrentIndex(0)
         self.select_source("geometry", view.id)
 
     def _on_source(self) -> None:
@@ -276,7 +292,9 @@ class GeometryDock(FeatureDock):
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
-        """Pull the live computation's snapshot and redraw when it changed (at FRAME_HZ)."""
+        """Pull the live computation's snapshot and redraw when it changed (at FRAME_HZ); the
+        scores page likewise."""
+        self.scores_panel.refresh()
         if self.controller.task is None or self.shown_id != self.controller.rbm_id:
             return
         snapshot = self.controller.latest()
