@@ -44,12 +44,22 @@ FLOW_STEPS = 5
 
 def _training_options(parser: argparse.ArgumentParser, epochs: int) -> None:
     parser.add_argument("--epochs", type=int, default=epochs, help="epochs per RBM")
-    parser.add_argument("--batch", type=int, default=RBMConfig.batch_size)
-    parser.add_argument("--lr", type=finite_float, default=RBMConfig.learning_rate)
-    parser.add_argument("--block-init", type=finite_float, default=1.0,
-                        help="initial weight of each hidden unit on its block (0: random)")
-    parser.add_argument("--min-share", type=finite_float, default=MIN_BLOCK_SHARE,
-                        help="lowest mean share of a unit's squared weight on its block")
+    parser.add_argument("--batch", type=int, default=RBMConfig.batch_size, help="minibatch size")
+    parser.add_argument(
+        "--lr", type=finite_float, default=RBMConfig.learning_rate, help="learning rate"
+    )
+    parser.add_argument(
+        "--block-init",
+        type=finite_float,
+        default=1.0,
+        help="initial weight of each hidden unit on its block (0: random)",
+    )
+    parser.add_argument(
+        "--min-share",
+        type=finite_float,
+        default=MIN_BLOCK_SHARE,
+        help="lowest mean share of a unit's squared weight on its block",
+    )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -57,26 +67,42 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cg.add_argument("path", help="session file")
     cg.add_argument("--data", required=True, metavar="RUN", help="an Ising run id")
     cg.add_argument("--rule", default="majority", help="majority | decimation | rbm")
-    cg.add_argument("--rbm", metavar="RUN", action="append", default=[],
-                    help="an RBM run (for --rule rbm; repeat for a stack, level 1 first)")
+    cg.add_argument(
+        "--rbm",
+        metavar="RUN",
+        action="append",
+        default=[],
+        help="an RBM run (for --rule rbm; repeat for a stack, level 1 first)",
+    )
     cg.add_argument("--block", type=int, default=2, help="block size b")
-    cg.add_argument("--levels", type=int, help="coarse-graining steps (default 2, or one per "
-                                               "--rbm)")
-    cg.add_argument("--min-share", type=finite_float, default=MIN_BLOCK_SHARE,
-                    help="rbm: lowest mean share of a unit's squared weight on its block")
+    cg.add_argument(
+        "--levels", type=int, help="coarse-graining steps (default 2, or one per --rbm)"
+    )
+    cg.add_argument(
+        "--min-share",
+        type=finite_float,
+        default=MIN_BLOCK_SHARE,
+        help="rbm: lowest mean share of a unit's squared weight on its block",
+    )
     cg.add_argument("--seed", type=int, default=0, help="tie-breaks and hidden samples")
     cg.set_defaults(func=command("lab.rg.commands:coarse_grain_command"))
 
     stack = sub.add_parser("train-stack", help="train stacked RBMs greedily, level by level")
     stack.add_argument("path", help="session file")
-    stack.add_argument("--data", required=True, metavar="RUN", action="append",
-                       help="an Ising run id (repeat to pool several)")
-    stack.add_argument("--hidden", required=True,
-                       help="hidden units per level, e.g. 400,100 (each (L_k/b)²)")
+    stack.add_argument(
+        "--data",
+        required=True,
+        metavar="RUN",
+        action="append",
+        help="an Ising run id (repeat to pool several)",
+    )
+    stack.add_argument(
+        "--hidden", required=True, help="hidden units per level, e.g. 400,100 (each (L_k/b)²)"
+    )
     stack.add_argument("--block", type=int, default=2, help="block size b")
     _training_options(stack, RBMConfig.epochs)
-    stack.add_argument("--seed", type=int, default=0)
-    stack.add_argument("--quiet", action="store_true")
+    stack.add_argument("--seed", type=int, default=0, help="seed of every level's training")
+    stack.add_argument("--quiet", action="store_true", help="no progress bar")
     stack.set_defaults(func=command("lab.rg.commands:train_stack_command"))
 
     flow = sub.add_parser("rg-flow", help="simulate temperatures, follow their RG flow")
@@ -84,60 +110,38 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     flow.add_argument("--rule", default="majority", help=" | ".join(FLOW_RULES))
     flow.add_argument("--temperatures", required=True, help="'start:stop:count' or 'T1, T2, …'")
     flow.add_argument("--size", type=int, required=True, help="L of the simulated lattices")
-    flow.add_argument("--block", type=int, default=2)
+    flow.add_argument("--block", type=int, default=2, help="block size b")
     flow.add_argument("--levels", type=int, help=f"default {DEFAULT_LEVELS}, or one per --rbm")
     flow.add_argument("--samples", type=int, default=1000, help="configurations per T")
-    flow.add_argument("--thermalize", type=int, default=500)
+    flow.add_argument("--thermalize", type=int, default=500, help="sweeps before the first sample")
     flow.add_argument("--interval", type=int, default=2, help="sweeps between samples")
     flow.add_argument("--algorithm", default="wolff", help="|".join(ALGORITHMS))
-    flow.add_argument("--rbm", metavar="RUN", action="append", default=[],
-                      help="rbm, rbm-flow: an RBM run of the session (else one is trained)")
+    flow.add_argument(
+        "--rbm",
+        metavar="RUN",
+        action="append",
+        default=[],
+        help="rbm, rbm-flow: an RBM run of the session (else one is trained)",
+    )
     flow.add_argument("--hidden", type=int, help="rbm-flow: hidden units (default L²/4)")
     flow.add_argument("--steps", type=int, default=FLOW_STEPS, help="rbm-flow: v → h → v′ steps")
     _training_options(flow, FLOW_EPOCHS)
-    flow.add_argument("--seed", type=int, default=0)
-    flow.add_argument("--quiet", action="store_true")
+    flow.add_argument(
+        "--seed", type=int, default=0, help="seed of the simulations, training and hidden samples"
+    )
+    flow.add_argument("--quiet", action="store_true", help="no progress bar")
     flow.set_defaults(func=command("lab.rg.commands:rg_flow_command"))
 
     example = sub.add_parser("rg-example", help="the paper's §4.1: L = 4, four hidden units")
     example.add_argument("path", help="session file (created or extended)")
-    example.add_argument("--temperature", type=finite_float, default=2.269185)
-    example.add_argument("--samples", type=int, default=10_000)
-    example.add_argument("--epochs", type=int, default=100)
-    example.add_argument("--seed", type=int, default=0)
-    example.add_argument("--quiet", action="store_true")
+    example.add_argument(
+        "--temperature",
+        type=finite_float,
+        default=2.269185,
+        help="T of the L = 4 Ising data, in units of J/k_B",
+    )
+    example.add_argument("--samples", type=int, default=10_000, help="Ising configurations")
+    example.add_argument("--epochs", type=int, default=100, help="training epochs")
+    example.add_argument("--seed", type=int, default=0, help="seed of simulation and training")
+    example.add_argument("--quiet", action="store_true", help="no progress bar")
     example.set_defaults(func=command("lab.rg.commands:rg_example_command"))
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
