@@ -35,6 +35,7 @@ def register_every_kind() -> None:
     import lab.reproduce.runs  # noqa: F401
     import lab.rg.runs  # noqa: F401
     import lab.scan.runs  # noqa: F401
+    import lab.sweep.runs  # noqa: F401
 
 
 def recover(args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ with a subcommand it works headless (``python main.py --help`` lists them):
   flow T → T′ over a range of temperatures (``lab.rg.cli``);
 - ``export``: a run's arrays to .npz, its time series to CSV (``lab.cli.export``);
 - ``geometry``: spectrum, cone distances, transport and entropy along an RBM's training, and
-  ``score``: Gai & Zhang's line-shape and optimal-transport scores of a run (``lab.geometry.cli``).
+  ``score``: Gai & Zhang's line-shape and optimal-transport scores of a run (``lab.geometry.cli``);
+- ``sweep``: a grid of one command's runs on a Dask cluster, local or not (``lab.sweep.cli``).
 
 Bad input ends with one line on stderr and exit code 2; an existing session file is never
 modified unless the command succeeds (``data`` writes atomically).
@@ -30,12 +31,13 @@ from lab.ising import cli as cli_ising
 from lab.rbm import cli as cli_rbm
 from lab.reproduce import cli as cli_reproduce
 from lab.rg import cli as cli_rg
+from lab.sweep import cli as cli_sweep
 
 EXIT_USAGE = 2
 COMMANDS = (
     "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
     "train-stack", "rg-flow", "rg-example", "recover", "geometry", "score", "export",
-    "reproduce",
+    "reproduce", "sweep",
 )
 
 
@@ -49,6 +51,7 @@ def build_parser() -> Parser:
     cli_geometry.add_parsers(sub)
     cli_export.add_parsers(sub)
     cli_reproduce.add_parsers(sub)
+    cli_sweep.add_parsers(sub)
     return parser
 
 

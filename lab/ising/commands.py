@@ -22,29 +22,20 @@ from data.lock import SessionLock
 from data.recording import (
     SUFFIX,
     RecordingError,
-    RunRecorder,
     fold_recordings,
     recording_path,
     recordings_dir,
 )
-from engines.ising import IsingParams
 from lab.cli.common import CliError
 from lab.core.ids import next_run_id, utc_now
-from lab.core.progress import drive
-from lab.core.resources import check_fits
-from lab.core.settings import option_values
 from lab.ising.runs import (
-    LiveRecording,
     complete_ising_run,
     format_estimate,
-    ising_resume_state,
-    ising_streams,
-    new_ising_run,
     resume_ising_task,
     run_params,
 )
-from lab.ising.settings import PHYSICS, PLAN, simulation_footprint
-from lab.ising.task import IsingPlan, IsingTask
+from lab.ising.task import IsingTask
+from lab.ising.workflow import new_simulation, record_simulation
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -71,22 +62,12 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 def _new_header(args: argparse.Namespace, run_id: str) -> RunRecord:
-    if args.size is None or args.temperature is None:
-        raise CliError("--size and --temperature are required (unless --resume RUN)")
-    params = IsingParams(**option_values(args, PHYSICS), device=args.device)
-    plan = IsingPlan(**option_values(args, PLAN), record_spins=not args.no_spins)
+    """The header of the new run (:func:`lab.ising.workflow.new_simulation`, which a sweep's
+    points share)."""
     try:
-        params.validate()
-        plan.validate()
-        check_fits(f"simulate (L = {params.size}, {plan.samples} samples)",
-                   **simulation_footprint(params.size, plan),
-                   folder=os.path.dirname(os.path.abspath(args.out)),
-                   advice="record fewer samples, a smaller lattice, or --no-spins")
+        return new_simulation(args, run_id, os.path.dirname(os.path.abspath(args.out)))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    header = new_ising_run(run_id, params, plan)
-    header.created = utc_now()
-    return header
 
 
 def _resumed(
@@ -113,32 +94,15 @@ def _resumed(
 def _record(args: argparse.Namespace, header: RunRecord, task: IsingTask,
             kept: dict[str, np.ndarray], path: Path) -> int:
     """Run ``task`` recording live into ``path`` (the run ``header``, continuing the series
-    ``kept``), then fold the recording into the session."""
-    plan = task.plan
+    ``kept``: :func:`lab.ising.workflow.record_simulation`), then fold the recording into the
+    session."""
     report = _print_flushes if args.report_flushes else None
-    recorder = RunRecorder(path, header, ising_streams(task.simulation.params.size,
-                                                       plan.record_spins),
-                           state_source=lambda: ising_resume_state(task),
-                           flush_seconds=args.flush_seconds, session=str(args.out),
-                           on_flush=report)
-    task.set_recording(LiveRecording(recorder, plan.record_spins,
-                                     already=len(kept.get("energy", []))))
     try:
-        if kept:
-            recorder.append(kept)
-            recorder.flush()
-
-        def describe(snapshot):
-            recorder.flush_if_due()  # also while thermalizing, when nothing is appended
-            return snapshot.progress or 0.0, snapshot.phase
-
-        status, message = drive(task, header.id, args.quiet, describe)
-        recorder.close(status, message)
+        status, _ = record_simulation(header, task, kept, path, session=str(args.out),
+                                      flush_seconds=args.flush_seconds, on_flush=report,
+                                      quiet=args.quiet)
     except RecordingError as exc:
         raise CliError(f"{exc}; what was recorded is kept: run 'recover {args.out}'") from None
-    except BaseException:
-        recorder.abandon()
-        raise
     line = f"{utc_now()}  simulate: {'resumed' if kept else 'added'} {header.id} ({status})"
     result = fold_recordings(args.out, [path], finish=complete_ising_run, log=[line])
     if result.failed:

@@ -30,6 +30,7 @@ from lab.rg.controller import RGController
 from lab.scan.controller import ScanController
 from lab.session.autosave import SETTINGS_KEY, Autosaver, minutes_setting
 from lab.session.session import Session, SessionFileError, SessionLockedError
+from lab.sweep.controller import SweepController
 from widgets.common.dock import FeatureDock
 from widgets.geometry.dock import GeometryDock
 from widgets.ising.dock import IsingDock
@@ -40,6 +41,7 @@ from widgets.scan.dock import ScanDock
 from widgets.shell import dialogs, guide
 from widgets.shell.log_dock import LogDock
 from widgets.shell.session_browser import SessionBrowserDock
+from widgets.sweep.dock import SweepDock
 
 MAX_RECENT = 8
 FILE_FILTER = "Monge Lab sessions (*.h5 *.hdf5);;All files (*)"
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
         self.rg = RGController(self.session, self.jobs, self)
         self.geometry = GeometryController(self.session, self.jobs, self.rbm, self)
         self.reproduce = ReproduceController(self.session, self.jobs, self)
+        self.sweep = SweepController(self.session, self.jobs, self)
         self.setDockNestingEnabled(True)
 
         self.ising_dock = IsingDock(self.live, self)
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.rg_dock = RGDock(self.rg, self)
         self.geometry_dock = GeometryDock(self.geometry, self)
         self.reproduce_dock = ReproduceDock(self.reproduce, self)
+        self.sweep_dock = SweepDock(self.sweep, self)
         self.browser_dock = SessionBrowserDock(self.session, self)
         self.log_dock = LogDock(self.session, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.ising_dock)
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.ising_dock, self.rg_dock)
         self.tabifyDockWidget(self.ising_dock, self.geometry_dock)
         self.tabifyDockWidget(self.ising_dock, self.reproduce_dock)
+        self.tabifyDockWidget(self.ising_dock, self.sweep_dock)
         self.ising_dock.raise_()
         self.resize(1500, 950)
         self.resizeDocks([self.browser_dock], [430], Qt.Orientation.Horizontal)
@@ -298,7 +303,7 @@ class MainWindow(QMainWindow):
     def feature_docks(self) -> list[FeatureDock]:
         """The docks of the features, in tab order."""
         return [self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
-                self.geometry_dock, self.reproduce_dock]
+                self.geometry_dock, self.reproduce_dock, self.sweep_dock]
 
     def show_run(self, run_id: str) -> None:
         """Show run ``run_id`` in the dock its kind names (lab.core.kinds), if any."""

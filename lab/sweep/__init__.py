@@ -1,0 +1,1 @@
+"""Sweeps: parameter grids of headless commands run on a Dask cluster (lab.sweep.plan, …)."""

@@ -1,0 +1,1 @@
+"""The sweep dock: grids of runs on Dask, their points and plots."""
