@@ -27,14 +27,16 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from types import MappingProxyType
 
 import numpy as np
 
 from data import RunRecord
 from engines.rbm import RBM, RBMConfig, RBMTrainer
+from engines.rbm.recipes import ising_config
 from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
@@ -76,7 +78,8 @@ def training_data(runs: list[RunRecord]) -> tuple[np.ndarray, int]:
             raise RunInputError(f"run '{run.id}' has no recorded configurations")
         if size is not None and samples.shape[1] != size:
             raise RunInputError(
-                f"run '{run.id}' has L = {samples.shape[1]}, the other data L = {size}")
+                f"run '{run.id}' has L = {samples.shape[1]}, the other data L = {size}"
+            )
         size = samples.shape[1]
         blocks.append(samples.reshape(samples.shape[0], -1).astype(np.int8))
     return np.concatenate(blocks), int(size)
@@ -85,8 +88,111 @@ def training_data(runs: list[RunRecord]) -> tuple[np.ndarray, int]:
 def new_rbm_run(run_id: str, config: RBMConfig, size: int, data_ids: list[str]) -> RunRecord:
     params: dict[str, object] = {name: getattr(config, name) for name in CONFIG_PARAMS}
     params.update({"size": size, "n_visible": size * size, "data": list(data_ids)})
-    return RunRecord(id=run_id, kind="rbm", status="running", seed=config.seed, params=params,
-                     inputs=list(data_ids))
+    return RunRecord(
+        id=run_id,
+        kind="rbm",
+        status="running",
+        seed=config.seed,
+        params=params,
+        inputs=list(data_ids),
+    )
+
+
+TRAIN_OPTIONS = {
+    "hidden": "n_hidden",
+    "method": "method",
+    "k": "k",
+    "batch": "batch_size",
+    "lr": "learning_rate",
+    "optimizer": "optimizer",
+    "momentum": "momentum",
+    "l1": "l1",
+    "l2": "l2",
+    "schedule": "lr_schedule",
+    "lr_decay": "lr_decay",
+    "epochs": "epochs",
+    "centering": "centering",
+    "flip_moves": "flip_moves",
+    "chains": "n_chains",
+    "temperatures": "n_temperatures",
+    "validation": "validation_fraction",
+    "checkpoint_every": "checkpoint_every",
+    "seed": "seed",
+    "device": "device",
+    "symmetry": "symmetry",
+    "replicas": "n_temperatures",
+}
+"""``train``'s option names (argparse ``dest``) and the :class:`RBMConfig` fields they set."""
+
+
+def training_config(
+    options: Mapping[str, object], n_configurations: int, n_visible: int
+) -> RBMConfig:
+    """The validated configuration of ``train``'s ``options`` (a ``vars(args)``) for a training
+    set of ``n_configurations`` configurations of ``n_visible`` spins.
+
+    Options left at None take the Ising recipe :func:`engines.rbm.recipes.ising_config` (the
+    lab's default for Ising data), whose epochs give about 42 000 updates for that data size.
+    ValueError with one sentence for a bad value, or a training that cannot fit in memory
+    (:func:`check_training_memory`)."""
+    overrides = {
+        field: options[name]
+        for name, field in TRAIN_OPTIONS.items()
+        if options.get(name) is not None
+    }
+    config = ising_config(n_configurations, **overrides)
+    config.validate(n_visible=n_visible)
+    check_training_memory(config, n_visible, n_configurations)
+    return config
+
+
+def config_from_options(
+    options: Mapping[str, object], defaults: RBMConfig, **fixed: object
+) -> RBMConfig:
+    """``defaults`` with every trainer option of ``options`` (a ``vars(args)``, names of
+    :data:`TRAIN_OPTIONS`) that is not None, then ``fixed`` (e.g. the level's ``n_hidden``);
+    not validated (the caller knows n_visible)."""
+    overrides = {
+        field: options[name]
+        for name, field in TRAIN_OPTIONS.items()
+        if options.get(name) is not None
+    }
+    return replace(defaults, **{**overrides, **fixed})
+
+
+def training_memory(config: RBMConfig, n_visible: int, n_configurations: int) -> int:
+    """Bytes a training of ``config`` holds at least (float32): W with its gradient and
+    optimizer buffers, every checkpoint the recording keeps, the persistent chains of every
+    replica with their hidden states, and the data as floats. A lower bound, for refusing
+    trainings that cannot fit before any work starts."""
+    weights = (n_visible + 1) * (config.n_hidden + 1)
+    copies = 4 if config.optimizer == "adam" else 3  # W, gradient, 1–2 optimizer buffers
+    checkpoints = config.epochs // max(config.checkpoint_every, 1) + 2
+    chains = (config.n_chains or config.batch_size) * (
+        config.n_temperatures if config.method == "pt" else 1
+    )
+    batch = max(chains, config.batch_size) * (n_visible + config.n_hidden) * 3
+    return 4 * (weights * (copies + checkpoints) + batch + n_configurations * n_visible)
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not tell."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_training_memory(config: RBMConfig, n_visible: int, n_configurations: int) -> None:
+    """ValueError (one sentence, with the estimate) when :func:`training_memory` exceeds this
+    machine's physical memory."""
+    need, have = training_memory(config, n_visible, n_configurations), physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"training {n_visible}×{config.n_hidden} for {config.epochs} epochs "
+            f"needs at least {need / 2**30:.3g} GiB of memory, this machine has "
+            f"{have / 2**30:.3g} GiB"
+        )
 
 
 def _split_state(state: dict) -> tuple[dict[str, np.ndarray], str]:
@@ -103,8 +209,11 @@ def pack_trainer_state(state: dict | None) -> np.ndarray:
         return np.zeros(8, dtype=np.uint8)
     arrays, meta = _split_state(state)
     buffer = io.BytesIO()
-    np.savez(buffer, trainer_meta=np.array(meta),
-             **{name.replace("/", "__"): array for name, array in arrays.items()})
+    np.savez(
+        buffer,
+        trainer_meta=np.array(meta),
+        **{name.replace("/", "__"): array for name, array in arrays.items()},
+    )
     data = buffer.getvalue()
     return np.frombuffer(len(data).to_bytes(8, "little") + data, dtype=np.uint8).copy()
 
@@ -121,10 +230,11 @@ def unpack_trainer_state(blob: np.ndarray) -> tuple[dict[str, np.ndarray], str] 
     if length > blob.size - 8:
         raise ValueError("the recorded trainer state is truncated")
     try:
-        with np.load(io.BytesIO(blob[8:8 + length].tobytes()), allow_pickle=False) as npz:
+        with np.load(io.BytesIO(blob[8 : 8 + length].tobytes()), allow_pickle=False) as npz:
             meta = str(npz["trainer_meta"])
-            arrays = {name.replace("__", "/"): npz[name] for name in npz.files
-                      if name != "trainer_meta"}
+            arrays = {
+                name.replace("__", "/"): npz[name] for name in npz.files if name != "trainer_meta"
+            }
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"the recorded trainer state is damaged ({exc})") from None
     return arrays, meta
@@ -141,8 +251,7 @@ def trainer_state_from_run(run: RunRecord) -> dict:
     return state
 
 
-def _checkpoints(dataset: Callable[[str], np.ndarray | None],
-                 epochs_done: int) -> list[Checkpoint]:
+def _checkpoints(dataset: Callable[[str], np.ndarray | None], epochs_done: int) -> list[Checkpoint]:
     """(epoch, W, a, b) of every checkpoint among the datasets ``dataset(name)`` gives; the
     final W alone (at ``epochs_done``) when there are none."""
     epochs = dataset("checkpoints/epoch")
@@ -187,8 +296,10 @@ def resume_trainer(run: RunRecord, data: np.ndarray, epochs: int | None = None) 
     state = trainer_state_from_run(run)
     if epochs is not None:
         if epochs < int(state["epoch"]):
-            raise ValueError(f"run '{run.id}' is already at epoch {state['epoch']}; "
-                             f"ask for more than {epochs} epochs")
+            raise ValueError(
+                f"run '{run.id}' is already at epoch {state['epoch']}; "
+                f"ask for more than {epochs} epochs"
+            )
         state["config"] = {**state["config"], "epochs": epochs}
     return RBMTrainer.from_state(state, data)
 
@@ -203,15 +314,27 @@ def rbm_from_run(run: RunRecord) -> RBM:
         raise RunInputError(f"run '{run.id}' has no parameters W, a, b") from None
 
 
-def finish_rbm_run(run: RunRecord, recording: RBMRecording, trainer: RBMTrainer | None,
-                   status: str, finished: str | None, message: str = "") -> RunRecord:
+def finish_rbm_run(
+    run: RunRecord,
+    recording: RBMRecording,
+    trainer: RBMTrainer | None,
+    status: str,
+    finished: str | None,
+    message: str = "",
+) -> RunRecord:
     """Fill ``run`` with parameters, checkpoints, history and resumable state."""
     history, checkpoints, state = recording.copy()
     if checkpoints:
         epochs = np.array([c[0] for c in checkpoints], dtype=np.int64)
         stacked = [np.stack([c[i] for c in checkpoints]) for i in (1, 2, 3)]
-        run.datasets.update({"checkpoints/epoch": epochs, "checkpoints/W": stacked[0],
-                             "checkpoints/a": stacked[1], "checkpoints/b": stacked[2]})
+        run.datasets.update(
+            {
+                "checkpoints/epoch": epochs,
+                "checkpoints/W": stacked[0],
+                "checkpoints/a": stacked[1],
+                "checkpoints/b": stacked[2],
+            }
+        )
     if status == "failed" or trainer is None:
         if checkpoints:
             _, W, a, b = checkpoints[-1]
@@ -228,14 +351,17 @@ def finish_rbm_run(run: RunRecord, recording: RBMRecording, trainer: RBMTrainer 
         run.params["trainer_meta"] = meta
     run.dataset_attrs = {
         name: {"units": PARAM_UNITS[name][0], "axes": PARAM_UNITS[name][1]}
-        for name in run.datasets if name in PARAM_UNITS
+        for name in run.datasets
+        if name in PARAM_UNITS
     }
     for name in run.datasets:
         if name.startswith("history/"):
-            run.dataset_attrs[name] = {"units": "nats per configuration" if "nll" in name
-                                       or "log_z" in name or "free_energy" in name
-                                       or "pseudo" in name else "dimensionless",
-                                       "axes": "epoch"}
+            run.dataset_attrs[name] = {
+                "units": "nats per configuration"
+                if "nll" in name or "log_z" in name or "free_energy" in name or "pseudo" in name
+                else "dimensionless",
+                "axes": "epoch",
+            }
     run.results = {key: float(values[-1]) for key, values in history.items() if values.size}
     run.results["epochs_done"] = int(history["epoch"][-1]) if "epoch" in history else 0
     run.status = status
@@ -266,7 +392,6 @@ def complete_rbm_recording(run: RunRecord) -> RunRecord:
     epochs = history.get("epoch")
     run.results["epochs_done"] = int(epochs[-1]) if epochs is not None and epochs.size else 0
     return run
-
 
 
 # ---------------------------------------------------------------------------- the runs' views
@@ -325,8 +450,9 @@ class RBMRunView(RunView):
     @property
     def hyperparameters(self) -> Mapping[str, object]:
         """The recorded :class:`RBMConfig` fields (read-only; the seed is :attr:`seed`)."""
-        return MappingProxyType({name: self._param(name) for name in CONFIG_PARAMS
-                                 if self._param(name) is not None})
+        return MappingProxyType(
+            {name: self._param(name) for name in CONFIG_PARAMS if self._param(name) is not None}
+        )
 
     @property
     def method(self) -> str:
@@ -378,8 +504,10 @@ class RBMRunView(RunView):
         if epoch is None or epochs is None or not epochs.size:
             return history
         keep = epochs <= epoch
-        return {name: values[keep] if values.size == epochs.size else values
-                for name, values in history.items()}
+        return {
+            name: values[keep] if values.size == epochs.size else values
+            for name, values in history.items()
+        }
 
     def series(self, metric: str) -> np.ndarray | None:
         """The history of one metric (one value per epoch), or None."""
@@ -520,6 +648,5 @@ def _samples_summary(view: RunView) -> str:
     return ""
 
 
-register(RunKind("rbm", RBMRunView, _rbm_summary, dock="rbmDock",
-                 complete=complete_rbm_recording))
+register(RunKind("rbm", RBMRunView, _rbm_summary, dock="rbmDock", complete=complete_rbm_recording))
 register(RunKind("rbm-samples", RBMSamplesRunView, _samples_summary))

@@ -6,8 +6,10 @@ likelihood, reconstruction error, free-energy gap, norms) go into the history, a
 ``checkpoint_every`` epochs the parameters and the trainer's full state are checkpointed. Epoch 0
 (before any update) is measured and checkpointed when the task is created for a new model.
 
-If training diverges the trainer raises ``RBMDivergence``; the recording keeps the last good
-checkpoint, which is what the run will hold (see ``lab.rbm.runs``).
+If training diverges the trainer raises ``RBMDivergence`` (so does ``step`` when an update
+overflows the parameters' dtype, as torch reports for a learning rate like 1e300); the
+recording keeps the last good checkpoint, which is what the run will hold (see
+``lab.rbm.runs``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from engines.ising import energies_per_spin, magnetizations_per_spin, summarize
-from engines.rbm import RBMTrainer, sample_model
+from engines.rbm import RBMDivergence, RBMTrainer, sample_model
 
 STEP_SECONDS = 0.05
 OBSERVABLE_SAMPLES = 1024
@@ -53,9 +55,14 @@ class RBMRecording:
         params = trainer.model.to_numpy()
         state = trainer.state_dict()
         with self._lock:
-            self.checkpoints.append((trainer.epoch, params["W"].astype(np.float32),
-                                     params["a"].astype(np.float32),
-                                     params["b"].astype(np.float32)))
+            self.checkpoints.append(
+                (
+                    trainer.epoch,
+                    params["W"].astype(np.float32),
+                    params["a"].astype(np.float32),
+                    params["b"].astype(np.float32),
+                )
+            )
             self.trainer_state = state
 
     def copy(self) -> tuple[dict[str, np.ndarray], list, dict | None]:
@@ -98,9 +105,15 @@ class RBMSnapshot:
 class RBMTrainingTask:
     """Drives an :class:`RBMTrainer` for a job or the CLI."""
 
-    def __init__(self, trainer: RBMTrainer, recording: RBMRecording, fresh: bool = True,
-                 on_epoch: Callable[[dict], None] | None = None,
-                 temperature: float | None = None, measure_observables: bool = False) -> None:
+    def __init__(
+        self,
+        trainer: RBMTrainer,
+        recording: RBMRecording,
+        fresh: bool = True,
+        on_epoch: Callable[[dict], None] | None = None,
+        temperature: float | None = None,
+        measure_observables: bool = False,
+    ) -> None:
         self.trainer = trainer
         self.recording = recording
         self.on_epoch = on_epoch
@@ -141,10 +154,17 @@ class RBMTrainingTask:
         """
         trainer, L = self.trainer, self.size
         generator = torch.Generator(device=trainer.model.device).manual_seed(
-            trainer.config.seed * 1_000_003 + trainer.epoch)
-        samples, _ = sample_model(trainer.model, OBSERVABLE_SAMPLES, burn_in=OBSERVABLE_BURN_IN,
-                                  thin=OBSERVABLE_THIN, n_chains=OBSERVABLE_CHAINS,
-                                  generator=generator, flip_moves=True)
+            trainer.config.seed * 1_000_003 + trainer.epoch
+        )
+        samples, _ = sample_model(
+            trainer.model,
+            OBSERVABLE_SAMPLES,
+            burn_in=OBSERVABLE_BURN_IN,
+            thin=OBSERVABLE_THIN,
+            n_chains=OBSERVABLE_CHAINS,
+            generator=generator,
+            flip_moves=True,
+        )
 
         def estimates(configs: np.ndarray) -> dict:
             configs = configs.reshape(-1, L, L)
@@ -154,16 +174,24 @@ class RBMTrainingTask:
             return {k: v for k, v in found.items() if k in keep}
 
         if self._data_observables is None:
-            self._data_observables = estimates(trainer.train_data[:OBSERVABLE_SAMPLES * 4])
-        return {"epoch": trainer.epoch, "model": estimates(samples),
-                "data": self._data_observables}
+            self._data_observables = estimates(trainer.train_data[: OBSERVABLE_SAMPLES * 4])
+        return {"epoch": trainer.epoch, "model": estimates(samples), "data": self._data_observables}
 
     def step(self) -> RBMSnapshot:
         deadline = time.perf_counter() + STEP_SECONDS
         trainer = self.trainer
         while not trainer.finished:
             epoch = trainer.epoch
-            trainer.step_batch()
+            try:
+                trainer.step_batch()
+            except (RuntimeError, OverflowError) as exc:
+                if "overflow" not in str(exc).lower():
+                    raise
+                raise RBMDivergence(  # e.g. a learning rate beyond the parameters' dtype
+                    f"Training diverged at epoch {trainer.epoch}, batch "
+                    f"{trainer.batch_in_epoch}: an update overflowed ({exc}); lower the "
+                    f"learning rate (now {trainer.config.learning_rate:g})."
+                ) from None
             if trainer.epoch != epoch:
                 self._end_epoch()
                 break
@@ -198,8 +226,12 @@ class RBMTrainingTask:
 def format_metrics(metrics: dict) -> str:
     """One line of the key metrics of an epoch, for the CLI and the log."""
     parts = [f"epoch {metrics['epoch']}"]
-    for key, label in (("nll_train", "NLL train"), ("nll_valid", "valid"),
-                       ("pseudo_likelihood", "log PL"), ("reconstruction_error", "recon")):
+    for key, label in (
+        ("nll_train", "NLL train"),
+        ("nll_valid", "valid"),
+        ("pseudo_likelihood", "log PL"),
+        ("reconstruction_error", "recon"),
+    ):
         value = metrics.get(key)
         if isinstance(value, float) and math.isfinite(value):
             parts.append(f"{label} {value:.4f}")

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from engines.ising import ALGORITHMS
 from engines.rbm import RBMConfig
@@ -35,6 +36,7 @@ from lab.cli.common import (
     command,
     finite_float,
 )
+from lab.rbm.cli import add_trainer_options
 
 FLOW_RULES = ("majority", "decimation", "rbm", "rbm-flow")
 DEFAULT_LEVELS = 2
@@ -42,12 +44,14 @@ FLOW_EPOCHS = 30  # RBMs trained by rg-flow (the RBMConfig default, 100, is slow
 FLOW_STEPS = 5
 
 
-def _training_options(parser: argparse.ArgumentParser, epochs: int) -> None:
-    parser.add_argument("--epochs", type=int, default=epochs, help="epochs per RBM")
-    parser.add_argument("--batch", type=int, default=RBMConfig.batch_size, help="minibatch size")
-    parser.add_argument(
-        "--lr", type=finite_float, default=RBMConfig.learning_rate, help="learning rate"
-    )
+STACK_DEFAULTS = RBMConfig()
+"""The trainer's defaults for stacks and the RG example (RBMConfig's: CD-1, momentum SGD)."""
+
+
+def _training_options(parser: argparse.ArgumentParser, defaults: RBMConfig) -> None:
+    """Every trainer option (:func:`lab.rbm.cli.add_trainer_options`, PT replicas as
+    ``--replicas``) but the hidden units, which are per level, and the stack's own."""
+    add_trainer_options(parser, defaults, hidden=False, replicas="--replicas")
     parser.add_argument(
         "--block-init",
         type=finite_float,
@@ -100,7 +104,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--hidden", required=True, help="hidden units per level, e.g. 400,100 (each (L_k/b)²)"
     )
     stack.add_argument("--block", type=int, default=2, help="block size b")
-    _training_options(stack, RBMConfig.epochs)
+    _training_options(stack, STACK_DEFAULTS)
     stack.add_argument("--seed", type=int, default=0, help="seed of every level's training")
     stack.add_argument("--quiet", action="store_true", help="no progress bar")
     stack.set_defaults(func=command("lab.rg.commands:train_stack_command"))
@@ -125,7 +129,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     flow.add_argument("--hidden", type=int, help="rbm-flow: hidden units (default L²/4)")
     flow.add_argument("--steps", type=int, default=FLOW_STEPS, help="rbm-flow: v → h → v′ steps")
-    _training_options(flow, FLOW_EPOCHS)
+    _training_options(flow, replace(STACK_DEFAULTS, epochs=FLOW_EPOCHS))
     flow.add_argument(
         "--seed", type=int, default=0, help="seed of the simulations, training and hidden samples"
     )
@@ -141,7 +145,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="T of the L = 4 Ising data, in units of J/k_B",
     )
     example.add_argument("--samples", type=int, default=10_000, help="Ising configurations")
-    example.add_argument("--epochs", type=int, default=100, help="training epochs")
+    add_trainer_options(example, replace(STACK_DEFAULTS, n_hidden=4), replicas="--replicas")
     example.add_argument("--seed", type=int, default=0, help="seed of simulation and training")
     example.add_argument("--quiet", action="store_true", help="no progress bar")
     example.set_defaults(func=command("lab.rg.commands:rg_example_command"))

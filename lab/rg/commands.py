@@ -16,6 +16,7 @@ from data import (
 )
 from engines.ising import IsingParams
 from engines.rbm import RBMConfig, RBMTrainer
+from engines.rg import matched_locality
 from lab.cli.common import (
     CliError,
     check_session_writable,
@@ -30,6 +31,7 @@ from lab.core.progress import drive
 from lab.ising.task import IsingPlan
 from lab.rbm.runs import (
     RunInputError,
+    config_from_options,
     finish_rbm_run,
     new_rbm_run,
     training_data,
@@ -56,21 +58,31 @@ def coarse_grain_command(args: argparse.Namespace) -> int:
         raise CliError(f"--rbm is for --rule rbm, not '{args.rule}'")
     levels = args.levels if args.levels is not None else (len(stack) or DEFAULT_LEVELS)
     try:
-        run = coarse_grain_run(next_run_id(list(runs), "rg"), data_run, args.rule, args.block,
-                               levels, args.seed, stack or None, args.min_share)
+        run = coarse_grain_run(
+            next_run_id(list(runs), "rg"),
+            data_run,
+            args.rule,
+            args.block,
+            levels,
+            args.seed,
+            stack or None,
+            args.min_share,
+        )
     except (RunInputError, ValueError) as exc:
         raise CliError(str(exc)) from None
     save_runs(args.path, [run])
-    print(f"{run.id}: {args.rule}, b = {args.block}, from {data_run.id} "
-          f"(T = {run.params.get('temperature', float('nan')):g})")
+    print(
+        f"{run.id}: {args.rule}, b = {args.block}, from {data_run.id} "
+        f"(T = {run.params.get('temperature', float('nan')):g})"
+    )
     print("\n".join(format_levels(run)))
     if args.rule == "rbm":
         print("\n".join(format_locality(run)))
-        print("mean block share per level: " + ", ".join(
-            f"{s:.3f}" for s in run.datasets["block_share"]))
+        print(
+            "mean block share per level: "
+            + ", ".join(f"{s:.3f}" for s in run.datasets["block_share"])
+        )
     return 0
-
-
 
 
 def train_stack_command(args: argparse.Namespace) -> int:
@@ -87,21 +99,27 @@ def train_stack_command(args: argparse.Namespace) -> int:
     outcome = _train_stack(ids, data_runs, levels, args.block, config, args, rg_ids)
     new_runs = list(outcome.rbm_runs)
     if outcome.levels:
-        done = outcome.rbm_runs[:outcome.levels]
+        done = outcome.rbm_runs[: outcome.levels]
         for rg_id, data_run in zip(rg_ids, data_runs, strict=True):
-            rg = coarse_grain_run(rg_id, data_run, "rbm", args.block, outcome.levels,
-                                  args.seed, done, args.min_share)
+            rg = coarse_grain_run(
+                rg_id, data_run, "rbm", args.block, outcome.levels, args.seed, done, args.min_share
+            )
             rg.params["stack"] = True
             new_runs.append(rg)
     save_runs(args.path, new_runs)
     for run in new_runs:
         if run.kind == "rbm":
-            print(f"{run.id}: level {run.params['stack_level']}, {run.params['n_visible']} → "
-                  f"{run.params['n_hidden']} units, {run.status}, "
-                  f"{run.results.get('epochs_done', 0)} epochs")
+            print(
+                f"{run.id}: level {run.params['stack_level']}, {run.params['n_visible']} → "
+                f"{run.params['n_hidden']} units, {run.status}, "
+                f"{run.results.get('epochs_done', 0)} epochs"
+            )
         else:
-            print(f"{run.id}: the stack's levels of {run.params['data']} (mean block share "
-                  + ", ".join(f"{s:.3f}" for s in run.datasets["block_share"]) + ")")
+            print(
+                f"{run.id}: the stack's levels of {run.params['data']} (mean block share "
+                + ", ".join(f"{s:.3f}" for s in run.datasets["block_share"])
+                + ")"
+            )
             print("\n".join(format_levels(run)))
     if outcome.error:
         print(f"monge-lab: {outcome.error}", file=sys.stderr)
@@ -132,25 +150,36 @@ def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     status, error = "finished", ""
     message = ""
     block_spins = args.rule in ("majority", "decimation")
-    for temperature, seed in zip(temperatures, scan_seeds(args.seed, temperatures.size),
-                                 strict=True):
-        params = IsingParams(size=args.size, temperature=float(temperature),
-                             algorithm=args.algorithm, seed=seed)
-        ising, status, message = _simulate(next_run_id(ids, "ising"), params, flow_plan.plan,
-                                           args.quiet)
+    for temperature, seed in zip(
+        temperatures, scan_seeds(args.seed, temperatures.size), strict=True
+    ):
+        params = IsingParams(
+            size=args.size, temperature=float(temperature), algorithm=args.algorithm, seed=seed
+        )
+        ising, status, message = _simulate(
+            next_run_id(ids, "ising"), params, flow_plan.plan, args.quiet
+        )
         ids.append(ising.id)
         if status != "finished":
             break
         done = [ising]
         ising_runs.append(ising)
         if block_spins:
-            rg = coarse_grain_run(next_run_id(ids, "rg"), ising, args.rule, args.block,
-                                  flow_plan.levels, args.seed)
+            rg = coarse_grain_run(
+                next_run_id(ids, "rg"), ising, args.rule, args.block, flow_plan.levels, args.seed
+            )
             ids.append(rg.id)
             done.append(rg)
             rg_runs.append(rg)
-        partial = _flow_run(flow_id, args, flow_plan, rg_runs, rbms, "interrupted",
-                            f"recorded {len(ising_runs)} of {temperatures.size} temperatures")
+        partial = _flow_run(
+            flow_id,
+            args,
+            flow_plan,
+            rg_runs,
+            rbms,
+            "interrupted",
+            f"recorded {len(ising_runs)} of {temperatures.size} temperatures",
+        )
         if flow_saved:
             store_runs(args.path, done)
             store_runs(args.path, [partial], replace=True)
@@ -164,8 +193,16 @@ def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         ready = status == "finished" and not error
         for rg_id, ising in zip(rg_ids, ising_runs if ready else [], strict=False):
             if args.rule == "rbm":
-                rg = coarse_grain_run(rg_id, ising, "rbm", args.block, flow_plan.levels,
-                                      args.seed, rbms, args.min_share)
+                rg = coarse_grain_run(
+                    rg_id,
+                    ising,
+                    "rbm",
+                    args.block,
+                    flow_plan.levels,
+                    args.seed,
+                    rbms,
+                    args.min_share,
+                )
             else:
                 rg = rbm_flow_run(rg_id, ising, rbms[0], args.steps, args.seed)
             rg_runs.append(rg)
@@ -182,15 +219,23 @@ def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     return 0 if status == "finished" else 130
 
 
-def _print_flow(flow: RunRecord, args: argparse.Namespace, flow_plan: FlowPlan,
-                status: str) -> None:
+def _print_flow(
+    flow: RunRecord, args: argparse.Namespace, flow_plan: FlowPlan, status: str
+) -> None:
     levels, temperatures = flow_plan.levels, flow_plan.temperatures
     done = flow.datasets["temperature"].size
     what = "step" if args.rule == "rbm-flow" else "level"
-    print(f"{flow.id}: {args.rule}, b = {flow.params['block']}, L = {args.size}, {done} of "
-          f"{temperatures.size} temperatures ({status})")
-    print(f"{'T':>8} " + " ".join(f"{'T′ ' + what + ' ' + str(k + 1) + ' (energy)':>24}"
-                                  f"{'(Binder)':>18}" for k in range(levels)))
+    print(
+        f"{flow.id}: {args.rule}, b = {flow.params['block']}, L = {args.size}, {done} of "
+        f"{temperatures.size} temperatures ({status})"
+    )
+    print(
+        f"{'T':>8} "
+        + " ".join(
+            f"{'T′ ' + what + ' ' + str(k + 1) + ' (energy)':>24}{'(Binder)':>18}"
+            for k in range(levels)
+        )
+    )
     for i in range(done):
         cells = []
         for k in range(levels):
@@ -198,8 +243,10 @@ def _print_flow(flow: RunRecord, args: argparse.Namespace, flow_plan: FlowPlan,
                 value = flow.datasets[name][i, k]
                 error = flow.datasets[f"{name}_error"][i, k]
                 cells.append("—" if not np.isfinite(value) else f"{value:.4f} ± {error:.4f}")
-        print(f"{temperatures[i]:>8.4f} " + " ".join(
-            f"{cells[2 * k]:>24}{cells[2 * k + 1]:>18}" for k in range(levels)))
+        print(
+            f"{temperatures[i]:>8.4f} "
+            + " ".join(f"{cells[2 * k]:>24}{cells[2 * k + 1]:>18}" for k in range(levels))
+        )
 
 
 def rg_example_command(args: argparse.Namespace) -> int:
@@ -209,10 +256,11 @@ def rg_example_command(args: argparse.Namespace) -> int:
         check_session_writable(args.path)
         plan = IsingPlan(thermalize=1000, interval=2, samples=args.samples)
         plan.validate()
-        params = IsingParams(size=4, temperature=args.temperature, algorithm="wolff",
-                             seed=args.seed)
+        params = IsingParams(
+            size=4, temperature=args.temperature, algorithm="wolff", seed=args.seed
+        )
         params.validate()
-        config = RBMConfig(n_hidden=4, epochs=args.epochs, seed=args.seed)
+        config = config_from_options(vars(args), RBMConfig(n_hidden=4))
         config.validate(n_visible=16)
     except (SessionFileError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -230,24 +278,36 @@ def rg_example_command(args: argparse.Namespace) -> int:
     rbm.created = utc_now()
     ids.append(rbm.id)
     task = RBMTrainingTask(trainer, recording)
-    status, message = drive(task, rbm.id, args.quiet,
-                            lambda s: (s.progress, f"epoch {s.epoch}"))
+    status, message = drive(task, rbm.id, args.quiet, lambda s: (s.progress, f"epoch {s.epoch}"))
     finish_rbm_run(rbm, recording, trainer, status, utc_now(), message)
     new_runs = [ising, rbm]
     if status == "finished":
-        rg = coarse_grain_run(next_run_id(ids, "rg"), ising, "rbm", 2, 1, args.seed, rbm,
-                              min_share=0.0)  # the example reports locality, whatever it is
+        rg = coarse_grain_run(
+            next_run_id(ids, "rg"), ising, "rbm", 2, 1, args.seed, rbm, min_share=0.0
+        )  # the example reports locality, whatever it is
         rg.params["preset"] = "paper-4.1"
+        matched = matched_locality(rbm.datasets["W"], 4, 2)
+        rg.results["mean_matched_share"] = float(matched["mean_matched_share"])
+        rg.results["min_matched_share"] = float(matched["min_matched_share"])
         new_runs.append(rg)
     save_runs(args.path, new_runs)
     if status != "finished":
         return 130
     shares = rg.datasets["locality/block_share"]
-    print(f"{rg.id}: the paper's §4.1 example, L = 4 at T = {args.temperature:g}, m = 4 "
-          f"({rbm.id}, NLL held-out {rbm.results.get('nll_valid', float('nan')):.4f} nats)")
+    print(
+        f"{rg.id}: the paper's §4.1 example, L = 4 at T = {args.temperature:g}, m = 4 "
+        f"({rbm.id}, NLL held-out {rbm.results.get('nll_valid', float('nan')):.4f} nats)"
+    )
     print("\n".join(format_locality(rg)))
     distinct = len({tuple(b) for b in rg.datasets["locality/best_block"]})
-    print(f"mean block share {shares.mean():.3f} (1: every unit on one 2×2 block; 0.25: no "
-          f"locality); the units' best blocks cover {distinct} of the 4 blocks")
+    print(
+        f"mean block share {shares.mean():.3f} (1: every unit on one 2×2 block; 0.25: no "
+        f"locality); the units' best blocks cover {distinct} of the 4 blocks"
+    )
+    print(
+        f"matched share (units matched one to one to the blocks): mean "
+        f"{rg.results['mean_matched_share']:.3f}, lowest {rg.results['min_matched_share']:.3f}"
+        f" (chance 0.25)"
+    )
     print("\n".join(format_levels(rg)))
     return 0

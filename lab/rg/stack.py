@@ -20,6 +20,7 @@ from lab.cli.common import (
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import drive
 from lab.rbm.runs import (
+    config_from_options,
     finish_rbm_run,
     new_rbm_run,
 )
@@ -49,8 +50,15 @@ class StackOutcome:
     error: str = ""
 
 
-def _train_stack(ids: list[str], data_runs: list[RunRecord], levels: int, block: int,
-                 config: RBMConfig, args: argparse.Namespace, rg_ids: list[str]) -> StackOutcome:
+def _train_stack(
+    ids: list[str],
+    data_runs: list[RunRecord],
+    levels: int,
+    block: int,
+    config: RBMConfig,
+    args: argparse.Namespace,
+    rg_ids: list[str],
+) -> StackOutcome:
     """Train ``levels`` RBMs greedily on the pooled data runs (``engines.rg.stack``): level k on
     the hidden lattices of level k − 1, drawn with ``SeedSequence([seed, k])`` as
     :func:`coarse_grain_run` will draw them into the rg runs ``rg_ids`` (one per data run)."""
@@ -73,9 +81,17 @@ def _train_stack(ids: list[str], data_runs: list[RunRecord], levels: int, block:
             return outcome
         params = run.datasets
         try:
-            lattices = [rbm_level(params["W"], params["b"], lattice, block,
-                                  np.random.SeedSequence([args.seed, k]), args.min_share)[0]
-                        for lattice in lattices]
+            lattices = [
+                rbm_level(
+                    params["W"],
+                    params["b"],
+                    lattice,
+                    block,
+                    np.random.SeedSequence([args.seed, k]),
+                    args.min_share,
+                )[0]
+                for lattice in lattices
+            ]
         except ValueError as exc:
             outcome.error = f"level {k} ({run.id}): {exc}"
             run.message = outcome.error[:200]
@@ -105,23 +121,26 @@ def _hidden_levels(text: str, size: int, block: int) -> int:
         L = L // block if block >= 2 and L % block == 0 else 0
         expected.append(L * L)
     if hidden != expected or not hidden:
-        raise CliError(f"--hidden {text} does not fit L = {size} with blocks b = {block}: "
-                       f"level k needs (L/b^k)² hidden units"
-                       + (f", i.e. {','.join(str(m) for m in expected)}" if all(expected)
-                          else ""))
+        raise CliError(
+            f"--hidden {text} does not fit L = {size} with blocks b = {block}: "
+            f"level k needs (L/b^k)² hidden units"
+            + (f", i.e. {','.join(str(m) for m in expected)}" if all(expected) else "")
+        )
     return len(hidden)
 
 
 # ---------------------------------------------------------------------------- RBM training
 def _config(args: argparse.Namespace, n_hidden: int) -> RBMConfig:
-    """The RBMConfig of the training options (CliError if invalid)."""
-    config = RBMConfig(n_hidden=n_hidden, epochs=args.epochs, batch_size=args.batch,
-                       learning_rate=args.lr, seed=args.seed)
+    """The RBMConfig of the training options (every trainer option of ``train``, RBMConfig's
+    defaults; CliError if invalid)."""
     try:
+        config = config_from_options(vars(args), RBMConfig(), n_hidden=n_hidden)
         config.validate()
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.block_init < 0 or not 0 <= args.min_share <= 1:
-        raise CliError(f"--block-init must be ≥ 0 and --min-share in [0, 1], got "
-                       f"{args.block_init:g} and {args.min_share:g}")
+        raise CliError(
+            f"--block-init must be ≥ 0 and --min-share in [0, 1], got "
+            f"{args.block_init:g} and {args.min_share:g}"
+        )
     return config

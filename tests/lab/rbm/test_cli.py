@@ -14,12 +14,12 @@ import pytest
 from data import add_runs, load_session, read_run
 from engines.rbm import (
     RBM,
-    RBMConfig,
     RBMTrainer,
     log_partition_exact,
     log_probabilities_exact,
     save_npz,
 )
+from engines.rbm.recipes import ising_config
 from lab.rbm.runs import finish_rbm_run, new_rbm_run, training_data
 from lab.rbm.task import RBMRecording, RBMTrainingTask
 from main import main
@@ -28,12 +28,54 @@ from main import main
 @pytest.fixture(scope="module")
 def base_session(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("rbm") / "base.h5"
-    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.269",
-                 "--algorithm", "wolff", "--samples", "600", "--thermalize", "100",
-                 "--interval", "2", "--seed", "1", "--quiet"]) == 0
-    assert main(["simulate", "--out", str(path), "--size", "6", "--temperature", "2.5",
-                 "--algorithm", "wolff", "--samples", "50", "--thermalize", "50",
-                 "--seed", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "4",
+                "--temperature",
+                "2.269",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "600",
+                "--thermalize",
+                "100",
+                "--interval",
+                "2",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "6",
+                "--temperature",
+                "2.5",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "50",
+                "--thermalize",
+                "50",
+                "--seed",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -45,8 +87,22 @@ def session(base_session, tmp_path) -> Path:
 
 
 def train(path: Path, *extra: str) -> int:
-    return main(["train", str(path), "--data", "ising-001", "--hidden", "6", "--batch", "32",
-                 "--seed", "3", "--quiet", *extra])
+    return main(
+        [
+            "train",
+            str(path),
+            "--data",
+            "ising-001",
+            "--hidden",
+            "6",
+            "--batch",
+            "32",
+            "--seed",
+            "3",
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def digest(path: Path) -> str:
@@ -80,23 +136,29 @@ def test_a_stopped_run_resumes_exactly_like_an_uninterrupted_run(session):
     assert train(session, "--epochs", "4") == 0  # rbm-001, uninterrupted
     runs = load_session(session).runs
     data, size = training_data([runs["ising-001"]])
-    config = RBMConfig(n_hidden=6, batch_size=32, epochs=4, seed=3)
+    config = ising_config(n_hidden=6, batch_size=32, epochs=4, seed=3)  # train's defaults
     trainer = RBMTrainer(config, data)
     recording = RBMRecording()
     task = RBMTrainingTask(trainer, recording)
     while trainer.epoch < 2 or trainer.batch_in_epoch < 3:
         trainer.step_batch() if trainer.epoch >= 2 else task.step()
     task.on_stop()
-    run = finish_rbm_run(new_rbm_run("rbm-002", config, size, ["ising-001"]), recording,
-                         trainer, "stopped", "2026-01-01T00:00:00Z")
+    run = finish_rbm_run(
+        new_rbm_run("rbm-002", config, size, ["ising-001"]),
+        recording,
+        trainer,
+        "stopped",
+        "2026-01-01T00:00:00Z",
+    )
     add_runs(session, [run])
     assert main(["train", str(session), "--resume", "rbm-002", "--quiet"]) == 0
     with h5py.File(session, "r") as f:
         straight, resumed = f["runs/rbm-001"], f["runs/rbm-002"]
         assert text(resumed.attrs["status"]) == "finished"
         np.testing.assert_array_equal(straight["W"][()], resumed["W"][()])
-        np.testing.assert_array_equal(straight["history/nll_train"][()],
-                                      resumed["history/nll_train"][()])
+        np.testing.assert_array_equal(
+            straight["history/nll_train"][()], resumed["history/nll_train"][()]
+        )
         np.testing.assert_array_equal(resumed["checkpoints/epoch"][()], [0, 1, 2, 3, 4])
 
 
@@ -110,11 +172,26 @@ def test_a_finished_run_can_be_extended(session):
 
 def test_sample_and_evaluate_store_their_results(session, capsys):
     assert train(session, "--epochs", "2") == 0
-    assert main(["sample", str(session), "--rbm", "rbm-001", "--samples", "200",
-                 "--burn-in", "100", "--thin", "2"]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                str(session),
+                "--rbm",
+                "rbm-001",
+                "--samples",
+                "200",
+                "--burn-in",
+                "100",
+                "--thin",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert main(["evaluate", str(session), "--rbm", "rbm-001", "--samples", "200"]) == 0
     out = capsys.readouterr().out
-    assert "log Z" in out and "(exact)" in out and "abs_m" in out
+    assert "log Z" in out and "(exact)" in out and "<|m|>" in out and "Δ/σ exact" in out
     samples = read_run(session, "rbm-samples-001").datasets["samples"]  # stored bit-packed
     assert samples.shape == (200, 4, 4) and samples.dtype == np.int8
     assert set(np.unique(samples)) <= {-1, 1}
@@ -131,23 +208,27 @@ def test_sample_and_evaluate_store_their_results(session, capsys):
     assert np.isfinite(float(evaluation["K1"])) and float(evaluation["free_energy_r2"]) <= 1
     # the stored log Z is the model's, enumerated over the hidden layer independently
     assert float(evaluation["log_z"]) == pytest.approx(
-        log_partition_exact(RBM(W, a, b, dtype=None), over="hidden"), abs=1e-6)
+        log_partition_exact(RBM(W, a, b, dtype=None), over="hidden"), abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("convention", ["pm1", "01"])
 def test_import_preserves_every_probability(session, tmp_path, convention):
     rng = np.random.default_rng(7)
-    model = RBM(rng.normal(0, 0.5, (16, 5)), rng.normal(0, 0.3, 16), rng.normal(0, 0.3, 5),
-                dtype=None)
+    model = RBM(
+        rng.normal(0, 0.5, (16, 5)), rng.normal(0, 0.3, 16), rng.normal(0, 0.3, 5), dtype=None
+    )
     npz = tmp_path / "model.npz"
     save_npz(npz, model, convention=convention)
-    assert main(["import-rbm", str(session), str(npz), "--size", "4",
-                 "--convention", convention]) == 0
+    assert (
+        main(["import-rbm", str(session), str(npz), "--size", "4", "--convention", convention]) == 0
+    )
     with h5py.File(session, "r") as f:
         run = f["runs/rbm-001"]
         imported = RBM(run["W"][()], run["a"][()], run["b"][()], dtype=None)
-    np.testing.assert_allclose(log_probabilities_exact(imported),
-                               log_probabilities_exact(model), atol=1e-10)
+    np.testing.assert_allclose(
+        log_probabilities_exact(imported), log_probabilities_exact(model), atol=1e-10
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,8 +246,7 @@ def test_import_preserves_every_probability(session, tmp_path, convention):
         (["train", "{s}", "--resume", "ising-001"], "kind"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_the_file_unchanged(session, capsys, argv,
-                                                                 fragment):
+def test_bad_input_exits_2_with_one_line_and_the_file_unchanged(session, capsys, argv, fragment):
     before = digest(session)
     assert main([a.replace("{s}", str(session)) for a in argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -23,10 +23,31 @@ from main import main
 def base_session(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("rg") / "base.h5"
     for temperature, seed in ((2.0, 1), (3.0, 2)):
-        assert main(["simulate", "--out", str(path), "--size", "16", "--temperature",
-                     str(temperature), "--algorithm", "wolff", "--samples", "400",
-                     "--thermalize", "200", "--interval", "2", "--seed", str(seed),
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "simulate",
+                    "--out",
+                    str(path),
+                    "--size",
+                    "16",
+                    "--temperature",
+                    str(temperature),
+                    "--algorithm",
+                    "wolff",
+                    "--samples",
+                    "400",
+                    "--thermalize",
+                    "200",
+                    "--interval",
+                    "2",
+                    "--seed",
+                    str(seed),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     return path
 
 
@@ -39,8 +60,25 @@ def session(base_session, tmp_path) -> Path:
 
 def test_majority_levels_are_stored_and_flow_away_from_tc(session):
     for data in ("ising-001", "ising-002"):
-        assert main(["coarse-grain", str(session), "--data", data, "--rule", "majority",
-                     "--block", "2", "--levels", "2", "--seed", "5"]) == 0
+        assert (
+            main(
+                [
+                    "coarse-grain",
+                    str(session),
+                    "--data",
+                    data,
+                    "--rule",
+                    "majority",
+                    "--block",
+                    "2",
+                    "--levels",
+                    "2",
+                    "--seed",
+                    "5",
+                ]
+            )
+            == 0
+        )
     runs = load_session(session).runs  # read through data/, whatever the storage of spins
     cold, hot = runs["rg-001"].datasets, runs["rg-002"].datasets
     samples = runs["ising-001"].datasets["samples"]
@@ -67,12 +105,36 @@ def test_the_rbm_rule_uses_the_hidden_layer_matched_to_blocks(session, tmp_path)
             for dc in range(b):
                 W[(br * b + dr) * L + bc * b + dc, j] = 50.0 if j % 3 else -50.0
     runs = load_session(session).runs
-    add_runs(session, [RunRecord(id="rbm-001", kind="rbm", status="finished", seed=None,
-                                 params={"size": L, "n_hidden": m},
-                                 datasets={"W": W, "a": np.zeros(L * L),
-                                           "b": np.full(m, 1e-3)})])
-    assert main(["coarse-grain", str(session), "--data", "ising-001", "--rule", "rbm",
-                 "--rbm", "rbm-001", "--levels", "1"]) == 0
+    add_runs(
+        session,
+        [
+            RunRecord(
+                id="rbm-001",
+                kind="rbm",
+                status="finished",
+                seed=None,
+                params={"size": L, "n_hidden": m},
+                datasets={"W": W, "a": np.zeros(L * L), "b": np.full(m, 1e-3)},
+            )
+        ],
+    )
+    assert (
+        main(
+            [
+                "coarse-grain",
+                str(session),
+                "--data",
+                "ising-001",
+                "--rule",
+                "rbm",
+                "--rbm",
+                "rbm-001",
+                "--levels",
+                "1",
+            ]
+        )
+        == 0
+    )
     samples = runs["ising-001"].datasets["samples"]
     hidden = load_session(session).runs["rg-001"].datasets["level_1/samples"]
     sums = samples.reshape(-1, L // b, b, L // b, b).sum(axis=(2, 4))
@@ -100,9 +162,28 @@ def test_bad_input_exits_2_and_leaves_the_file_unchanged(session, capsys, argv, 
 
 def test_rg_flow_records_every_run_and_flows_away_from_tc(tmp_path, capsys):
     path = tmp_path / "F.h5"
-    assert main(["rg-flow", str(path), "--temperatures", "2.0, 3.0", "--size", "16",
-                 "--levels", "1", "--samples", "300", "--thermalize", "200", "--seed", "3",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "rg-flow",
+                str(path),
+                "--temperatures",
+                "2.0, 3.0",
+                "--size",
+                "16",
+                "--levels",
+                "1",
+                "--samples",
+                "300",
+                "--thermalize",
+                "200",
+                "--seed",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "rg-flow-001" in capsys.readouterr().out
     with h5py.File(path, "r") as f:
         kinds = sorted(f["runs"][r].attrs["kind"].decode() for r in f["runs"])
@@ -121,8 +202,10 @@ def test_rg_flow_records_every_run_and_flows_away_from_tc(tmp_path, capsys):
         (["--rule", "median", "--temperatures", "2", "--size", "16"], "unknown rule"),
         (["--rule", "rbm-flow", "--temperatures", "2", "--size", "16", "--steps", "0"], "steps"),
         (["--rule", "rbm", "--temperatures", "2", "--size", "16", "--epochs", "0"], "epochs"),
-        (["--rule", "majority", "--temperatures", "2", "--size", "16", "--rbm", "rbm-001"],
-         "no run"),
+        (
+            ["--rule", "majority", "--temperatures", "2", "--size", "16", "--rbm", "rbm-001"],
+            "no run",
+        ),
         (["--temperatures", "2", "--size", "12", "--levels", "3"], "divisible"),
         (["--temperatures", "0:2:3", "--size", "16"], "temperature"),
     ],
@@ -136,8 +219,7 @@ def test_rg_flow_refuses_bad_input_before_simulating(tmp_path, capsys, argv, fra
 
 def test_the_papers_example_is_one_command_and_reports_locality(tmp_path, capsys):
     path = tmp_path / "E.h5"
-    argv = ["rg-example", str(path), "--samples", "1000", "--epochs", "3", "--seed", "4",
-            "--quiet"]
+    argv = ["rg-example", str(path), "--samples", "1000", "--epochs", "3", "--seed", "4", "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "block share" in out and "§4.1" in out
@@ -151,8 +233,9 @@ def test_the_papers_example_is_one_command_and_reports_locality(tmp_path, capsys
     again = tmp_path / "E2.h5"
     assert main([*argv[:1], str(again), *argv[2:]]) == 0
     # the same seed gives the same model
-    np.testing.assert_array_equal(load_session(again).runs["rbm-001"].datasets["W"],
-                                  rg_w := runs["rbm-001"].datasets["W"])
+    np.testing.assert_array_equal(
+        load_session(again).runs["rbm-001"].datasets["W"], rg_w := runs["rbm-001"].datasets["W"]
+    )
     assert rg_w.shape == (16, 4)
 
 
@@ -161,12 +244,132 @@ def test_the_papers_example_is_one_command_and_reports_locality(tmp_path, capsys
 def stack_session(tmp_path_factory) -> Path:
     """400 samples of L = 8 at T = 2.2 and a stack 64 → 16 → 4 trained on them (2 epochs)."""
     path = tmp_path_factory.mktemp("stack") / "S.h5"
-    assert main(["simulate", "--out", str(path), "--size", "8", "--temperature", "2.2",
-                 "--algorithm", "wolff", "--samples", "400", "--thermalize", "200",
-                 "--seed", "1", "--quiet"]) == 0
-    assert run_cli(["train-stack", str(path), "--data", "ising-001", "--hidden", "16,4",
-                    "--epochs", "2", "--seed", "3", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "8",
+                "--temperature",
+                "2.2",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "400",
+                "--thermalize",
+                "200",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        run_cli(
+            [
+                "train-stack",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                "16,4",
+                "--epochs",
+                "2",
+                "--seed",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return path
+
+
+def test_train_stack_and_rg_example_take_every_trainer_option(stack_session, tmp_path, capsys):
+    """--l1, --method, --k, --optimizer, … reach every level's RBM and are recorded; rg-example
+    takes them too (and --hidden) and reports the matched share."""
+    path = tmp_path / "S.h5"
+    shutil.copy(stack_session, path)
+    options = [
+        "--l1",
+        "0.01",
+        "--method",
+        "pcd",
+        "--k",
+        "3",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.003",
+        "--schedule",
+        "constant",
+        "--chains",
+        "40",
+    ]
+    assert (
+        run_cli(
+            [
+                "train-stack",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                "16,4",
+                "--epochs",
+                "1",
+                "--seed",
+                "3",
+                "--quiet",
+                *options,
+            ]
+        )
+        == 0
+    )
+    runs = load_session(path).runs
+    for run_id in ("rbm-003", "rbm-004"):
+        params = runs[run_id].params
+        assert (
+            params["l1"],
+            params["method"],
+            params["k"],
+            params["optimizer"],
+            params["lr_schedule"],
+            params["n_chains"],
+        ) == (0.01, "pcd", 3, "adam", "constant", 40)
+    example = tmp_path / "E.h5"
+    assert (
+        main(
+            [
+                "rg-example",
+                str(example),
+                "--samples",
+                "400",
+                "--epochs",
+                "2",
+                "--hidden",
+                "4",
+                "--method",
+                "pcd",
+                "--k",
+                "2",
+                "--l1",
+                "0.001",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "matched share" in capsys.readouterr().out
+    example_runs = load_session(example).runs
+    assert example_runs["rbm-001"].params["k"] == 2
+    assert example_runs["rbm-001"].params["l1"] == 0.001
+    share = example_runs["rg-001"].results["mean_matched_share"]
+    assert 0 < share <= 1
 
 
 def test_train_stack_records_one_rbm_run_per_level_and_the_rg_run(stack_session):
@@ -190,8 +393,25 @@ def test_train_stack_records_one_rbm_run_per_level_and_the_rg_run(stack_session)
 def test_coarse_grain_through_two_rbms_redraws_the_stacks_levels(stack_session, tmp_path):
     path = tmp_path / "S.h5"
     shutil.copy(stack_session, path)
-    assert main(["coarse-grain", str(path), "--data", "ising-001", "--rule", "rbm",
-                 "--rbm", "rbm-001", "--rbm", "rbm-002", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "coarse-grain",
+                str(path),
+                "--data",
+                "ising-001",
+                "--rule",
+                "rbm",
+                "--rbm",
+                "rbm-001",
+                "--rbm",
+                "rbm-002",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     runs = load_session(path).runs
     for key in ("level_1/samples", "level_2/samples", "effective_temperature"):
         np.testing.assert_array_equal(runs["rg-002"].datasets[key], runs["rg-001"].datasets[key])
@@ -200,34 +420,86 @@ def test_coarse_grain_through_two_rbms_redraws_the_stacks_levels(stack_session, 
 @pytest.mark.parametrize(
     ("command", "argv", "fragment"),
     [
-        ("coarse-grain", ["--data", "ising-001", "--rule", "rbm", "--rbm", "rbm-001",
-                          "--rbm", "rbm-002", "--levels", "1"], "one level per rbm"),
-        ("coarse-grain", ["--data", "ising-001", "--rule", "rbm", "--rbm", "rbm-002"],
-         "cannot be level 1"),
+        (
+            "coarse-grain",
+            [
+                "--data",
+                "ising-001",
+                "--rule",
+                "rbm",
+                "--rbm",
+                "rbm-001",
+                "--rbm",
+                "rbm-002",
+                "--levels",
+                "1",
+            ],
+            "one level per rbm",
+        ),
+        (
+            "coarse-grain",
+            ["--data", "ising-001", "--rule", "rbm", "--rbm", "rbm-002"],
+            "cannot be level 1",
+        ),
         ("coarse-grain", ["--data", "ising-001", "--rbm", "rbm-001"], "--rbm is for"),
         ("train-stack", ["--data", "ising-001", "--hidden", "16,3"], "(l/b^k)²"),
         ("train-stack", ["--data", "ising-001", "--hidden", "16", "--lr", "-1"], "learning rate"),
-        ("rg-flow", ["--rule", "rbm-flow", "--rbm", "rbm-001", "--rbm", "rbm-002",
-                     "--temperatures", "2", "--size", "8"], "one rbm"),
-        ("rg-flow", ["--rule", "rbm", "--rbm", "rbm-002", "--temperatures", "2", "--size",
-                     "8"], "cannot be level 1"),
+        ("train-stack", ["--data", "ising-001", "--hidden", "16", "--l1", "-1"], "l1"),
+        ("train-stack", ["--data", "ising-001", "--hidden", "16", "--method", "magic"], "method"),
+        ("train-stack", ["--data", "ising-001", "--hidden", "16", "--optimizer", "x"], "optimizer"),
+        ("train-stack", ["--data", "ising-001", "--hidden", "16", "--k", "0"], "k (gibbs"),
+        (
+            "rg-flow",
+            [
+                "--rule",
+                "rbm-flow",
+                "--rbm",
+                "rbm-001",
+                "--rbm",
+                "rbm-002",
+                "--temperatures",
+                "2",
+                "--size",
+                "8",
+            ],
+            "one rbm",
+        ),
+        (
+            "rg-flow",
+            ["--rule", "rbm", "--rbm", "rbm-002", "--temperatures", "2", "--size", "8"],
+            "cannot be level 1",
+        ),
     ],
 )
-def test_bad_stack_input_exits_2_and_leaves_the_file_unchanged(stack_session, tmp_path, capsys,
-                                                               command, argv, fragment):
+def test_bad_stack_input_exits_2_and_leaves_the_file_unchanged(
+    stack_session, tmp_path, capsys, command, argv, fragment
+):
     path = tmp_path / "S.h5"
     shutil.copy(stack_session, path)
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert run_cli([command, str(path), "--quiet" if command != "coarse-grain" else "--seed=0",
-                    *argv]) == 2
+    assert (
+        run_cli([command, str(path), "--quiet" if command != "coarse-grain" else "--seed=0", *argv])
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0].lower()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
 # ---------------------------------------------------------------------------- RBM flows
-FLOW_ARGS = ["--temperatures", "2.0:2.6:3", "--samples", "200", "--thermalize", "100",
-             "--epochs", "2", "--seed", "1", "--quiet"]
+FLOW_ARGS = [
+    "--temperatures",
+    "2.0:2.6:3",
+    "--samples",
+    "200",
+    "--thermalize",
+    "100",
+    "--epochs",
+    "2",
+    "--seed",
+    "1",
+    "--quiet",
+]
 
 
 def test_rg_flow_with_the_rbm_rule_trains_a_stack_on_all_temperatures(tmp_path):
@@ -243,15 +515,32 @@ def test_rg_flow_with_the_rbm_rule_trains_a_stack_on_all_temperatures(tmp_path):
     assert flow.datasets["effective_temperature"].shape == (3, 2)
     np.testing.assert_array_equal(
         flow.datasets["effective_temperature"],
-        [runs[f"rg-00{i}"].datasets["effective_temperature"] for i in (1, 2, 3)])
+        [runs[f"rg-00{i}"].datasets["effective_temperature"] for i in (1, 2, 3)],
+    )
     assert runs["rg-001"].datasets["level_2/samples"].shape == (200, 2, 2)
 
 
 def test_rg_flow_in_rbm_flow_mode_keeps_the_size_and_records_each_step(tmp_path):
     path = tmp_path / "F.h5"
     # L = 4 keeps the Binder temperatures cheap (the transfer matrix takes ~1 s at L = 8)
-    assert main(["rg-flow", str(path), "--rule", "rbm-flow", "--steps", "3", "--hidden", "6",
-                 "--size", "4", *FLOW_ARGS]) == 0
+    assert (
+        main(
+            [
+                "rg-flow",
+                str(path),
+                "--rule",
+                "rbm-flow",
+                "--steps",
+                "3",
+                "--hidden",
+                "6",
+                "--size",
+                "4",
+                *FLOW_ARGS,
+            ]
+        )
+        == 0
+    )
     runs = load_session(path).runs
     assert runs["rbm-001"].datasets["W"].shape == (16, 6)
     rg = runs["rg-002"]
@@ -264,9 +553,30 @@ def test_rg_flow_in_rbm_flow_mode_keeps_the_size_and_records_each_step(tmp_path)
     assert flow.params["mode"] == "rbm-flow" and flow.params["steps"] == 3
     assert flow.datasets["effective_temperature"].shape == (3, 3)
     # given the RBM, a second flow reuses it: no new rbm run
-    assert main(["rg-flow", str(path), "--rule", "rbm-flow", "--rbm", "rbm-001", "--steps",
-                 "1", "--temperatures", "2.3", "--size", "4", "--samples", "100",
-                 "--thermalize", "50", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "rg-flow",
+                str(path),
+                "--rule",
+                "rbm-flow",
+                "--rbm",
+                "rbm-001",
+                "--steps",
+                "1",
+                "--temperatures",
+                "2.3",
+                "--size",
+                "4",
+                "--samples",
+                "100",
+                "--thermalize",
+                "50",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     runs = load_session(path).runs
     assert sorted(r for r in runs if r.startswith("rbm")) == ["rbm-001"]
     assert list(runs["rg-flow-002"].params["rbm"]) == ["rbm-001"]
