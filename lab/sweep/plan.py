@@ -1,7 +1,8 @@
 """A sweep plan: a kind of work, its fixed options, a grid of swept options, and seeds.
 
 A plan names one of the headless commands (:data:`COMMANDS`: ``simulate``, ``train``,
-``evaluate``, ``geometry``, ``rg-flow``) and gives that command's own options, each either
+``evaluate``, ``geometry``; not yet ``rg-flow``, whose run holds every temperature of its
+own) and gives that command's own options, each either
 fixed or swept over a list of values. The options are the command's: the sweep builds the
 command's real parser (``lab.<feature>.cli``), and every point is the command line
 ``<command> <options of the point>`` parsed by that parser, so a value is checked by the very
@@ -97,7 +98,6 @@ COMMANDS: dict[str, Command] = {
     "train": Command("train", "lab.rbm.cli", _COMMON_EXCLUDED),
     "evaluate": Command("evaluate", "lab.rbm.cli", _COMMON_EXCLUDED),
     "geometry": Command("geometry", "lab.geometry.cli", _COMMON_EXCLUDED),
-    "rg-flow": Command("rg-flow", "lab.rg.cli", _COMMON_EXCLUDED),
 }
 """The kinds of work a sweep runs, by command name."""
 
