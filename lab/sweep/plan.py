@@ -2,8 +2,9 @@
 
 A plan names one of the headless commands (:data:`COMMANDS`: ``simulate``, ``train``,
 ``evaluate``, ``geometry``; not yet ``rg-flow``, whose run holds every temperature of its own)
-and gives that command's own options, each either fixed or swept over a list of values. The options are the command's: the sweep builds the
-command's real parser (``lab.<feature>.cli``), and every point is the command line
+and gives that command's own options, each either fixed or swept over a list of values. The
+options are the command's: the sweep builds the command's real parser (``lab.<feature>.cli``),
+and every point is the command line
 ``<command> <options of the point>`` parsed by that parser, so a value is checked by the very
 type that checks it in the command (one clear line for a bad one), and a point's options are
 exactly those the command would have received.
