@@ -19,7 +19,17 @@ Run: ``python -m benchmarks.ising [--quick]``; prints one JSON object on stdout 
    L = 16384 when a GPU is there.
 4. ``gui_while_running``: the real main window with a live L = 512 Metropolis simulation:
    lattice frames drawn per second (target ≥ 30, the panels pull at 30 Hz) and the longest
-   stall of the GUI event loop (target ≤ 50 ms), see ``benchmarks/gui_frames.py``.
+   stall of the GUI event loop (target ≤ 50 ms), see ``benchmarks/gui_frames.py``; and the same
+   at L = 2048 with metropolis-msc (the viewer's default) and the scalar metropolis.
+5. ``simulate_at_scale``: the real ``simulate`` command (``main.py simulate``, in a child
+   process, thermalize 0, a measurement every sweep) at L = 2048 and 1024 with metropolis-msc
+   (and the scalar metropolis at 2048), with and without recorded configurations: seconds per
+   sweep of the sampling phase (the progress loop: sweeps, measurements, recording, flushes)
+   against the bare sweep of the engine measured here (``sampling_over_bare``: target ≥ 0.8
+   with a measurement every sweep), the seconds of the fold at the end (reading the recording
+   back, C(r), writing the session), the child's total wall time, and its peak resident memory
+   (VmHWM) against the bytes of the recorded configurations (target ≤ 2×), next to the peak of
+   the same command recording nothing but (e, m) (what the imports and the lattice take).
 
 Timings are the best of a few repetitions, which is the fairest figure on a shared machine; the
 JSON records the load average (at the start, and per size in the multi-spin section) so that
@@ -52,6 +62,7 @@ SECTIONS = (
     "autocorrelation_at_tc",
     "multispin_throughput",
     "gui_while_running",
+    "simulate_at_scale",
 )
 
 
@@ -253,10 +264,165 @@ def environment() -> dict:
 
 
 def gui_while_running(quick: bool = False) -> dict:
-    """Frames per second and event-loop stall of the lattice viewer at L = 512."""
-    from benchmarks.gui_frames import measure_gui
+    """Frames per second and event-loop stall of the lattice viewer at L = 512 and 2048."""
+    from benchmarks.gui_frames import measure_gui_child
 
-    return measure_gui(size=512, algorithm="metropolis", seconds=3.0 if quick else 10.0)
+    seconds = 3.0 if quick else 10.0
+    return {
+        "load_average_before": os.getloadavg(),
+        "L512 metropolis": measure_gui_child(512, "metropolis", seconds),
+        "L2048 metropolis-msc": measure_gui_child(2048, "metropolis-msc", seconds),
+        "L2048 metropolis": measure_gui_child(2048, "metropolis", seconds),
+        "load_average_after": os.getloadavg(),
+    }
+
+
+_SIMULATE_CHILD = r"""
+import json, sys, time
+import lab.ising.commands as commands
+from main import main
+
+seconds, cpu = {}, {}
+
+def timed(name, function):
+    def run(*args, **kwargs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - start_cpu
+    return run
+
+for name in ("drive", "fold_recordings"):  # the sampling loop and the fold, where they are
+    if hasattr(commands, name):
+        setattr(commands, name, timed(name, getattr(commands, name)))
+# Load the compiled kernels first (numba's cache: ~0.3 s, which a long run amortizes and a
+# 200-sweep run would count as a third of its sampling time).
+from engines.ising import IsingParams, IsingSimulation
+from engines.ising.frames import configuration, energy_and_magnetization
+algorithm = sys.argv[sys.argv.index("--algorithm") + 1]
+warm = IsingSimulation(IsingParams(512, 2.27, algorithm=algorithm, seed=0))
+warm.sweep(2)
+energy_and_magnetization(warm)
+configuration(warm)
+start = time.perf_counter()
+code = main(sys.argv[1:])
+seconds["total"] = time.perf_counter() - start
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
+print(json.dumps({"exit": code, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_bytes": peak}),
+      file=sys.stderr)
+"""
+
+
+def _simulate_child(folder: str, size: int, algorithm: str, samples: int, spins: bool) -> dict:
+    """One ``main.py simulate`` in a child process: its phases' seconds and peak memory."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = Path(folder) / f"L{size}-{algorithm}-{samples}-{int(spins)}.h5"
+    argv = [
+        "simulate",
+        "--out",
+        str(out),
+        "--size",
+        str(size),
+        "--temperature",
+        str(T_C),
+        "--algorithm",
+        algorithm,
+        "--samples",
+        str(samples),
+        "--interval",
+        "1",
+        "--thermalize",
+        "0",
+        "--seed",
+        "1",
+        "--quiet",
+    ] + ([] if spins else ["--no-spins"])
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _SIMULATE_CHILD, *argv],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]}
+    report = json.loads(lines[-1])
+    report["session_bytes"] = out.stat().st_size if out.exists() else None
+    return report
+
+
+def _bare_sweeps(size: int, algorithm: str, sweeps: int) -> dict:
+    """Seconds per sweep of the engine alone (best of repeats, wall and process CPU time), in
+    ``sweep(1)`` calls (as the task calls it when a sample is due every sweep) and in one
+    ``sweep(n)`` call (the kernel's best case)."""
+    sim = IsingSimulation(IsingParams(size, T_C, algorithm=algorithm, seed=1))
+    sim.sweep(5)
+
+    def single() -> None:
+        for _ in range(sweeps):
+            sim.sweep(1)
+
+    one = _timed_flips(single, sweeps)
+    bulk = _timed_flips(lambda: sim.sweep(sweeps), sweeps)
+    return {
+        "seconds_per_sweep": 1 / one["flips_per_s"],
+        "cpu_seconds_per_sweep": 1 / one["cpu_flips_per_s"],
+        "seconds_per_sweep_one_call": 1 / bulk["flips_per_s"],
+    }
+
+
+def simulate_at_scale(quick: bool = False) -> dict:
+    """``simulate`` with a measurement every sweep at L = 2048 and 1024 against the bare sweep."""
+    import tempfile
+
+    cases = [
+        (2048, "metropolis-msc", 50 if quick else 200),
+        (1024, "metropolis-msc", 200 if quick else 800),
+        (2048, "metropolis", 20 if quick else 100),
+    ]
+    out: dict = {
+        "temperature": T_C,
+        "interval": 1,
+        "thermalize": 0,
+        "load_average_before": os.getloadavg(),
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        for size, algorithm, samples in cases:
+            bare = _bare_sweeps(size, algorithm, min(samples, 100))
+            row: dict = {"samples": samples, "bare": bare, "recorded_bytes": samples * size * size}
+            for spins in (False, True):
+                child = _simulate_child(folder, size, algorithm, samples, spins)
+                label = "spins_recorded" if spins else "energy_and_magnetization_only"
+                drive = child.get("seconds", {}).get("drive")
+                drive_cpu = child.get("cpu_seconds", {}).get("drive")
+                if drive is not None:
+                    child["sampling_seconds_per_sweep"] = drive / samples
+                    child["sampling_over_bare"] = bare["seconds_per_sweep"] / (drive / samples)
+                if drive_cpu is not None:  # CPU time: what a loaded machine does not dilute
+                    child["sampling_over_bare_cpu"] = bare["cpu_seconds_per_sweep"] / (
+                        drive_cpu / samples
+                    )
+                if spins and "peak_rss_bytes" in child:
+                    child["peak_rss_over_recorded"] = child["peak_rss_bytes"] / (
+                        samples * size * size
+                    )
+                row[label] = child
+            row["load_average_after"] = os.getloadavg()
+            out["runs"][f"L{size} {algorithm}"] = row
+    out["targets"] = {
+        "sampling_over_bare": ">= 0.8 with a measurement every sweep (L = 2048)",
+        "peak_rss_over_recorded": "<= 2",
+    }
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -265,17 +431,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="numba threads for every kernel here and in the children",
+    )
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        os.environ["NUMBA_NUM_THREADS"] = str(args.threads)  # the children's
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     chosen = [name.strip() for name in args.sections.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
-    report: dict = {"benchmark": "ising", "quick": args.quick, "environment": environment()}
+    report: dict = {
+        "benchmark": "ising",
+        "quick": args.quick,
+        "threads": args.threads,
+        "environment": environment(),
+    }
     functions: dict[str, Callable[[bool], dict]] = {
         "metropolis_throughput": metropolis_throughput,
         "autocorrelation_at_tc": autocorrelation_at_tc,
         "multispin_throughput": multispin_throughput,
         "gui_while_running": gui_while_running,
+        "simulate_at_scale": simulate_at_scale,
     }
     sections = [(name, functions[name]) for name in SECTIONS if name in chosen]
     for name, section in sections:

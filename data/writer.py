@@ -87,7 +87,9 @@ def add_runs(
     target = resolve_target(path)
     if not target.exists():
         record = SessionRecord(
-            runs={run.id: run for run in runs}, log=lines, created=utc_now(),
+            runs={run.id: run for run in runs},
+            log=lines,
+            created=utc_now(),
             app_version=app_version(),
         )
         save_session(record, path)
@@ -100,9 +102,10 @@ def add_runs(
         _rewrite_upgraded(path, runs, lines)
         return
     try:
-        with replacing(target, copy_existing=True) as temp, h5py.File(
-            temp, "r+", libver=LIBVER
-        ) as f:
+        with (
+            replacing(target, copy_existing=True) as temp,
+            h5py.File(temp, "r+", libver=LIBVER) as f,
+        ):
             for run in runs:
                 write_run_group(f[RUNS], run)
             _append_log(f, lines)
@@ -138,9 +141,11 @@ def replace_runs(
     target = resolve_target(path)
     try:
         # Contexts exit in reverse order: both files are closed before the rename.
-        with replacing(target) as temp, h5py.File(target, "r") as source, h5py.File(
-            temp, "w", libver=LIBVER, track_order=True
-        ) as f:
+        with (
+            replacing(target) as temp,
+            h5py.File(target, "r") as source,
+            h5py.File(temp, "w", libver=LIBVER, track_order=True) as f,
+        ):
             _copy_replacing(source, f, {run.id: run for run in runs})
             _append_log(f, lines)
     except Exception as exc:
@@ -302,15 +307,33 @@ def write_run_array(
     the way that suits spins (:func:`data.spin_codec.write_spin_chunks`) where the HDF5
     library's format matches, else by HDF5 at ``gzip_level``; any other array in
     :func:`dataset_layout`."""
-    if not is_spin_array(array):
+    if not _is_spin_array(array):
         return _write_array(parent, name, array)
     layout = spin_layout(array.shape[1:], gzip_level, rows=array.shape[0])
     if not direct_chunks_match(SESSION_STRATEGIES):
         return parent.create_dataset(name, data=array, track_order=True, **layout)
-    dataset = parent.create_dataset(name, shape=array.shape, dtype=np.int8, track_order=True,
-                                    **layout)
+    dataset = parent.create_dataset(
+        name, shape=array.shape, dtype=np.int8, track_order=True, **layout
+    )
     write_spin_chunks(dataset, 0, array, SESSION_STRATEGIES)
     return dataset
+
+
+SPIN_CHECK_BYTES = 1 << 24
+"""Spin arrays are recognized this many bytes of frames at a time (16 MiB), so that writing
+N configurations of a large lattice makes no temporary of their size (the check of a whole
+800 MB array once took three more such arrays, beside the array itself)."""
+
+
+def _is_spin_array(array: np.ndarray) -> bool:
+    """:func:`data.spin_codec.is_spin_array`, asked of blocks of whole frames in turn."""
+    if array.dtype != np.int8 or array.ndim < 2 or array.shape[0] == 0:
+        return is_spin_array(array)
+    frame_bytes = max(1, array[0].nbytes)
+    rows = max(1, SPIN_CHECK_BYTES // frame_bytes)
+    return all(
+        is_spin_array(array[start : start + rows]) for start in range(0, array.shape[0], rows)
+    )
 
 
 def dataset_layout(array: np.ndarray) -> dict:
@@ -342,8 +365,13 @@ def _write_log(f: h5py.File, lines: list[str]) -> None:
     while width < longest:
         width *= 2
     f.create_dataset(
-        LOG, data=encode_text(lines, width), maxshape=(None,), chunks=True,
-        compression="gzip", compression_opts=GZIP_LEVEL, fletcher32=True,
+        LOG,
+        data=encode_text(lines, width),
+        maxshape=(None,),
+        chunks=True,
+        compression="gzip",
+        compression_opts=GZIP_LEVEL,
+        fletcher32=True,
     )
 
 

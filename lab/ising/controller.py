@@ -14,6 +14,7 @@ the worker while the run is live and closed in the GUI thread once the worker is
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +26,7 @@ from lab.core.controller import JobController
 from lab.core.ids import utc_now
 from lab.core.jobs import JobManager, JobState
 from lab.ising.runs import finish_ising_run, ising_streams, new_ising_run
+from lab.ising.settings import TORCH_ALGORITHMS
 from lab.ising.task import (
     IsingPlan,
     IsingTask,
@@ -34,8 +36,35 @@ from lab.ising.task import (
 from lab.session.session import Session
 
 
-def open_tee(session: Session, run: RunRecord, params: IsingParams,
-             plan: IsingPlan) -> TeeRecording:
+def engine_threads() -> int:
+    """Kernel threads of the live simulation: every core this process may use but one, which
+    stays with the GUI thread (on two cores the multi-spin kernel then runs serially, at about
+    half its speed, and the viewer keeps its frame rate)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def device_choices(algorithm: str) -> list[str]:
+    """The devices an algorithm can run on here: "cpu", plus "cuda" for a torch algorithm when
+    a CUDA device is available. torch is imported only for a torch algorithm, and only here:
+    the headless Ising commands must never import it, so this lives with the GUI's controller."""
+    if algorithm not in TORCH_ALGORITHMS:
+        return ["cpu"]
+    from engines.ising.torch_checkerboard import check_device
+
+    try:
+        check_device("cuda")
+    except ValueError:
+        return ["cpu"]
+    return ["cpu", "cuda"]
+
+
+def open_tee(
+    session: Session, run: RunRecord, params: IsingParams, plan: IsingPlan
+) -> TeeRecording:
     """A :class:`TeeRecording` writing ``run`` into the session's recordings; in memory only
     (with ``error`` saying why) if the recording cannot be created."""
     try:
@@ -66,6 +95,7 @@ class LiveIsingController(JobController):
         self.params: IsingParams | None = None
         self.plan: IsingPlan | None = None
         self._segment: _Segment | None = None
+        self.display_pixels: int | None = None
         session.aboutToSave.connect(self.sync_recording)
 
     # ----------------------------------------------------------------- queries
@@ -83,26 +113,43 @@ class LiveIsingController(JobController):
         self.params, self.plan = params, plan
         recording = self._open_segment(params, inputs=()) if record else None
         task = RecordedIsingTask(params, plan, recording)
+        task.display_pixels = self.display_pixels
+        task.threads = engine_threads()
         self._start_job(task, name=f"ising L={params.size}")
+        device = f" on {params.device}" if params.device != "cpu" else ""
         self.session.log(
             f"live simulation started: L={params.size}, T={params.temperature:g}, "
-            f"h={params.field:g}, {params.algorithm}, seed={params.seed}"
+            f"h={params.field:g}, {params.algorithm}{device}, seed={params.seed}"
             + (f", recording into {self.recording_run_id}" if record else "")
         )
         self.job.start()
+
+    def set_display_pixels(self, pixels: int | None) -> None:
+        """The viewer's lattice now has ``pixels`` pixels along each axis: the running task's
+        snapshots carry a block image that fits (``lab.ising.task.display_block``)."""
+        if pixels == self.display_pixels:
+            return
+        self.display_pixels = pixels
+        if self.job is None:
+            return
+        # Not a change of the physics: the worker reads the attribute at its next snapshot.
+        self.job.task.display_pixels = pixels
+        if self.job.state is JobState.PAUSED:  # a paused job makes a snapshot after a command
+            self.job.submit(lambda task: None)
 
     # ----------------------------------------------------------------- changes
     def set_temperature(self, temperature: float) -> None:
         """Change T (a no-op when it is unchanged: that must not cut the recorded run)."""
         if temperature != self._current().temperature:
-            self._change(replace(self._current(), temperature=temperature),
-                         lambda task: task.set_temperature(temperature))
+            self._change(
+                replace(self._current(), temperature=temperature),
+                lambda task: task.set_temperature(temperature),
+            )
 
     def set_field(self, field: float) -> None:
         """Change h (a no-op when it is unchanged)."""
         if field != self._current().field:
-            self._change(replace(self._current(), field=field),
-                         lambda task: task.set_field(field))
+            self._change(replace(self._current(), field=field), lambda task: task.set_field(field))
 
     def paint(self, cells: list[tuple[int, int]], value: int) -> None:
         """Set spins (only while paused, so the user sees what they paint)."""
@@ -152,8 +199,7 @@ class LiveIsingController(JobController):
         segment.recording.close(status, message)
         if segment.recording.error:
             message = "; ".join(m for m in (message, segment.recording.error) if m)
-        finish_ising_run(segment.run, segment.recording, segment.params, status, utc_now(),
-                         message)
+        finish_ising_run(segment.run, segment.recording, segment.params, status, utc_now(), message)
         self.session.update_run(segment.run.id)
         self.session.log(f"{segment.run.id} {status}: {len(segment.recording)} samples")
 

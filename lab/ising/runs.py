@@ -1,9 +1,17 @@
 """Turning an Ising simulation into a session run: parameters, datasets with units, results.
 
 The run's parameters are attributes of its group (``size``, ``temperature``, ``coupling``,
-``field``, ``algorithm``, ``thermalize``, ``interval``); its datasets are the recorded series and
-configurations; its results are the estimates of ``engines.ising.summarize`` with one-sigma
-errors that account for autocorrelation, plus the exact finite-size values where they exist.
+``field``, ``algorithm``, ``device``, ``thermalize``, ``interval``; runs recorded before
+``device`` existed ran on the CPU); its datasets are the recorded series and configurations;
+its results are the estimates of ``engines.ising.summarize`` with one-sigma errors that account
+for autocorrelation, plus the exact finite-size values where they exist.
+
+The correlation function C(r) is computed when a run is completed, from every
+``correlation_stride``-th recorded configuration (a result of the run): 1 unless the run holds
+more than ``CORRELATION_MAX_SPINS`` spins in all, so that C(r) of a long run of a large lattice
+(about 20 ms a configuration at L = 2048) never costs more than a few seconds; the thinned
+series is still a time series, and its jackknife errors account for what is left of the
+autocorrelation.
 """
 
 from __future__ import annotations
@@ -15,16 +23,14 @@ import numpy as np
 
 from data import RunRecord
 from data.recording import RunRecorder, Stream
-from engines.exact import energy_per_spin as exact_energy
-from engines.exact import specific_heat_per_spin as exact_specific_heat
 from engines.ising import (
-    ALGORITHMS,
+    ALL_ALGORITHMS,
     Estimate,
     IsingParams,
     IsingSimulation,
-    correlation_function,
     summarize,
 )
+from engines.ising.observables import CorrelationSeries
 from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
 from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
@@ -49,7 +55,8 @@ DATASET_ATTRS: dict[str, dict[str, str]] = {
     "correlation/C": {
         "units": "dimensionless",
         "axes": "distance",
-        "description": "connected spin-spin correlation C(r)",
+        "description": "connected spin-spin correlation C(r), from every "
+        "`correlation_stride`-th configuration (results)",
     },
     "correlation/error": {"units": "dimensionless", "axes": "distance"},
 }
@@ -58,6 +65,15 @@ DATASET_ATTRS: dict[str, dict[str, str]] = {
 MIN_ESTIMATE_SAMPLES = 8
 """Fewer measurements than this give no estimates: error bars from so few correlated samples
 would be meaningless (:func:`ising_results`)."""
+CORRELATION_MAX_SPINS = 1 << 27
+"""C(r) reads at most about this many spins (32 configurations of 2048², 2048 of 256², every
+configuration of any run below that): see the module docstring."""
+
+
+def correlation_stride(n_samples: int, size: int) -> int:
+    """Every how many recorded configurations C(r) reads: the smallest stride that keeps it
+    within :data:`CORRELATION_MAX_SPINS` spins (1 for most runs)."""
+    return max(1, -(-int(n_samples) * size * size // CORRELATION_MAX_SPINS))
 
 
 def ising_params_dict(params: IsingParams, plan: IsingPlan) -> dict[str, object]:
@@ -68,6 +84,7 @@ def ising_params_dict(params: IsingParams, plan: IsingPlan) -> dict[str, object]
         "coupling": params.coupling,
         "field": params.field,
         "algorithm": params.algorithm,
+        "device": params.device,
         "thermalize": plan.thermalize,
         "interval": plan.interval,
         "record_spins": plan.record_spins,
@@ -109,13 +126,18 @@ def ising_results(
                 results[f"{name}_tau"] = float(estimate.tau)
         samples = arrays.get("samples")
         if samples is not None and samples.shape[0] >= MIN_ESTIMATE_SAMPLES:
-            r, c, err = correlation_function(samples)
+            stride = correlation_stride(samples.shape[0], params.size)
+            series = CorrelationSeries(params.size)
+            series.add(samples[::stride])  # frame by frame: no copy of the samples
+            r, c, err = series.result()
             extra = {"correlation/r": r, "correlation/C": c, "correlation/error": err}
-    if params.field == 0.0:
-        results["exact_e"] = float(exact_energy(params.size, params.temperature, params.coupling))
-        results["exact_c"] = float(
-            exact_specific_heat(params.size, params.temperature, params.coupling)
-        )
+            results["correlation_stride"] = stride
+    # The exact finite-L values next to the estimates (inspect, the session browser): Kaufman's
+    # e and c at h = 0 for every L, the transfer matrix's <|m|>, chi and U4 up to L = 8.
+    exact = exact_reference(params.size, params.temperature, params.coupling, params.field)
+    for name in ("e", "c", "abs_m", "chi", "binder"):
+        if name in exact and math.isfinite(exact[name]):
+            results[f"exact_{name}"] = exact[name]
     return results, extra
 
 
@@ -139,10 +161,6 @@ def finish_ising_run(
     return run
 
 
-
-
-
-
 # ---------------------------------------------------------------------------- live recording
 
 SERIES = ("energy", "magnetization", "sweep")
@@ -157,8 +175,9 @@ def ising_streams(size: int, record_spins: bool) -> dict[str, Stream]:
         "sweep": Stream((), np.int64, attrs=DATASET_ATTRS["sweep"]),
     }
     if record_spins:
-        streams["samples"] = Stream((size, size), np.int8, spins=True,
-                                    attrs=DATASET_ATTRS["samples"])
+        streams["samples"] = Stream(
+            (size, size), np.int8, spins=True, attrs=DATASET_ATTRS["samples"]
+        )
     return streams
 
 
@@ -178,17 +197,36 @@ class LiveRecording:
     def __len__(self) -> int:
         return self._count
 
-    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
-        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
-                "sweep": np.array([sweep], dtype=np.int64)}
+    def append(
+        self,
+        sweep: int,
+        energy: float,
+        magnetization: float,
+        spins: np.ndarray | None,
+        packed: np.ndarray | None = None,
+    ) -> None:
+        """One measurement (``spins``: the int8 configuration when spins are recorded; the
+        recorder copies it, so the task may reuse its buffer; ``packed`` is not needed)."""
+        rows = {
+            "energy": np.array([energy]),
+            "magnetization": np.array([magnetization]),
+            "sweep": np.array([sweep], dtype=np.int64),
+        }
         if self.record_spins:
             rows["samples"] = spins[None]
         self.recorder.append(rows)
         self._count += 1
 
 
-COUNTERS = ("sweeps", "cluster_updates_per_sweep", "cluster_size_sum", "cluster_count",
-            "thermalize_left", "until_measurement", "measured")
+COUNTERS = (
+    "sweeps",
+    "cluster_updates_per_sweep",
+    "cluster_size_sum",
+    "cluster_count",
+    "thermalize_left",
+    "until_measurement",
+    "measured",
+)
 REALS = ("temperature", "coupling", "field", "calibration_temperature", "calibration_field")
 """Entries of the resume state's ``counters`` (int64) and ``reals`` (float64) arrays."""
 
@@ -198,8 +236,13 @@ def ising_resume_state(task: IsingTask) -> dict[str, np.ndarray]:
     ``counters`` (:data:`COUNTERS`) and ``reals`` (:data:`REALS`). Stored in a run as the
     datasets ``resume/<name>``."""
     state = task.simulation.state_dict()
-    state.update(zip(("thermalize_left", "until_measurement", "measured"),
-                     task.progress_counters, strict=True))
+    state.update(
+        zip(
+            ("thermalize_left", "until_measurement", "measured"),
+            task.progress_counters,
+            strict=True,
+        )
+    )
     return {
         "spins": state["spins"],
         "rng_state": state["rng_state"],
@@ -213,17 +256,29 @@ def run_params(run: RunRecord) -> tuple[IsingParams, IsingPlan]:
     with valid parameters)."""
     p = run.params
     try:
-        params = IsingParams(size=int(p["size"]), temperature=float(p["temperature"]),
-                             coupling=float(p["coupling"]), field=float(p["field"]),
-                             algorithm=str(p["algorithm"]), seed=int(run.seed or 0))
-        plan = IsingPlan(thermalize=int(p["thermalize"]), interval=int(p["interval"]),
-                         samples=int(p["samples"]) if "samples" in p else None,
-                         record_spins=bool(p["record_spins"]))
+        params = IsingParams(
+            size=int(p["size"]),
+            temperature=float(p["temperature"]),
+            coupling=float(p["coupling"]),
+            field=float(p["field"]),
+            algorithm=str(p["algorithm"]),
+            seed=int(run.seed or 0),
+            device=str(p.get("device", "cpu")),
+        )
+        plan = IsingPlan(
+            thermalize=int(p["thermalize"]),
+            interval=int(p["interval"]),
+            samples=int(p["samples"]) if "samples" in p else None,
+            record_spins=bool(p["record_spins"]),
+        )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"run {run.id} is not a recorded Ising run ({exc})") from None
-    if params.algorithm not in ALGORITHMS:
+    if params.algorithm not in ALL_ALGORITHMS:
         raise ValueError(f"run {run.id}: unknown algorithm {params.algorithm!r}")
-    params.validate()
+    try:
+        params.validate()
+    except ValueError as exc:
+        raise ValueError(f"run {run.id}: {exc}") from None
     plan.validate()
     return params, plan
 
@@ -238,22 +293,34 @@ def resume_ising_task(
     try:
         counters = dict(zip(COUNTERS, run.datasets["resume/counters"].tolist(), strict=True))
         reals = dict(zip(REALS, run.datasets["resume/reals"].tolist(), strict=True))
-        state = {"format": STATE_FORMAT, "version": STATE_VERSION, "size": params.size,
-                 "algorithm": params.algorithm, "seed": params.seed,
-                 "spins": run.datasets["resume/spins"],
-                 "rng_state": run.datasets["resume/rng_state"],
-                 **{k: counters[k] for k in COUNTERS[:4]}, **reals}
+        state = {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "size": params.size,
+            "algorithm": params.algorithm,
+            "seed": params.seed,
+            "device": params.device,
+            "spins": run.datasets["resume/spins"],
+            "rng_state": run.datasets["resume/rng_state"],
+            **{k: counters[k] for k in COUNTERS[:4]},
+            **reals,
+        }
         simulation = IsingSimulation.from_state(state)
     except (KeyError, ValueError) as exc:
         raise ValueError(f"run {run.id} has no valid resume state ({exc})") from None
     measured = counters["measured"]
-    kept = {name: run.datasets[name][:measured] for name in (*SERIES, "samples")
-            if name in run.datasets}
+    kept = {
+        name: run.datasets[name][:measured] for name in (*SERIES, "samples") if name in run.datasets
+    }
     if any(len(series) < measured for series in kept.values()):
         raise ValueError(f"run {run.id}: its series are shorter than its resume state")
     task = IsingTask(params, plan, recording, simulation=simulation)
-    task.restore_progress(counters["thermalize_left"], counters["until_measurement"],
-                          kept["energy"], kept["magnetization"])
+    task.restore_progress(
+        counters["thermalize_left"],
+        counters["until_measurement"],
+        kept["energy"],
+        kept["magnetization"],
+    )
     return task, kept
 
 
@@ -324,6 +391,11 @@ class IsingRunView(RunView):
     def algorithm(self) -> str:
         return str(self._param("algorithm", ""))
 
+    @property
+    def device(self) -> str:
+        """Where the run's simulation ran ("cpu" for runs recorded before this was kept)."""
+        return str(self._param("device", "cpu"))
+
     def _series(self, name: str) -> np.ndarray:
         values = self._dataset(name)
         return np.zeros(0) if values is None else values
@@ -375,8 +447,11 @@ class IsingRunView(RunView):
         for name in ESTIMATED:
             if name in results and f"{name}_error" in results:
                 tau = results.get(f"{name}_tau")
-                out[name] = Estimate(float(results[name]), float(results[f"{name}_error"]),
-                                     None if tau is None else float(tau))
+                out[name] = Estimate(
+                    float(results[name]),
+                    float(results[f"{name}_error"]),
+                    None if tau is None else float(tau),
+                )
         return out
 
     def estimates_up_to(self, count: int) -> dict[str, Estimate]:
@@ -387,8 +462,9 @@ class IsingRunView(RunView):
             return self.estimates()
         if count < MIN_ESTIMATE_SAMPLES:
             return {}
-        return summarize(self.energy[:count], self.magnetization[:count], self.temperature,
-                         self.size**2)
+        return summarize(
+            self.energy[:count], self.magnetization[:count], self.temperature, self.size**2
+        )
 
 
 def _ising_summary(view: RunView) -> str:
@@ -400,5 +476,6 @@ def _ising_summary(view: RunView) -> str:
     return ""
 
 
-register(RunKind("ising", IsingRunView, _ising_summary, dock="isingDock",
-                 complete=complete_ising_run))
+register(
+    RunKind("ising", IsingRunView, _ising_summary, dock="isingDock", complete=complete_ising_run)
+)

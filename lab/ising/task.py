@@ -10,6 +10,15 @@ Measurements (energy and magnetization per spin) go into the *statistics* series
 whenever the physics changes (temperature, field, painted spins), after a fresh thermalization.
 When a :class:`IsingRecording` is attached, the same measurements — and the configurations — are
 also recorded for the session file.
+
+A measurement costs one pass over the state where it lives (:mod:`engines.ising.frames`): for the
+multi-spin algorithms (e, m) come from popcounts of the packed words and a recorded configuration
+is unpacked into one buffer the task reuses; the int8 mirror of the packed state is never handed
+out, which would make every later sweep call pack and unpack the lattice. Snapshots carry no copy
+of a large lattice: a viewer sets :attr:`IsingTask.display_pixels` and gets, at most every
+``DISPLAY_PERIOD_S``, a block image no larger than that (:func:`engines.ising.frames.block_image`,
+computed in the worker from the packed words), and a full copy of the spins only for lattices of
+at most ``SNAPSHOT_SPINS_MAX`` sites.
 """
 
 from __future__ import annotations
@@ -25,6 +34,14 @@ from data.recording import RunRecorder
 from engines.constraints import check_all
 from engines.ising import ALGORITHMS as ALGORITHMS  # re-exported: the dock's choices
 from engines.ising import Estimate, IsingParams, IsingSimulation, summarize
+from engines.ising.frames import (
+    block_image,
+    configuration,
+    energy_and_magnetization,
+    spins_block_image,
+)
+from engines.ising.multispin import unpack_into
+from engines.ising.params import PACKED_ALGORITHMS
 from lab.core.recorder_guard import RecorderGuard
 from lab.core.series import GrowingSeries
 from lab.ising.settings import PLAN_CONSTRAINTS, PLAN_NAMES
@@ -37,6 +54,25 @@ would make the trajectory (and every sample) depend on the machine's speed."""
 STATS_MIN_PERIOD_S = 0.5
 STATS_MAX_SHARE = 0.1  # the running estimates may take at most this share of the worker's time
 STATS_MIN_SAMPLES = 16
+SNAPSHOT_SPINS_MAX = 1 << 16
+"""Lattices of at most this many sites (256 × 256, 64 KiB) carry a copy of their spins in every
+snapshot; larger ones only the viewer's block image (copying 4 M spins 50 times a second is what
+kept the L = 2048 viewer below 30 frames/s)."""
+DISPLAY_PERIOD_S = 1 / 60
+"""Shortest time between two block images of a running task: faster than the viewers' 30 Hz
+pull, so that every pull finds a new frame, and no image is made that nobody will draw."""
+
+
+def display_block(size: int, pixels: int) -> int:
+    """Sites per image pixel along each axis, ``ceil(L / pixels)``: the smallest block whose
+    image fits in ``pixels`` × ``pixels`` (1 when the lattice fits)."""
+    return max(1, -(-int(size) // max(1, int(pixels))))
+
+
+def spins_image(spins: np.ndarray, block: int = 1) -> np.ndarray:
+    """The uint8 block image of an (L, L) ±1 configuration (0: all −1 … 255: all +1 in each
+    ``block`` × ``block`` block), as the worker publishes it; for drawing recorded frames."""
+    return spins_block_image(spins, block)
 
 
 @dataclass(frozen=True)
@@ -59,7 +95,10 @@ class IsingPlan:
 class IsingRecording:
     """Measurements and configurations of one recorded run, appended by the worker.
 
-    ``arrays()`` may be called from any thread: it copies what has been recorded so far.
+    A configuration handed over with its packed words (``append(..., packed=words)``, the
+    multi-spin algorithms) is kept packed, one bit a spin (8× less memory than int8), and
+    unpacked by :meth:`arrays`; the others are kept as int8 copies. ``arrays()`` may be called
+    from any thread: it copies what has been recorded so far.
     """
 
     def __init__(self, record_spins: bool = True) -> None:
@@ -68,18 +107,28 @@ class IsingRecording:
         self._energy: list[float] = []
         self._magnetization: list[float] = []
         self._sweep: list[int] = []
-        self._spins: list[np.ndarray] = []
+        self._spins: list[np.ndarray] = []  # (L, L) int8, or (L, S) uint64 packed words
 
     def __len__(self) -> int:
         return len(self._energy)
 
-    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
+    def append(
+        self,
+        sweep: int,
+        energy: float,
+        magnetization: float,
+        spins: np.ndarray | None,
+        packed: np.ndarray | None = None,
+    ) -> None:
+        """One measurement: the configuration as int8 ``spins`` (read now, may be reused by the
+        caller) and/or its packed words (layout of :mod:`engines.ising.multispin`); either may
+        be None when the other is given, both when spins are not recorded."""
         with self._lock:
             self._energy.append(energy)
             self._magnetization.append(magnetization)
             self._sweep.append(sweep)
             if self.record_spins:
-                self._spins.append(spins.copy())
+                self._spins.append(packed.copy() if packed is not None else spins.copy())
 
     def arrays(self, size: int) -> dict[str, np.ndarray]:
         """Copies of the recorded series: energy, magnetization, sweep and (optionally) samples."""
@@ -90,19 +139,30 @@ class IsingRecording:
                 "sweep": np.asarray(self._sweep, dtype=np.int64),
             }
             if self.record_spins:
-                out["samples"] = (
-                    np.stack(self._spins).astype(np.int8)
-                    if self._spins
-                    else np.zeros((0, size, size), dtype=np.int8)
-                )
+                frames = list(self._spins)
+        if self.record_spins:
+            samples = np.empty((len(frames), size, size), dtype=np.int8)
+            for k, frame in enumerate(frames):
+                if frame.dtype == np.uint64:
+                    unpack_into(frame, size // frame.shape[1], samples[k])
+                else:
+                    samples[k] = frame
+            out["samples"] = samples
         return out
 
 
 @dataclass(frozen=True)
 class IsingSnapshot:
-    """What a panel needs to draw one frame. Arrays are copies or read-only views."""
+    """What a panel needs to draw one frame. Arrays are copies or read-only views.
 
-    spins: np.ndarray
+    ``spins`` is a copy of the lattice for lattices of at most ``SNAPSHOT_SPINS_MAX`` sites
+    (None above); ``image`` the block image for the task's viewer (None when no viewer asked
+    for one, see :attr:`IsingTask.display_pixels`), ``block`` its sites per pixel along each
+    axis and ``size`` the lattice's L. The same image object is handed out until a new one is
+    made, so a viewer redraws only when ``image`` is a new object.
+    """
+
+    spins: np.ndarray | None
     sweeps: int
     phase: str  # "thermalizing", "sampling" or "done"
     temperature: float
@@ -114,6 +174,9 @@ class IsingSnapshot:
     mean_cluster_size: float | None
     estimates: dict[str, Estimate] | None = None  # running estimates (engines.ising.summarize)
     estimates_count: int = 0  # how many measurements the estimates used
+    image: np.ndarray | None = None  # uint8 block image, 0 (all −1) … 255 (all +1)
+    block: int = 1
+    size: int = 0
 
     @property
     def progress(self) -> float | None:
@@ -148,6 +211,19 @@ class IsingTask:
         self._estimates: dict[str, Estimate] | None = None
         self._estimates_count = 0
         self._next_stats = 0.0
+        self.display_pixels: int | None = None
+        """Set by a viewer: the pixels its lattice view has along each axis. The snapshots
+        then carry a block image that fits (:func:`display_block`); None: no image (CLI)."""
+        self._changes = 0  # counts changes of the lattice made outside sweeps (painting)
+        self._image: np.ndarray | None = None
+        self._image_key: tuple[int, int, int] | None = None
+        self._image_time = -1.0
+        self._buffer: np.ndarray | None = None  # the recorded configuration, reused
+        self.threads: int | None = None
+        """Set before the task runs: at most this many numba threads for the kernels of the
+        thread that steps it (numba's thread count is per calling thread). The live viewer
+        leaves one core to the GUI thread; None: numba's default (every core)."""
+        self._threads_set = False
 
     # ------------------------------------------------------------ commands
     # These run in the worker thread (through Job.submit) or directly when no job runs.
@@ -163,6 +239,7 @@ class IsingTask:
         """Set the given (row, col) spins to ``value`` (±1); the statistics restart."""
         for row, col in cells:
             self.simulation.set_spin(row, col, value)
+        self._changes += 1
         self._restart_statistics()
 
     def set_recording(self, recording: IsingRecording | None) -> None:
@@ -176,7 +253,10 @@ class IsingTask:
         return self._thermalize_left, self._until_measurement, len(self._energy)
 
     def restore_progress(
-        self, thermalize_left: int, until_measurement: int, energy: np.ndarray,
+        self,
+        thermalize_left: int,
+        until_measurement: int,
+        energy: np.ndarray,
         magnetization: np.ndarray,
     ) -> None:
         """Continue a task whose counters were :attr:`progress_counters` and whose
@@ -184,11 +264,13 @@ class IsingTask:
         constructor must be the one restored from the same moment. With the same seed, the
         continuation is the uninterrupted run's (chunks and sweeps do not depend on timing)."""
         if not 0 <= thermalize_left <= self.plan.thermalize:
-            raise ValueError(f"thermalize_left {thermalize_left} is outside 0…"
-                             f"{self.plan.thermalize}")
+            raise ValueError(
+                f"thermalize_left {thermalize_left} is outside 0…{self.plan.thermalize}"
+            )
         if not 1 <= until_measurement <= self.plan.interval:
-            raise ValueError(f"until_measurement {until_measurement} is outside 1…"
-                             f"{self.plan.interval}")
+            raise ValueError(
+                f"until_measurement {until_measurement} is outside 1…{self.plan.interval}"
+            )
         if len(energy) != len(magnetization):
             raise ValueError("energy and magnetization must have the same length")
         self._thermalize_left, self._until_measurement = thermalize_left, until_measurement
@@ -228,17 +310,27 @@ class IsingTask:
 
     def _measure(self) -> None:
         sim = self.simulation
-        energy = sim.energy_per_spin()
-        magnetization = sim.magnetization_per_spin()
+        energy, magnetization = energy_and_magnetization(sim)
         self._energy.append(energy)
         self._magnetization.append(magnetization)
-        if self.recording is not None:
-            self.recording.append(sim.sweeps, energy, magnetization, sim.spins)
+        recording = self.recording
+        if recording is not None:
+            spins = packed = None
+            if getattr(recording, "record_spins", True):
+                self._buffer = spins = configuration(sim, self._buffer)
+                if sim.params.algorithm in PACKED_ALGORITHMS:
+                    packed = sim.packed_spins()
+            recording.append(sim.sweeps, energy, magnetization, spins, packed=packed)
         if self.plan.samples is not None and len(self._energy) >= self.plan.samples:
             self.finished = True
 
     def step(self) -> IsingSnapshot:
         """About ``STEP_SECONDS`` of work: thermalization sweeps, or sweeps and measurements."""
+        if self.threads is not None and not self._threads_set:
+            import numba  # the kernels' thread pool; the count is kept per calling thread
+
+            numba.set_num_threads(max(1, min(self.threads, numba.config.NUMBA_NUM_THREADS)))
+            self._threads_set = True
         deadline = time.perf_counter() + STEP_SECONDS
         while not self.finished:
             budget = self._sweep_budget()
@@ -271,16 +363,41 @@ class IsingTask:
         now = time.perf_counter()
         if n < STATS_MIN_SAMPLES or n == self._estimates_count or now < self._next_stats:
             return
-        self._estimates = summarize(self._energy.view(), self._magnetization.view(),
-                                    self.simulation.params.temperature, self.simulation.n_spins)
+        self._estimates = summarize(
+            self._energy.view(),
+            self._magnetization.view(),
+            self.simulation.params.temperature,
+            self.simulation.n_spins,
+        )
         self._estimates_count = n
         cost = time.perf_counter() - now
         self._next_stats = now + max(STATS_MIN_PERIOD_S, cost / STATS_MAX_SHARE)
 
+    def _display_image(self) -> tuple[np.ndarray | None, int]:
+        """The block image for the viewer, new when the lattice changed and DISPLAY_PERIOD_S
+        has passed since the last one (at once after painting or a new viewer size)."""
+        pixels = self.display_pixels
+        if not pixels:
+            return None, 1
+        sim = self.simulation
+        block = display_block(sim.params.size, pixels)
+        key = (sim.sweeps, self._changes, block)
+        old = self._image_key
+        now = time.perf_counter()
+        if self._image is None or (
+            key != old
+            and (old is None or key[1:] != old[1:] or now - self._image_time >= DISPLAY_PERIOD_S)
+        ):
+            image = block_image(sim, block)
+            image.flags.writeable = False
+            self._image, self._image_key, self._image_time = image, key, now
+        return self._image, self._image_key[2]
+
     def snapshot(self) -> IsingSnapshot:
         sim = self.simulation
+        image, block = self._display_image()
         return IsingSnapshot(
-            spins=sim.spins.copy(),
+            spins=sim.spins_copy() if sim.n_spins <= SNAPSHOT_SPINS_MAX else None,
             sweeps=sim.sweeps,
             phase=self.phase,
             temperature=sim.params.temperature,
@@ -292,6 +409,9 @@ class IsingTask:
             mean_cluster_size=sim.mean_cluster_size,
             estimates=self._estimates,
             estimates_count=self._estimates_count,
+            image=image,
+            block=block,
+            size=sim.params.size,
         )
 
 
@@ -306,12 +426,22 @@ class TeeRecording(RecorderGuard, IsingRecording):
         self.recorder = recorder
         self.error = ""
 
-    def append(self, sweep: int, energy: float, magnetization: float, spins: np.ndarray) -> None:
-        super().append(sweep, energy, magnetization, spins)
+    def append(
+        self,
+        sweep: int,
+        energy: float,
+        magnetization: float,
+        spins: np.ndarray | None,
+        packed: np.ndarray | None = None,
+    ) -> None:
+        super().append(sweep, energy, magnetization, spins, packed)
         if self.recorder is None:
             return
-        rows = {"energy": np.array([energy]), "magnetization": np.array([magnetization]),
-                "sweep": np.array([sweep], dtype=np.int64)}
+        rows = {
+            "energy": np.array([energy]),
+            "magnetization": np.array([magnetization]),
+            "sweep": np.array([sweep], dtype=np.int64),
+        }
         if self.record_spins:
             rows["samples"] = spins[None]
         self._guard(lambda: self.recorder.append(rows))
@@ -331,4 +461,4 @@ class RecordedIsingTask(IsingTask):
 def initial_configuration(params: IsingParams) -> np.ndarray:
     """The configuration a simulation with ``params`` starts from (a copy), drawn exactly as
     :class:`IsingTask` draws it: the dock shows it before Start."""
-    return IsingSimulation(params).spins.copy()
+    return IsingSimulation(params).spins_copy()

@@ -113,3 +113,61 @@ def test_summarize_validates_input():
         summarize(e, m, 2.0, 16)
     with pytest.raises(ValueError, match="temperature"):
         summarize(e, e, 0.0, 16)
+
+
+# ------------------------------------------------------------------ the packed correlation pass
+def _random_spins(rng, n: int, size: int) -> np.ndarray:
+    return np.where(rng.random((n, size, size)) < rng.random(), 1, -1).astype(np.int8)
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 5, 7, 8, 9, 12, 30, 33, 64, 96, 128, 130, 192])
+def test_the_packed_correlation_sums_are_the_direct_double_loop(size):
+    """Bit for bit: the popcount pass over the packed frame and its transpose gives the same
+    integers as the direct loop, for every word width (L = 3: 1-bit words; L = 192: 64)."""
+    from engines.ising.lattice import pair_correlations
+    from engines.ising.multispin import choose_width, pack_spins
+    from engines.ising.observables import CorrelationSeries
+
+    samples = _random_spins(np.random.default_rng(size), 3, size)
+    expected = pair_correlations(samples, size // 2)
+    whole = CorrelationSeries(size)
+    whole.add(samples)
+    packed = CorrelationSeries(size)
+    width = choose_width(size)
+    for frame in samples:
+        packed.add_packed(pack_spins(frame, width), width)
+    for series in (whole, packed):
+        np.testing.assert_array_equal(np.concatenate(series._rows), expected)
+
+
+def test_correlation_series_in_blocks_equals_the_whole(monkeypatch):
+    """Fed in blocks (a file read chunk by chunk, or blocks smaller than the samples), the
+    series gives exactly :func:`correlation_function` of all samples."""
+    import engines.ising.observables as observables
+
+    samples = _random_spins(np.random.default_rng(1), 50, 10)
+    expected = correlation_function(samples)
+    monkeypatch.setattr(observables, "BLOCK_BYTES", 3 * 100)  # 3 frames at a time
+    series = observables.CorrelationSeries(10)
+    for start in (0, 7, 19, 33):
+        series.add(samples[start : {0: 7, 7: 19, 19: 33, 33: 50}[start]])
+    assert len(series) == 50
+    for got, want in zip(series.result(), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    thinned = observables.CorrelationSeries(10)
+    thinned.add(samples[::4])  # a strided view: copied a block at a time
+    for got, want in zip(thinned.result(), correlation_function(samples[::4].copy()), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_only_plus_and_minus_one_pass_the_in_place_check():
+    from engines.ising.observables import all_spins
+
+    for value in range(-128, 128):
+        frames = np.ones((2, 3, 3), dtype=np.int8)
+        frames[1, 2, 0] = value
+        assert all_spins(frames) == (value in (1, -1)), value
+    with pytest.raises(ValueError, match="spins"):
+        correlation_function(np.zeros((3, 4, 4), dtype=np.int8))
+    with pytest.raises(ValueError, match="spins"):
+        correlation_function(np.full((3, 4, 4), 2, dtype=np.int64))

@@ -9,6 +9,13 @@ its measurements, and every view is redrawn as it was at measurement k: the conf
 estimates from the first k + 1 measurements (recomputed at most every ``ESTIMATE_DELAY_MS``
 while playing, since on long series they cost tens of ms). "Export plots…" writes the lattice and
 the three plots to PNG and SVG with the session and the run in the files.
+
+A lattice with more sites than the view has pixels is drawn from the block image the worker
+publishes (``IsingSnapshot.image``: the share of +1 spins in blocks of ``ceil(L / pixels)``
+sites), redrawn only when the worker made a new one; the dock tells the controller how many
+pixels the view has whenever that changes. Recorded frames are reduced the same way here.
+The algorithm defaults to ``lab.ising.settings.GUI_ALGORITHM`` (multi-spin Metropolis); the
+device box offers cuda for a torch algorithm when CUDA is available.
 """
 
 from __future__ import annotations
@@ -32,10 +39,18 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledDoubleSlider
 
-from lab.ising.controller import LiveIsingController
+from lab.ising.controller import LiveIsingController, device_choices
 from lab.ising.exact import exact_reference
 from lab.ising.runs import IsingRunView
-from lab.ising.task import ALGORITHMS, IsingParams, IsingPlan, initial_configuration
+from lab.ising.settings import GUI_ALGORITHM, TORCH_ALGORITHMS
+from lab.ising.task import (
+    ALGORITHMS,
+    IsingParams,
+    IsingPlan,
+    display_block,
+    initial_configuration,
+    spins_image,
+)
 from widgets.common.dock import FeatureDock
 from widgets.common.lattice_view import LatticeView
 from widgets.common.plot_export import export_views
@@ -46,16 +61,21 @@ FRAME_HZ = 30
 PLOT_EVERY = 3
 ESTIMATE_DELAY_MS = 150
 T_MIN, T_MAX = 0.05, 8.0
+SCALAR_NOTE_SIZE = 256
+"""From this L on, starting the scalar Metropolis kernel shows a note: the multi-spin one is
+about 20× faster there, with the same physics."""
 
 
 class IsingDock(FeatureDock):
     """Simulate the 2D Ising model live; record into the session; replay recorded runs."""
 
     def __init__(self, controller: LiveIsingController, parent: QWidget | None = None) -> None:
-        super().__init__("Ising lattice", "isingDock", controller, parent,
-                         error_label_name="errorLabel")
+        super().__init__(
+            "Ising lattice", "isingDock", controller, parent, error_label_name="errorLabel"
+        )
         self.controller: LiveIsingController = controller
         self._drawn_snapshot = None
+        self._drawn_image = None
         self._replay_run: IsingRunView | None = None
         self._replay_exact: dict[str, float] = {}
         self._fps_frames = 0
@@ -70,8 +90,9 @@ class IsingDock(FeatureDock):
         self.frame_slider = self.replay.slider
         self.frame_label = QLabel("", objectName="replayFrameLabel")
         self.replay.indexChanged.connect(self._show_replay_frame)
-        self._estimate_timer = self.add_timer(ESTIMATE_DELAY_MS, self.update_replay_estimates,
-                                              single_shot=True)
+        self._estimate_timer = self.add_timer(
+            ESTIMATE_DELAY_MS, self.update_replay_estimates, single_shot=True
+        )
         replay_row = QHBoxLayout()
         replay_row.addWidget(self.frame_label)
         replay_row.addWidget(self.replay, 1)
@@ -100,8 +121,9 @@ class IsingDock(FeatureDock):
         controller.failed.connect(lambda msg: self.show_error(f"simulation failed: {msg}"))
         controller.recordingChanged.connect(lambda _: self._sync_buttons())
         self._t_debounce = self.add_timer(150, self._apply_temperature, single_shot=True)
-        self._initial_debounce = self.add_timer(150, self.show_initial_configuration,
-                                                single_shot=True)
+        self._initial_debounce = self.add_timer(
+            150, self.show_initial_configuration, single_shot=True
+        )
         for box in (self.size_box, self.seed_box):
             box.valueChanged.connect(lambda _: self._initial_debounce.start())
         self.show_initial_configuration()
@@ -120,22 +142,34 @@ class IsingDock(FeatureDock):
         self.temperature.setRange(T_MIN, T_MAX)
         self.temperature.setDecimals(4)
         self.temperature.setValue(2.269185)
-        self.field_box = QDoubleSpinBox(objectName="fieldBox", minimum=-5.0, maximum=5.0,
-                                        decimals=4, singleStep=0.01)
+        self.field_box = QDoubleSpinBox(
+            objectName="fieldBox", minimum=-5.0, maximum=5.0, decimals=4, singleStep=0.01
+        )
         self.algorithm_box = QComboBox(objectName="algorithmBox")
-        self.algorithm_box.addItems(ALGORITHMS)
+        self.algorithm_box.addItems([*ALGORITHMS, *TORCH_ALGORITHMS])
+        self.algorithm_box.setCurrentText(GUI_ALGORITHM)
+        self.device_box = QComboBox(objectName="deviceBox")
+        self.device_box.setToolTip("where metropolis-torch runs (the other algorithms: cpu)")
+        self._sync_devices()
+        self.algorithm_box.currentTextChanged.connect(lambda _: self._sync_devices())
         self.seed_box = QSpinBox(objectName="seedBox", minimum=0, maximum=2**31 - 1, value=1)
-        self.thermalize_box = QSpinBox(objectName="thermalizeBox", minimum=0, maximum=10**8,
-                                       value=200)
-        self.interval_box = QSpinBox(objectName="intervalBox", minimum=1, maximum=10**6,
-                                     value=1)
+        self.thermalize_box = QSpinBox(
+            objectName="thermalizeBox", minimum=0, maximum=10**8, value=200
+        )
+        self.interval_box = QSpinBox(objectName="intervalBox", minimum=1, maximum=10**6, value=1)
         self.record_box = QCheckBox("record into the session", objectName="recordBox")
-        self.samples_box = QSpinBox(objectName="samplesBox", minimum=0, maximum=10**8, value=0,
-                                    specialValueText="until stopped")
+        self.samples_box = QSpinBox(
+            objectName="samplesBox",
+            minimum=0,
+            maximum=10**8,
+            value=0,
+            specialValueText="until stopped",
+        )
         form.addRow("size L", self.size_box)
         form.addRow("temperature T", self.temperature)
         form.addRow("field h", self.field_box)
         form.addRow("algorithm", self.algorithm_box)
+        form.addRow("device", self.device_box)
         form.addRow("seed", self.seed_box)
         form.addRow("thermalize (sweeps)", self.thermalize_box)
         form.addRow("measure every (sweeps)", self.interval_box)
@@ -148,7 +182,8 @@ class IsingDock(FeatureDock):
         self.stop_button = QPushButton("Stop", objectName="stopButton")
         self.export_button = QPushButton("Export plots…", objectName="isingExportButton")
         self.export_button.clicked.connect(
-            lambda: self.export_dialog("Export the Ising plots", self.export_plots))
+            lambda: self.export_dialog("Export the Ising plots", self.export_plots)
+        )
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self._toggle_pause)
         self.step_button.clicked.connect(self.controller.step)
@@ -174,6 +209,18 @@ class IsingDock(FeatureDock):
         self.temperature.valueChanged.connect(lambda _: self._t_debounce.start())
         self.field_box.editingFinished.connect(self._apply_field)
 
+    def _sync_devices(self) -> None:
+        """The devices of the chosen algorithm (cpu; cuda too for a torch one when present)."""
+        current = self.device_box.currentText()
+        choices = device_choices(self.algorithm_box.currentText())
+        self.device_box.blockSignals(True)
+        self.device_box.clear()
+        self.device_box.addItems(choices)
+        if current in choices:
+            self.device_box.setCurrentText(current)
+        self.device_box.blockSignals(False)
+        self.device_box.setEnabled(len(choices) > 1 and not self.controller.running)
+
     # ------------------------------------------------------------------ values
     def params(self) -> IsingParams:
         return IsingParams(
@@ -182,6 +229,7 @@ class IsingDock(FeatureDock):
             field=float(self.field_box.value()),
             algorithm=self.algorithm_box.currentText(),
             seed=self.seed_box.value(),
+            device=self.device_box.currentText() or "cpu",
         )
 
     def plan(self) -> IsingPlan:
@@ -199,13 +247,23 @@ class IsingDock(FeatureDock):
         if self.controller.running or self._replay_run is not None:
             return
         try:
-            self.lattice.set_spins(initial_configuration(self.params()))
+            self._draw_spins(initial_configuration(self.params()))
         except ValueError as exc:
             self.show_error(str(exc))
+
+    def _draw_spins(self, spins) -> None:
+        """Draw a full configuration: as it is when it fits the view, else as a block image."""
+        size = spins.shape[0]
+        block = display_block(size, self.lattice.pixels())
+        if block == 1:
+            self.lattice.set_spins(spins)
+        else:
+            self.lattice.set_image(spins_image(spins, block), block, size)
 
     # ------------------------------------------------------------------ actions
     def start(self) -> None:
         self.show_error("")
+        self.controller.set_display_pixels(self.lattice.pixels())
         try:
             self.controller.start(self.params(), self.plan(), self.record_box.isChecked())
         except (ValueError, RuntimeError) as exc:
@@ -217,9 +275,17 @@ class IsingDock(FeatureDock):
         self.replay_row.setVisible(False)
         self.plots.clear()
         params = self.params()
-        if params.algorithm == "metropolis" and params.size <= 4 and params.field == 0.0:
-            self.show_error("note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
-                             "cycle deterministically); prefer heat bath or a cluster algorithm")
+        metropolis = params.algorithm in ("metropolis", "metropolis-msc", "metropolis-torch")
+        if metropolis and params.size <= 4 and params.field == 0.0:
+            self.show_error(
+                "note: on L ≤ 4 at h = 0 Metropolis is not ergodic (a few states "
+                "cycle deterministically); prefer heat bath or a cluster algorithm"
+            )
+        elif params.algorithm == "metropolis" and params.size >= SCALAR_NOTE_SIZE:
+            self.show_error(
+                "note: metropolis-msc (multi-spin coded) is about 20× faster at this "
+                "size, with the same physics"
+            )
 
     def _toggle_pause(self) -> None:
         if self.controller.state == "paused":
@@ -248,9 +314,17 @@ class IsingDock(FeatureDock):
     def _sync_buttons(self, *_: object) -> None:
         state = self.controller.state
         live = state in ("running", "paused")
-        for box in (self.size_box, self.algorithm_box, self.seed_box, self.thermalize_box,
-                    self.interval_box, self.record_box, self.samples_box):
+        for box in (
+            self.size_box,
+            self.algorithm_box,
+            self.seed_box,
+            self.thermalize_box,
+            self.interval_box,
+            self.record_box,
+            self.samples_box,
+        ):
             box.setEnabled(not live)
+        self.device_box.setEnabled(not live and self.device_box.count() > 1)
         self.start_button.setEnabled(not live)
         self.pause_button.setEnabled(live)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
@@ -268,30 +342,42 @@ class IsingDock(FeatureDock):
         The lattice is drawn every frame; the plots, whose axes are costly to lay out, every
         PLOT_EVERY frames.
         """
+        if self.controller.running:
+            self.controller.set_display_pixels(self.lattice.pixels())
         snapshot = self.controller.snapshot()
         if snapshot is None or snapshot is self._drawn_snapshot or self._replay_run is not None:
             return
         self._drawn_snapshot = snapshot
-        self.lattice.set_spins(snapshot.spins)
-        self._count_frame()
+        if snapshot.image is not None:
+            if snapshot.image is not self._drawn_image:  # else: no new frame from the worker
+                self._drawn_image = snapshot.image
+                self.lattice.set_image(snapshot.image, snapshot.block, snapshot.size)
+                self._count_frame()
+        elif snapshot.spins is not None:
+            self.lattice.set_spins(snapshot.spins)
+            self._count_frame()
         self._frame_index += 1
         if self._frame_index % PLOT_EVERY and snapshot.energy.size > 1:
             return
         params = self.controller.params
-        exact = exact_reference(params.size, snapshot.temperature, params.coupling,
-                                snapshot.field)
+        exact = exact_reference(params.size, snapshot.temperature, params.coupling, snapshot.field)
         self.plots.show_series(snapshot.energy, snapshot.magnetization, exact)
         note = {"thermalizing": "(thermalizing…)"}.get(snapshot.phase, "since the last change")
-        self.plots.show_estimates(snapshot.estimates, snapshot.estimates_count, params.size,
-                                  exact, note)
+        self.plots.show_estimates(
+            snapshot.estimates, snapshot.estimates_count, params.size, exact, note
+        )
         recording = self.controller.recording_run_id
-        cluster = (f", ⟨cluster⟩ {snapshot.mean_cluster_size:.1f}"
-                   if snapshot.mean_cluster_size else "")
+        cluster = (
+            f", ⟨cluster⟩ {snapshot.mean_cluster_size:.1f}" if snapshot.mean_cluster_size else ""
+        )
         self.status_label.setText(
             f"{self.controller.state}: {snapshot.phase}, sweep {snapshot.sweeps}, "
             f"{snapshot.energy.size} measurements{cluster}, {self.fps:.0f} frames/s"
-            + (f"<br>recording into <b>{recording}</b>: {snapshot.recorded} samples"
-               if recording else "")
+            + (
+                f"<br>recording into <b>{recording}</b>: {snapshot.recorded} samples"
+                if recording
+                else ""
+            )
         )
 
     def _count_frame(self) -> None:
@@ -329,9 +415,8 @@ class IsingDock(FeatureDock):
             return
         samples = view.samples
         if samples is not None and index < samples.shape[0]:
-            self.lattice.set_spins(samples[index])
-        self.plots.show_series(energy[:index + 1], magnetization[:index + 1],
-                               self._replay_exact)
+            self._draw_spins(samples[index])
+        self.plots.show_series(energy[: index + 1], magnetization[: index + 1], self._replay_exact)
         sweeps = view.sweeps
         at = f", sweep {int(sweeps[index])}" if sweeps is not None else ""
         self.frame_label.setText(f"frame {index + 1}/{energy.size}{at}")
@@ -345,8 +430,13 @@ class IsingDock(FeatureDock):
         if view is None:
             return
         count = self.replay.index + 1
-        self.plots.show_estimates(view.estimates_up_to(count), count, view.size,
-                                  self._replay_exact, f"recorded in {view.id}, up to frame {count}")
+        self.plots.show_estimates(
+            view.estimates_up_to(count),
+            count,
+            view.size,
+            self._replay_exact,
+            f"recorded in {view.id}, up to frame {count}",
+        )
 
     # ------------------------------------------------------------------ export
     def shown_run_label(self) -> str:
@@ -360,5 +450,11 @@ class IsingDock(FeatureDock):
         """Write the lattice and the plots as PNG and SVG into ``folder``; returns the files."""
         run = self.shown_run_label()
         stem = self._replay_run.id if self._replay_run is not None else "ising-live"
-        return export_views({"lattice": self.lattice, **self.plots.plots}, folder, stem,
-                            self.controller.session, run, "Monge Lab Ising lattice dock")
+        return export_views(
+            {"lattice": self.lattice, **self.plots.plots},
+            folder,
+            stem,
+            self.controller.session,
+            run,
+            "Monge Lab Ising lattice dock",
+        )
