@@ -40,9 +40,14 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-METHODS = ("cd", "pcd", "pt")
+METHODS = ("cd", "pcd", "pt", "exact")
+MAX_EXACT_HIDDEN = 20
+"""Largest n_hidden for ``method="exact"`` (the negative phase enumerates 2^n_hidden states)."""
 OPTIMIZERS = ("sgd", "adam")
 LR_SCHEDULES = ("constant", "linear", "exponential")
+SYMMETRIES = ("none", "pairs", "hidden-spins")
+"""Values of :attr:`RBMConfig.symmetry` (the Z2-symmetric parametrizations of
+:mod:`engines.rbm.symmetry`)."""
 
 
 class RBMDivergence(RuntimeError):  # noqa: N818 (the name is the published API)
@@ -75,7 +80,7 @@ class RBMConfig:
     """Hyper-parameters of :class:`engines.rbm.training.RBMTrainer` (module doc for defaults)."""
 
     n_hidden: int = 64
-    method: str = "cd"  # "cd" | "pcd" | "pt"
+    method: str = "cd"  # "cd" | "pcd" | "pt" | "exact" (hidden layer enumerated, n_hidden <= 20)
     k: int = 1  # Gibbs steps per update (per replica for PT)
     batch_size: int = 64
     learning_rate: float = 0.01
@@ -94,6 +99,7 @@ class RBMConfig:
     checkpoint_every: int = 1  # epochs
     seed: int = 0
     device: str = "cpu"
+    symmetry: str = "none"  # "none" | "pairs" | "hidden-spins" (engines.rbm.symmetry)
 
     def validate(self, n_visible: int | None = None) -> None:
         """Raise ``ValueError`` with one clear sentence for the first invalid setting."""
@@ -114,6 +120,11 @@ class RBMConfig:
         positive_int("n_hidden (the number of hidden units)", self.n_hidden)
         if self.method not in METHODS:
             raise ValueError(f"Unknown training method {self.method!r}; use one of {METHODS}.")
+        if self.method == "exact" and _is_int(self.n_hidden) and self.n_hidden > MAX_EXACT_HIDDEN:
+            raise ValueError(
+                f"method='exact' enumerates the hidden layer and needs n_hidden <= "
+                f"{MAX_EXACT_HIDDEN}, got {self.n_hidden}."
+            )
         positive_int("k (Gibbs steps per update)", self.k)
         positive_int("batch_size", self.batch_size)
         if not (
@@ -145,6 +156,12 @@ class RBMConfig:
         real_in("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
         positive_int("checkpoint_every (epochs)", self.checkpoint_every)
         positive_int("seed", self.seed, low=0)
+        if self.symmetry not in SYMMETRIES:
+            raise ValueError(f"Unknown symmetry {self.symmetry!r}; use one of {SYMMETRIES}.")
+        if self.symmetry == "pairs" and self.n_hidden % 2:
+            raise ValueError(
+                f"symmetry='pairs' needs an even n_hidden (mirror pairs), got {self.n_hidden}."
+            )
         if not isinstance(self.device, str):
             raise ValueError(
                 f"device must be a string such as 'cpu' or 'cuda', got {self.device!r}."

@@ -9,6 +9,12 @@ phases are separated by a free-energy barrier that Gibbs chains cross only after
 exponentially with the system size, while this move crosses it in one step. For a strongly
 polarized model it is simply rejected.
 
+Proposed with probability q only (``probability``; accept with ``q·min(1, p(-v)/p(v))``), the move
+is still exact: the kernel is the mixture ``(1 - q)·identity + q·Metropolis``. q = 1/2 matters for
+an exactly symmetric model (:mod:`engines.rbm.symmetry`): there the flip is always accepted, so
+with q = 1 every sweep flips the lattice deterministically and a series recorded every even number
+of sweeps never sees a flip at all; with q = 1/2 each sweep draws a fresh random sign.
+
 It costs no matrix product: with ``x = b + Wᵀv`` (already known), ``b + Wᵀ(-v) = 2b - x`` and
 
     -F_β(v) = β a·v + Σ_j softplus(β x_j),   -F_β(-v) = -β a·v + Σ_j softplus(β (2 b_j - x_j)).
@@ -27,11 +33,15 @@ def global_flip(
     x: torch.Tensor,
     generator: torch.Generator,
     beta: float | torch.Tensor = 1.0,
+    probability: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Propose ``v → -v`` for every row of ``v`` (batch, n); returns the new ``(v, x)``.
 
-    ``x`` must be ``b + Wᵀv`` for the given ``v``; ``beta`` a float or one value per row.
+    ``x`` must be ``b + Wᵀv`` for the given ``v``; ``beta`` a float or one value per row;
+    ``probability`` (in (0, 1]) the chance q that the flip is proposed at all (module doc).
     """
+    if not 0.0 < probability <= 1.0:
+        raise ValueError(f"The flip probability must be in (0, 1], got {probability!r}.")
     softplus = torch.nn.functional.softplus
     x_flip = 2.0 * model.b - x
     if isinstance(beta, torch.Tensor):
@@ -43,7 +53,10 @@ def global_flip(
         gain = softplus(beta * x_flip) - softplus(beta * x)
     log_ratio = gain.sum(-1) - 2.0 * beta * (v @ model.a)
     u = torch.rand(log_ratio.shape, generator=generator, dtype=v.dtype, device=v.device)
-    accept = _accepted(u, log_ratio)[:, None]
+    if probability < 1.0:
+        accept = (u < probability * torch.exp(log_ratio).clamp_(max=1.0))[:, None]
+    else:
+        accept = _accepted(u, log_ratio)[:, None]
     sign = 1.0 - 2.0 * accept.to(v.dtype)  # -1 where the flip is accepted
     return v * sign, torch.where(accept, x_flip, x)
 

@@ -27,7 +27,9 @@ DEFAULT_PT_TEMPERATURES = 10
 _MIN_SERIES_FOR_TAU = 16
 
 
-def _check(n_samples: int, burn_in: int, thin: int, method: str, n_chains: int) -> None:
+def _check(
+    n_samples: int, burn_in: int, thin: int, method: str, n_chains: int, flip_probability: float
+) -> None:
     if n_samples < 1 or n_chains < 1 or thin < 1 or burn_in < 0:
         raise ValueError(
             "sample_model needs n_samples >= 1, n_chains >= 1, thin >= 1 and burn_in >= 0, got "
@@ -35,6 +37,8 @@ def _check(n_samples: int, burn_in: int, thin: int, method: str, n_chains: int) 
         )
     if method not in SAMPLING_METHODS:
         raise ValueError(f"Unknown sampling method {method!r}; use one of {SAMPLING_METHODS}.")
+    if not 0.0 < flip_probability <= 1.0:
+        raise ValueError(f"flip_probability must be in (0, 1], got {flip_probability!r}.")
 
 
 def _tau_energy(model: RBM, series: torch.Tensor) -> float:
@@ -59,6 +63,7 @@ def sample_model(
     generator: torch.Generator | None = None,
     n_temperatures: int = DEFAULT_PT_TEMPERATURES,
     flip_moves: bool = False,
+    flip_probability: float = 0.5,
 ) -> tuple[np.ndarray, dict]:
     """Draw ``n_samples`` visible configurations (int8 ±1, (n_samples, n)) from p(v).
 
@@ -68,9 +73,12 @@ def sample_model(
     the ladder) and ``betas``. ``generator`` defaults to one seeded with 0 on the model's device.
     With ``flip_moves``, every sweep is followed by the global v → -v Metropolis move
     (:mod:`engines.rbm.moves`, for every replica with PT), which lets chains of a Z2-symmetric
-    model (trained on Ising data) cross between the ordered phases.
+    model (trained on Ising data) cross between the ordered phases. The move is proposed with
+    probability ``flip_probability`` (default 1/2): for an exactly symmetric model it is always
+    accepted, and proposed every sweep it would flip the lattice deterministically, invisibly in
+    samples taken an even number of sweeps apart.
     """
-    _check(n_samples, burn_in, thin, method, n_chains)
+    _check(n_samples, burn_in, thin, method, n_chains, flip_probability)
     if generator is None:
         generator = torch.Generator(device=model.device).manual_seed(0)
     per_chain = math.ceil(n_samples / n_chains)
@@ -80,9 +88,10 @@ def sample_model(
     with torch.no_grad():
         if method == "pt":
             chains = TemperedChains.independent(model, n_temperatures, n_chains, generator)
-            chains.advance(model, burn_in, generator, flip_moves=flip_moves)
+            flips = {"flip_moves": flip_moves, "flip_probability": flip_probability}
+            chains.advance(model, burn_in, generator, **flips)
             for t in range(per_chain):
-                v = chains.advance(model, thin, generator, flip_moves=flip_moves)[0]
+                v = chains.advance(model, thin, generator, **flips)[0]
                 recorded[:, t] = v.to(torch.int8)
         else:
             shape = (n_chains, model.n_visible)
@@ -93,7 +102,8 @@ def sample_model(
                     return model.gibbs(v, count, generator)
                 for _ in range(count):
                     v = model.gibbs(v, 1, generator)
-                    v = global_flip(model, v, model.hidden_inputs(v), generator)[0]
+                    x = model.hidden_inputs(v)
+                    v = global_flip(model, v, x, generator, probability=flip_probability)[0]
                 return v
 
             v = sweeps(v, burn_in)
@@ -106,6 +116,7 @@ def sample_model(
         "n_chains": int(n_chains),
         "method": method,
         "flip_moves": bool(flip_moves),
+        "flip_probability": float(flip_probability),
         "tau_int_energy": _tau_energy(model, recorded),
     }
     if method == "pt":

@@ -79,9 +79,11 @@ class TemperedChains:
         generator: torch.Generator,
         gibbs_steps: int = 1,
         flip_moves: bool = False,
+        flip_probability: float = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``rounds`` times: ``gibbs_steps`` sweeps of every replica, optionally a global-flip
-        move of every replica at its β (:mod:`engines.rbm.moves`), then one round of swaps.
+        move of every replica at its β (:mod:`engines.rbm.moves`, proposed with probability
+        ``flip_probability``), then one round of swaps.
 
         Returns the β = 1 replica (C, n) and its hidden inputs ``b + Wᵀv`` (C, m).
         """
@@ -97,6 +99,7 @@ class TemperedChains:
                     x.reshape(K * C, -1),
                     generator,
                     self.betas.repeat_interleave(C),
+                    flip_probability,
                 )
                 self.replicas, x = v.reshape(K, C, n), x.reshape(K, C, -1)
             x = self.swap(model, generator, x)

@@ -1,4 +1,4 @@
-"""Steppable, resumable RBM training by CD-k, PCD-k or parallel tempering.
+"""Steppable, resumable RBM training by CD-k, PCD-k, parallel tempering or the exact negative phase.
 
 One *update* (:meth:`RBMTrainer.step_batch`) takes the next minibatch of the epoch's permutation
 of the training set and ascends the log-likelihood gradient estimate
@@ -18,6 +18,17 @@ step of the current model on the joint space, so this is PCD exactly as much as 
 (h first) is; but the p(h|v) of its last step serves both the negative statistics and the next
 update's hidden sample, which saves one n×m matrix product per chain and update (the same
 saving as scikit-learn's ``BernoulliRBM``).
+
+Exact negative phase (``"exact"``, n_hidden ≤ 20): the chain averages are replaced by the model's
+exact ``⟨v⟩, ⟨h⟩, ⟨v hᵀ⟩`` from enumerating the hidden layer (:mod:`engines.rbm.exact_phase`), so
+the update is the exact gradient of the minibatch log-likelihood: no chains, no mixing problem, no
+uniforms (cost 2·2^m·n·m multiply-adds per update, tens of milliseconds at n = 64, m = 16; half for
+``symmetry="hidden-spins"``). It is the reference that tells a sampling problem from an optimization
+or capacity problem.
+
+Symmetry (``symmetry``, :mod:`engines.rbm.symmetry`): ``"pairs"`` or ``"hidden-spins"`` restrict
+the model to an exactly Z2-symmetric family (F(v) = F(-v)) for data at zero field; the initial model
+is made a member of the family and every update is projected onto it (after L1/L2 and centering).
 
 Global flips (``flip_moves=True``, the default): after its Gibbs sweeps every persistent chain
 (every replica, for PT) also makes the exact Metropolis move v → -v (:mod:`engines.rbm.moves`,
@@ -81,17 +92,22 @@ import torch
 from engines.ising.rng import check_state, seed_state
 from engines.rbm.ais import ais_log_partition, base_biases_from_data
 from engines.rbm.config import RBMConfig, RBMDivergence, check_device
+from engines.rbm.exact_phase import model_moments
 from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_error
 from engines.rbm.model import RBM, UniformPool, bernoulli_, spins, spins_
 from engines.rbm.moves import global_flip_
 from engines.rbm.optimizers import Optimizer
 from engines.rbm.partition import MAX_ENUMERATED_UNITS, enumeration_cost, log_partition_exact
+from engines.rbm.symmetry import check_symmetric, project_gradient_, spin_fields_, symmetrize_
 from engines.rbm.tempering import TemperedChains
 
 STATE_FORMAT = "monge-lab/rbm-trainer"
-STATE_VERSION = 2
+STATE_VERSION = 3
 """2: adds ``uniform_state``; a version-1 state (torch-drawn uniforms) still resumes, its stream of
-uniforms restarting from a seed derived from (seed, updates)."""
+uniforms restarting from a seed derived from (seed, updates). 3: the config may hold ``symmetry``
+and ``method="exact"`` (no new entries in the state itself); states of versions 1 and 2 resume
+unchanged, their configs lacking ``symmetry`` meaning ``"none"``, which is what they trained."""
+SUPPORTED_STATE_VERSIONS = (1, 2, 3)
 MAX_ABS_PARAMETER = 1e3
 """Parameters beyond this magnitude count as divergence: |W| = 1000 means probability ratios of
 e^2000 between neighbouring configurations, far beyond anything learned from data."""
@@ -236,12 +252,16 @@ class RBMTrainer:
         self._ais_base = base_biases_from_data(train)
         if model is None:
             model = RBM.random(n, config.n_hidden, self._gen, data=train, device=self.device)
+            symmetrize_(model, config.symmetry)
         elif model.n_visible != n or model.n_hidden != config.n_hidden:
             raise ValueError(
                 f"The model has shape ({model.n_visible}, {model.n_hidden}) but the data and "
                 f"config ask for ({n}, {config.n_hidden})."
             )
         self.model = model.to(torch.float32, self.device)
+        check_symmetric(self.model, config.symmetry)
+        if config.symmetry == "hidden-spins":
+            spin_fields_(self.model)
         self._optimizer = Optimizer(
             config.optimizer, [self.model.W, self.model.a, self.model.b], config.momentum
         )
@@ -257,8 +277,9 @@ class RBMTrainer:
         self._uniforms = UniformPool(self.device)
         # Every uniform of the training updates: xoshiro256** on the CPU (4× cheaper than torch's
         # generator), torch's generator on other devices.
-        self._uniform_source = (seed_state(derived_seed(config.seed, 2))
-                                if self.device.type == "cpu" else self._gen)
+        self._uniform_source = (
+            seed_state(derived_seed(config.seed, 2)) if self.device.type == "cpu" else self._gen
+        )
         self._workspaces: dict[int, _Workspace] = {}
         fields = self.model.a
         if config.method == "pcd":
@@ -326,6 +347,8 @@ class RBMTrainer:
             grads = self._gradient(index)
             model = self.model
             self._optimizer.step([model.W, model.a, model.b], grads, lr)
+            if cfg.symmetry == "hidden-spins":
+                spin_fields_(model)
         self._check_parameters()
         self._updates += 1
         self.batch_in_epoch += 1
@@ -357,6 +380,8 @@ class RBMTrainer:
         """The ascent direction ``[∂W, ∂a, ∂b]`` (module doc) from the training rows ``index``,
         advancing the chains; ``∂W`` is a reused buffer."""
         cfg = self.config
+        if cfg.method == "exact":
+            return self._exact_gradient(index)
         work = self._workspace(index.numel())
         rows, v, p = work.rows, work.v, work.p
         torch.index_select(self._train, 0, index, out=v[:rows])
@@ -377,6 +402,36 @@ class RBMTrainer:
             d_w.add_(W, alpha=-cfg.l2)
         if cfg.l1:
             d_w.add_(torch.sign(W), alpha=-cfg.l1)
+        project_gradient_(cfg.symmetry, d_w, d_a, d_b)
+        return [d_w, d_a, d_b]
+
+    def _exact_gradient(self, index: torch.Tensor) -> list[torch.Tensor]:
+        """``[∂W, ∂a, ∂b]`` with the model's expectations computed exactly by enumerating the
+        hidden layer (:func:`engines.rbm.exact_phase.model_moments`); no chains, no uniforms."""
+        cfg, model = self.config, self.model
+        v = torch.index_select(self._train, 0, index)
+        p = model.hidden_inputs_into(
+            v, torch.empty(v.shape[0], model.n_hidden, device=self.device)
+        ).sigmoid_()
+        mean_v, mean_h, mean_vh = (
+            t.to(torch.float32) for t in model_moments(model, cfg.symmetry == "hidden-spins")
+        )
+        rows = v.shape[0]
+        d_v = v.mean(0).sub_(mean_v)
+        d_h = p.mean(0).sub_(mean_h)
+        d_w = torch.mm(v.T, p).div_(rows).sub_(mean_vh)
+        if cfg.centering:
+            mu, lam = self._visible_offset, self._hidden_offset
+            d_w.sub_(torch.outer(mu, d_h)).sub_(torch.outer(d_v, lam))
+            d_a, d_b = d_v.sub_(d_w @ lam), d_h.sub_(d_w.T @ mu)
+            lam.mul_(1.0 - HIDDEN_OFFSET_RATE).add_(p.mean(0), alpha=HIDDEN_OFFSET_RATE)
+        else:
+            d_a, d_b = d_v, d_h
+        if cfg.l2:
+            d_w.add_(model.W, alpha=-cfg.l2)
+        if cfg.l1:
+            d_w.add_(torch.sign(model.W), alpha=-cfg.l1)
+        project_gradient_(cfg.symmetry, d_w, d_a, d_b)
         return [d_w, d_a, d_b]
 
     def _negative_phase(self, work: _Workspace) -> None:
@@ -409,8 +464,9 @@ class RBMTrainer:
             self._sweep(hidden, v_neg, p_neg)
             model.hidden_inputs_into(v_neg, p_neg).sigmoid_()
             return
-        self._uniforms.refill(sweeps + (chains if cfg.flip_moves else 0) + chains * m,
-                             self._uniform_source)
+        self._uniforms.refill(
+            sweeps + (chains if cfg.flip_moves else 0) + chains * m, self._uniform_source
+        )
         self._sweep(self._chain_hidden, v_neg, p_neg)
         model.hidden_inputs_into(v, p)  # data and chains in one product
         if cfg.flip_moves:  # the old h is discarded, so a move on the v-marginal is exact
@@ -540,9 +596,11 @@ class RBMTrainer:
             ),
             "split_generator": _generator_state(self._split_gen),
             "generator": _generator_state(self._gen),
-            "uniform_state": (self._uniform_source.copy()
-                              if isinstance(self._uniform_source, np.ndarray)
-                              else np.zeros(0, dtype=np.uint64)),
+            "uniform_state": (
+                self._uniform_source.copy()
+                if isinstance(self._uniform_source, np.ndarray)
+                else np.zeros(0, dtype=np.uint64)
+            ),
             "hidden_offset": self._hidden_offset.cpu().numpy().copy(),
             "chains": np.zeros((0, self.model.n_visible), dtype=np.int8),
             "chain_hidden": np.zeros((0, self.model.n_hidden), dtype=np.int8),
@@ -570,10 +628,10 @@ class RBMTrainer:
         Raises ``ValueError`` for a foreign state or different training data (checksum).
         """
         version = int(state.get("version", -1))
-        if state.get("format") != STATE_FORMAT or version not in (1, STATE_VERSION):
+        if state.get("format") != STATE_FORMAT or version not in SUPPORTED_STATE_VERSIONS:
             raise ValueError(
-                f"Not an RBM trainer state of format {STATE_FORMAT!r} version 1 or "
-                f"{STATE_VERSION}."
+                f"Not an RBM trainer state of format {STATE_FORMAT!r} version "
+                f"{', '.join(map(str, SUPPORTED_STATE_VERSIONS))}."
             )
         missing = sorted(_STATE_KEYS - set(state))
         if missing:
@@ -597,7 +655,8 @@ class RBMTrainer:
         if isinstance(self._uniform_source, np.ndarray):
             uniform_state = np.asarray(state.get("uniform_state", ()), dtype=np.uint64)
             self._uniform_source = (
-                check_state(uniform_state) if uniform_state.size
+                check_state(uniform_state)
+                if uniform_state.size
                 else seed_state(derived_seed(config.seed, 2, self._updates))
             )
         self._hidden_offset = torch.as_tensor(
