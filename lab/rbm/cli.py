@@ -7,6 +7,10 @@
   Ising thermodynamics. For data without the up/down symmetry (a field, other data sets) add
   ``--symmetry none`` and keep the rest. A diverging run is kept with its last good checkpoint,
   marked failed, and the command exits 1; a training that cannot fit in memory is refused.
+  ``--monitor-every N`` (0: off; default about 20 times per run) prints the model's e, ⟨m⟩,
+  ⟨|m|⟩, U4, c, χ from short equilibrium chains against the data's every N epochs and keeps
+  them in the run's history (``history/model_e`` …, NaN between); the history also holds the
+  seconds of each epoch (``history/seconds``); the progress bar advances per minibatch.
 - ``sample S.h5 --rbm RUN --samples 2000 --seed 1`` adds ``rbm-samples``: equilibrium samples
   of the model from long Gibbs (or PT) chains, with the exact global flip move v → −v (so
   chains cross between the ordered phases of a Z2-symmetric model), and their Ising energy and
@@ -32,6 +36,8 @@ from lab.cli.common import (
     command,
     finite_float,
 )
+from lab.core.settings import add_options
+from lab.rbm.settings import MONITOR_EVERY
 
 DEFAULTS = ising_config()
 """``train``'s defaults: the Ising recipe (its epochs are set from the data's size)."""
@@ -206,7 +212,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=SAVE_SECONDS,
         help="longest time in seconds between two saves of the checkpoints done",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch line")
+    add_options(train, [MONITOR_EVERY])
+    train.add_argument(
+        "--quiet", action="store_true", help="no progress bar, per-epoch or monitor lines"
+    )
     train.set_defaults(func=command("lab.rbm.commands:train_command"))
 
     sample = sub.add_parser("sample", help="draw equilibrium samples from a trained RBM")

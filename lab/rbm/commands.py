@@ -18,7 +18,7 @@ from engines.ising import (
     magnetizations_per_spin,
     summarize,
 )
-from engines.rbm import RBMTrainer, load_npz
+from engines.rbm import RBMDivergence, RBMTrainer, load_npz
 from lab.cli.common import (
     CliError,
     check_session_writable,
@@ -29,6 +29,7 @@ from lab.cli.common import (
     store_runs,
 )
 from lab.core.ids import next_run_id, utc_now
+from lab.core.progress import drive
 from lab.rbm.evaluation import (
     MIN_SAMPLES,
     _model_samples,
@@ -50,8 +51,15 @@ from lab.rbm.runs import (
     training_config,
     training_data,
 )
-from lab.rbm.task import RBMRecording, format_metrics
-from lab.rbm.workflow import data_temperature, run_training
+from lab.rbm.task import (
+    RBMRecording,
+    RBMTrainingTask,
+    default_monitor_every,
+    format_metrics,
+    format_monitor,
+    label_history_units,
+)
+from lab.rbm.workflow import data_temperature
 
 
 # ---------------------------------------------------------------------------- train
@@ -97,24 +105,49 @@ def train_command(args: argparse.Namespace) -> int:
     return run_locked(args, _train)
 
 
+def _progress(snapshot) -> tuple[float, str]:
+    """The progress bar's fraction (per minibatch) and text of a training snapshot."""
+    return snapshot.progress, (
+        f"epoch {snapshot.epoch}/{snapshot.epochs} batch {snapshot.batch}/{snapshot.n_batches}"
+    )
+
+
+def _report(line: str) -> None:
+    """Print a line on stdout while a progress bar may be drawn in place on stderr."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+    print(line, flush=True)
+
+
 def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     if args.resume:
         run, trainer, recording, fresh = _resumed_training(args, runs)
     else:
         run, trainer, recording, fresh = _new_training(args, runs)
+    every = args.monitor_every
+    every = default_monitor_every(trainer.config.epochs) if every is None else every
+    run.params["monitor_every"] = every
     lines: list[str] = []
     in_file = not fresh  # a resumed run is already in the session
     saved = {"checkpoints": recording.n_checkpoints, "at": time.monotonic()}
 
+    def finish(status: str, message: str = "") -> None:
+        finish_rbm_run(run, recording, trainer, status, utc_now(), message)
+        label_history_units(run)
+
     def save(status: str, message: str = "") -> None:
         nonlocal in_file
-        finish_rbm_run(run, recording, trainer, status, utc_now(), message)
+        finish(status, message)
         store_runs(args.path, [run], replace=in_file)
         in_file = True
         saved.update(checkpoints=recording.n_checkpoints, at=time.monotonic())
 
     def on_epoch(metrics: dict) -> None:
         lines.append(format_metrics(metrics))
+        monitor = format_monitor(metrics)
+        if monitor and not args.quiet:
+            _report(monitor)
         if (
             recording.n_checkpoints > saved["checkpoints"]
             and time.monotonic() - saved["at"] >= args.save_seconds
@@ -122,9 +155,23 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         ):
             save("interrupted", "training in progress (saved as it went)")
 
-    status, message = run_training(
-        run, trainer, recording, fresh=fresh, quiet=args.quiet, on_epoch=on_epoch
+    task = RBMTrainingTask(
+        trainer,
+        recording,
+        fresh=fresh,
+        on_epoch=on_epoch,
+        temperature=data_temperature([runs[i] for i in run.params.get("data", []) if i in runs]),
+        monitor_every=every,
     )
+    if fresh and not args.quiet:
+        first = format_monitor(_last_row(recording))
+        if first:
+            _report(first)
+    try:
+        status, message = drive(task, run.id, args.quiet, _progress)
+    except RBMDivergence as exc:
+        status, message = "failed", str(exc)
+    finish(status, message)
     store_runs(args.path, [run], replace=in_file)
     if lines and not args.quiet:
         print(lines[-1])
@@ -139,6 +186,14 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         )
         return 1
     return 0 if status == "finished" else 130
+
+
+def _last_row(recording: RBMRecording) -> dict:
+    """The last history row of ``recording`` (epoch 0's, before any update), as metrics."""
+    history = recording.copy()[0]
+    return {key: float(values[-1]) for key, values in history.items() if values.size} | {
+        "epoch": int(history["epoch"][-1]) if "epoch" in history else 0
+    }
 
 
 def sample_command(args: argparse.Namespace) -> int:

@@ -43,7 +43,13 @@ from lab.rbm.runs import (
     resume_trainer,
     training_data,
 )
-from lab.rbm.task import RBMRecording, RBMTrainingTask
+from lab.rbm.task import (
+    RBMRecording,
+    RBMTrainingTask,
+    default_monitor_every,
+    history_units,
+    label_history_units,
+)
 from lab.session.session import Session
 
 
@@ -55,17 +61,26 @@ def data_temperature(runs: list[RunRecord]) -> float | None:
 
 def rbm_streams(history: list[str], n_visible: int, n_hidden: int) -> dict[str, Stream]:
     """The streams of a live RBM recording (see the module docstring)."""
+
     def attrs(name: str) -> dict[str, str]:
         return {"units": PARAM_UNITS[name][0], "axes": PARAM_UNITS[name][1]}
 
-    streams = {f"history/{name}": Stream((), np.float64, attrs={"axes": "epoch"})
-               for name in history}
-    streams.update({
-        "checkpoints/epoch": Stream((), np.int64, attrs=attrs("checkpoints/epoch")),
-        "checkpoints/W": Stream((n_visible, n_hidden), np.float32, attrs=attrs("checkpoints/W")),
-        "checkpoints/a": Stream((n_visible,), np.float32, attrs=attrs("checkpoints/a")),
-        "checkpoints/b": Stream((n_hidden,), np.float32, attrs=attrs("checkpoints/b")),
-    })
+    streams = {
+        f"history/{name}": Stream(
+            (), np.float64, attrs={"units": history_units(name), "axes": "epoch"}
+        )
+        for name in history
+    }
+    streams.update(
+        {
+            "checkpoints/epoch": Stream((), np.int64, attrs=attrs("checkpoints/epoch")),
+            "checkpoints/W": Stream(
+                (n_visible, n_hidden), np.float32, attrs=attrs("checkpoints/W")
+            ),
+            "checkpoints/a": Stream((n_visible,), np.float32, attrs=attrs("checkpoints/a")),
+            "checkpoints/b": Stream((n_hidden,), np.float32, attrs=attrs("checkpoints/b")),
+        }
+    )
     return streams
 
 
@@ -78,8 +93,13 @@ class LiveRBMRecording(RecorderGuard, RBMRecording):
     A failing recorder stops the live copy and keeps ``error``; training goes on.
     """
 
-    def __init__(self, open_recorder: Callable[[dict[str, Stream]], RunRecorder],
-                 n_visible: int, n_hidden: int, base: RBMRecording | None = None) -> None:
+    def __init__(
+        self,
+        open_recorder: Callable[[dict[str, Stream]], RunRecorder],
+        n_visible: int,
+        n_hidden: int,
+        base: RBMRecording | None = None,
+    ) -> None:
         super().__init__()
         if base is not None:
             self.history, self.checkpoints = base.history, base.checkpoints
@@ -93,15 +113,25 @@ class LiveRBMRecording(RecorderGuard, RBMRecording):
     def add_metrics(self, metrics: dict) -> None:
         before = {key: len(values) for key, values in self.history.items()}
         super().add_metrics(metrics)
-        self._append({f"history/{key}": np.asarray(values[before.get(key, 0):])
-                      for key, values in self.history.items()
-                      if len(values) > before.get(key, 0)})
+        self._append(
+            {
+                f"history/{key}": np.asarray(values[before.get(key, 0) :])
+                for key, values in self.history.items()
+                if len(values) > before.get(key, 0)
+            }
+        )
 
     def add_checkpoint(self, trainer: RBMTrainer) -> None:
         super().add_checkpoint(trainer)
         epoch, W, a, b = self.checkpoints[-1]
-        self._append({"checkpoints/epoch": np.array([epoch]), "checkpoints/W": W[None],
-                      "checkpoints/a": a[None], "checkpoints/b": b[None]})
+        self._append(
+            {
+                "checkpoints/epoch": np.array([epoch]),
+                "checkpoints/W": W[None],
+                "checkpoints/a": a[None],
+                "checkpoints/b": b[None],
+            }
+        )
 
     def packed_state(self) -> np.ndarray:
         """The trainer state of the last checkpoint as the recording's resume blob."""
@@ -128,8 +158,9 @@ class LiveRBMRecording(RecorderGuard, RBMRecording):
         except RecordingError as exc:
             self.error = f"no live recording: {exc}"
             return
-        rows: dict[str, np.ndarray] = {f"history/{k}": np.asarray(v, dtype=np.float64)
-                                       for k, v in self.history.items()}
+        rows: dict[str, np.ndarray] = {
+            f"history/{k}": np.asarray(v, dtype=np.float64) for k, v in self.history.items()
+        }
         if self.checkpoints:
             rows["checkpoints/epoch"] = np.array([c[0] for c in self.checkpoints])
             for i, name in enumerate("Wab", start=1):
@@ -160,9 +191,11 @@ class RBMTrainingController(JobController):
 
     def data_candidates(self) -> list[IsingRunView]:
         """Ising runs of the session with recorded configurations, sorted by temperature."""
-        runs = [r for r in self.session.runs()
-                if r.kind == "ising" and "samples" in r.datasets
-                and r.datasets["samples"].shape[0] > 0]
+        runs = [
+            r
+            for r in self.session.runs()
+            if r.kind == "ising" and "samples" in r.datasets and r.datasets["samples"].shape[0] > 0
+        ]
         runs.sort(key=lambda r: (float(r.params.get("temperature", math.inf)), r.id))
         return [IsingRunView(r) for r in runs]
 
@@ -173,10 +206,14 @@ class RBMTrainingController(JobController):
         return self._task.recording.copy()[1]
 
     # ----------------------------------------------------------------- control
-    def start(self, data_ids: list[str], config: RBMConfig) -> str:
+    def start(
+        self, data_ids: list[str], config: RBMConfig, monitor_every: int | None = None
+    ) -> str:
         """Train a new RBM on the given Ising runs; returns the new run's id.
 
-        Raises ValueError with a clear message on bad input (no data, mixed sizes, bad config).
+        ``monitor_every``: epochs between the monitor's model-vs-data measurements
+        (:mod:`lab.rbm.task`; 0 off, None about 20 in the run). Raises ValueError with a clear
+        message on bad input (no data, mixed sizes, bad config).
         """
         if self.running:
             raise RuntimeError("training is already running: stop it first")
@@ -186,11 +223,17 @@ class RBMTrainingController(JobController):
         trainer = RBMTrainer(config, data)
         run = new_rbm_run(self.session.new_run_id("rbm"), config, size, list(data_ids))
         run.created = utc_now()
-        self._launch(run, trainer, RBMRecording(), fresh=True,
-                     temperature=data_temperature(data_runs))
+        run.params["monitor_every"] = (
+            default_monitor_every(config.epochs) if monitor_every is None else monitor_every
+        )
+        self._launch(
+            run, trainer, RBMRecording(), fresh=True, temperature=data_temperature(data_runs)
+        )
         self.session.add_run(run)
-        self.session.log(f"{run.id} started: {config.method}, m={config.n_hidden}, "
-                         f"{config.epochs} epochs on {', '.join(data_ids)}")
+        self.session.log(
+            f"{run.id} started: {config.method}, m={config.n_hidden}, "
+            f"{config.epochs} epochs on {', '.join(data_ids)}"
+        )
         return run.id
 
     def resume_run(self, run_id: str, epochs: int | None = None) -> None:
@@ -204,32 +247,63 @@ class RBMTrainingController(JobController):
         data, _ = training_data(data_runs)
         trainer = resume_trainer(run, data, epochs)
         run.params["epochs"] = trainer.config.epochs
-        self._launch(run, trainer, recording_from_run(run), fresh=False,
-                     temperature=data_temperature(data_runs))
+        run.params["monitor_every"] = int(
+            run.params.get("monitor_every", default_monitor_every(trainer.config.epochs))
+        )
+        self._launch(
+            run,
+            trainer,
+            recording_from_run(run),
+            fresh=False,
+            temperature=data_temperature(data_runs),
+        )
         self.session.update_run(run.id, status="running", finished=None, message="")
         self.session.log(f"{run.id} resumed at epoch {trainer.epoch} of {trainer.config.epochs}")
 
-    def _launch(self, run: RunRecord, trainer: RBMTrainer, recording: RBMRecording,
-                fresh: bool, temperature: float | None) -> None:
+    def _launch(
+        self,
+        run: RunRecord,
+        trainer: RBMTrainer,
+        recording: RBMRecording,
+        fresh: bool,
+        temperature: float | None,
+    ) -> None:
         # Leave one core to the GUI thread: on small matrices torch with every core competing
         # with the GUI was measured up to 5× slower than with one thread fewer.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        header = RunRecord(id=run.id, kind=run.kind, status="running", seed=run.seed,
-                           params={k: v for k, v in run.params.items() if k != "trainer_meta"},
-                           inputs=list(run.inputs), created=run.created)
+        header = RunRecord(
+            id=run.id,
+            kind=run.kind,
+            status="running",
+            seed=run.seed,
+            params={k: v for k, v in run.params.items() if k != "trainer_meta"},
+            inputs=list(run.inputs),
+            created=run.created,
+        )
         path = self.session.recording_path_for(run.id)
         session_path = str(self.session.path or "")
 
         def open_recorder(streams: dict[str, Stream]) -> RunRecorder:
             # the trainer state of the last checkpoint goes with every flush: a run recovered
             # after a crash resumes from it
-            return RunRecorder(path, header, streams, session=session_path,
-                               state_source=lambda: {TRAINER_BLOB: live.packed_state()})
+            return RunRecorder(
+                path,
+                header,
+                streams,
+                session=session_path,
+                state_source=lambda: {TRAINER_BLOB: live.packed_state()},
+            )
 
-        live = LiveRBMRecording(open_recorder, trainer.model.n_visible, trainer.model.n_hidden,
-                                base=recording)
-        self._task = RBMTrainingTask(trainer, live, fresh=fresh, temperature=temperature,
-                                     measure_observables=True)
+        live = LiveRBMRecording(
+            open_recorder, trainer.model.n_visible, trainer.model.n_hidden, base=recording
+        )
+        self._task = RBMTrainingTask(
+            trainer,
+            live,
+            fresh=fresh,
+            temperature=temperature,
+            monitor_every=int(run.params["monitor_every"]),
+        )
         self.run = run
         self._start_job(self._task, name=f"rbm {run.id}").start()
         self.runChanged.emit(run.id)
@@ -241,6 +315,7 @@ class RBMTrainingController(JobController):
             return
         task = self._task
         finish_rbm_run(self.run, task.recording, task.trainer, "running", None)
+        label_history_units(self.run)
         self.session.update_run(self.run.id)
 
     def _on_ended(self, state: str) -> None:
@@ -250,6 +325,8 @@ class RBMTrainingController(JobController):
         if task.recording.error:
             message = "; ".join(m for m in (message, task.recording.error) if m)
         finish_rbm_run(run, task.recording, task.trainer, state, utc_now(), message)
+        label_history_units(run)
         self.session.update_run(run.id)
-        self.session.log(f"{run.id} {state} at epoch {task.trainer.epoch}"
-                         + (f": {message}" if message else ""))
+        self.session.log(
+            f"{run.id} {state} at epoch {task.trainer.epoch}" + (f": {message}" if message else "")
+        )

@@ -2,9 +2,24 @@
 
 Each ``step()`` runs minibatches for about ``STEP_SECONDS`` and never crosses an epoch boundary
 without measuring it: at the end of every epoch the trainer's metrics (NLL exact or AIS, pseudo-
-likelihood, reconstruction error, free-energy gap, norms) go into the history, and every
-``checkpoint_every`` epochs the parameters and the trainer's full state are checkpointed. Epoch 0
-(before any update) is measured and checkpointed when the task is created for a new model.
+likelihood, reconstruction mismatch, free-energy gap, norms) go into the history, with the epoch's
+cost (``seconds``: wall time of its updates; ``metric_seconds``: of its metrics and monitor), and
+every ``checkpoint_every`` epochs the parameters and the trainer's full state are checkpointed.
+Epoch 0 (before any update) is measured and checkpointed when the task is created for a new
+model.
+
+The monitor (``monitor_every`` = N > 0): at every N-th epoch (epoch 0 included) and at the last,
+the model's Ising thermodynamics from short *equilibrium* chains of the current model
+(:func:`engines.rbm.thermodynamics.model_thermodynamics`: :data:`MONITOR_CHAINS` fresh chains,
+:data:`MONITOR_BURN_IN` sweeps, :data:`MONITOR_SAMPLES` samples one every
+:data:`MONITOR_THIN` sweeps, with the exact flip move; errors from τ_int), next to the training
+data's, go into the history as ``model_<k>``, ``model_<k>_error``, ``data_<k>`` and
+``data_<k>_error`` for k in :data:`MONITORED` (c and χ only when the data share one
+temperature); epochs without a measurement hold NaN, so every history series keeps one row per
+epoch. The chains are seeded from (seed, epoch) by their own generator, so monitoring never
+changes the training trajectory, and the same seed gives the same monitor values. A cost of
+about ``MONITOR_CHAINS · (burn-in + samples/chains · thin)`` Gibbs sweeps of one chain, i.e. a
+few tenths of a second at L = 8, m = 64; 0 turns it off.
 
 If training diverges the trainer raises ``RBMDivergence`` (so does ``step`` when an update
 overflows the parameters' dtype, as torch reports for a learning rate like 1e300); the
@@ -23,15 +38,66 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engines.ising import energies_per_spin, magnetizations_per_spin, summarize
-from engines.rbm import RBMDivergence, RBMTrainer, sample_model
+from engines.rbm import RBMDivergence, RBMTrainer
+from engines.rbm.thermodynamics import data_thermodynamics, model_thermodynamics
 
 STEP_SECONDS = 0.05
-OBSERVABLE_SAMPLES = 1024
-OBSERVABLE_BURN_IN = 500
-OBSERVABLE_THIN = 5
-OBSERVABLE_CHAINS = 32
-OBSERVABLE_MAX_SHARE = 0.2  # model observables may take at most this share of training time
+MONITOR_SAMPLES = 1024
+MONITOR_BURN_IN = 500
+MONITOR_THIN = 5
+MONITOR_CHAINS = 32
+MONITOR_DATA = 4096  # training configurations the data's side is measured on (the first ones)
+MONITOR_REPORTS = 20  # the default monitor measures about this many times per run
+MONITORED = ("e", "m", "abs_m", "binder", "c", "chi")
+"""The monitored observables (per spin; :mod:`engines.rbm.thermodynamics`): e, ⟨m⟩ (which shows a
+broken up/down symmetry), ⟨|m|⟩, U₄, and c, χ when the temperature is known."""
+NEEDS_TEMPERATURE = ("c", "chi")
+
+MONITOR_UNITS = {
+    "e": "J per spin",
+    "m": "per spin",
+    "abs_m": "per spin",
+    "binder": "dimensionless",
+    "c": "k_B per spin",
+    "chi": "per spin, 1/J",
+}
+HISTORY_UNITS = {
+    "epoch": "epochs",
+    "seconds": "s",
+    "metric_seconds": "s",
+    "log_z_exact": "dimensionless (1: log Z enumerated, 0: AIS)",
+    **{
+        f"{side}_{k}{suffix}": units
+        for side in ("model", "data")
+        for k, units in MONITOR_UNITS.items()
+        for suffix in ("", "_error")
+    },
+}
+"""Units of the history series that are not nats per configuration or dimensionless (the
+``units`` attribute of ``history/<name>``; :func:`history_units` gives every series')."""
+
+
+def history_units(name: str) -> str:
+    """The ``units`` attribute of the history series ``name`` (as :mod:`lab.rbm.runs` names
+    them: NLL, log Z, free energies and pseudo-likelihoods in nats per configuration)."""
+    if name in HISTORY_UNITS:
+        return HISTORY_UNITS[name]
+    if any(word in name for word in ("nll", "log_z", "free_energy", "pseudo")):
+        return "nats per configuration"
+    return "dimensionless"
+
+
+def label_history_units(run) -> None:
+    """Give every ``history/<name>`` of an ``rbm`` run (a :class:`data.RunRecord`) its units
+    (:func:`history_units`: seconds in s, the monitor's observables per spin)."""
+    for name, attrs in run.dataset_attrs.items():
+        if name.startswith("history/"):
+            attrs["units"] = history_units(name.removeprefix("history/"))
+
+
+def default_monitor_every(epochs: int) -> int:
+    """The monitor's default period: about :data:`MONITOR_REPORTS` measurements per run."""
+    return max(1, int(epochs) // MONITOR_REPORTS)
 
 
 class RBMRecording:
@@ -44,12 +110,25 @@ class RBMRecording:
         self.trainer_state: dict | None = None
 
     def add_metrics(self, metrics: dict) -> None:
+        """One epoch's row. Every series keeps one value per epoch: a series first seen now
+        (e.g. the monitor's, on a run resumed with it) is NaN before, and one missing from
+        ``metrics`` gets NaN."""
         with self._lock:
+            rows = len(self.history.get("epoch", ()))
+            row: dict[str, float] = {}
             for key, value in metrics.items():
                 if key == "log_z_method":
                     key, value = "log_z_exact", float(value == "exact")
                 if isinstance(value, bool | int | float) and key != "checkpoint":
-                    self.history.setdefault(key, []).append(float(value))
+                    row[key] = float(value)
+            for key in self.history.keys() - row.keys():
+                if len(self.history[key]) == rows:
+                    row[key] = math.nan
+            for key, value in row.items():
+                series = self.history.setdefault(key, [])
+                if len(series) < rows and key != "epoch":
+                    series.extend([math.nan] * (rows - len(series)))
+                series.append(value)
 
     def add_checkpoint(self, trainer: RBMTrainer) -> None:
         params = trainer.model.to_numpy()
@@ -94,7 +173,7 @@ class RBMSnapshot:
     chains: np.ndarray | None  # (n_chains, n) int8 ±1, or None for CD
     n_checkpoints: int
     size: int  # L, with n = L²
-    observables: dict | None = None  # {"epoch", "model": {name: Estimate}, "data": {...}}
+    observables: dict | None = None  # the monitor's latest (RBMTrainingTask.model_observables)
 
     @property
     def progress(self) -> float:
@@ -103,7 +182,11 @@ class RBMSnapshot:
 
 
 class RBMTrainingTask:
-    """Drives an :class:`RBMTrainer` for a job or the CLI."""
+    """Drives an :class:`RBMTrainer` for a job or the CLI (module doc: metrics, monitor).
+
+    ``temperature`` is the data's (None when they mix temperatures: c and χ are then not
+    monitored); ``monitor_every`` the monitor's period in epochs (0: off).
+    """
 
     def __init__(
         self,
@@ -112,76 +195,100 @@ class RBMTrainingTask:
         fresh: bool = True,
         on_epoch: Callable[[dict], None] | None = None,
         temperature: float | None = None,
-        measure_observables: bool = False,
+        monitor_every: int = 0,
     ) -> None:
+        if (
+            isinstance(monitor_every, bool)
+            or not isinstance(monitor_every, int)
+            or (monitor_every < 0)
+        ):
+            raise ValueError(f"monitor every must be an integer ≥ 0, got {monitor_every!r}.")
         self.trainer = trainer
         self.recording = recording
         self.on_epoch = on_epoch
         self.finished = trainer.finished
         self.size = math.isqrt(trainer.model.n_visible)
         self.temperature = temperature
-        self.measure_observables = measure_observables
+        self.monitor_every = monitor_every
         self._observables: dict | None = None
         self._data_observables: dict | None = None
-        self._next_observables = 0.0
+        self._seconds = 0.0  # wall time of the updates of the epoch under way
         if fresh:
-            metrics = trainer.metrics()
-            recording.add_metrics(metrics)
-            recording.add_checkpoint(trainer)
+            self._record_epoch()
+
+    # ------------------------------------------------------------------ per epoch
+    def monitor_due(self, epoch: int) -> bool:
+        """Whether the monitor measures at the end of ``epoch``."""
+        every = self.monitor_every
+        return every > 0 and (epoch % every == 0 or epoch >= self.trainer.config.epochs)
+
+    def _record_epoch(self) -> dict:
+        """Measure the epoch just ended (metrics, cost, monitor) into the recording."""
+        trainer = self.trainer
+        start = time.perf_counter()
+        metrics = trainer.metrics()
+        if self.monitor_due(trainer.epoch):
+            self._observables = self.model_observables()
+            metrics.update(monitor_values(self._observables))
+        metrics["seconds"] = self._seconds
+        metrics["metric_seconds"] = time.perf_counter() - start
+        self._seconds = 0.0
+        self.recording.add_metrics(metrics)
+        if self._checkpoint_due():
+            self.recording.add_checkpoint(trainer)
+        return metrics
+
+    def _checkpoint_due(self) -> bool:
+        trainer = self.trainer
+        return (
+            trainer.epoch == 0
+            or trainer.epoch % trainer.config.checkpoint_every == 0
+            or trainer.finished
+        )
 
     def _end_epoch(self) -> None:
-        trainer = self.trainer
-        metrics = trainer.metrics()
-        self.recording.add_metrics(metrics)
-        every = trainer.config.checkpoint_every
-        if trainer.epoch % every == 0 or trainer.finished:
-            self.recording.add_checkpoint(trainer)
+        metrics = self._record_epoch()
         if self.on_epoch is not None:
             self.on_epoch(metrics)
-        if self.measure_observables and time.perf_counter() >= self._next_observables:
-            start = time.perf_counter()
-            self._observables = self.model_observables()
-            cost = time.perf_counter() - start
-            self._next_observables = start + cost / OBSERVABLE_MAX_SHARE
 
     def model_observables(self) -> dict:
-        """e, |m|, c, χ, U₄ of equilibrium samples of the current model next to the data's.
+        """The monitor's measurement now: ``{"epoch", "model": {k: Estimate}, "data": {k:
+        Estimate}}`` for k in :data:`MONITORED` (module doc).
 
-        The samples come from fresh chains run for ``OBSERVABLE_BURN_IN`` sweeps (never from the
-        training chains, which lag behind the model), with the exact global flip v → −v so that
-        chains of a Z2-symmetric model visit both ordered phases; c and χ need the data's
-        temperature and are left out when it is unknown (several temperatures mixed).
+        The samples come from fresh chains (never the training chains, which lag behind the
+        model) with the exact global flip v → −v, so that chains of a Z2-symmetric model visit
+        both ordered phases; c and χ need the data's temperature and are left out without one.
         """
-        trainer, L = self.trainer, self.size
+        trainer = self.trainer
         generator = torch.Generator(device=trainer.model.device).manual_seed(
-            trainer.config.seed * 1_000_003 + trainer.epoch
+            (trainer.config.seed * 1_000_003 + trainer.epoch) % 2**63
         )
-        samples, _ = sample_model(
+        temperature = self.temperature or 1.0
+        keep = tuple(k for k in MONITORED if self.temperature or k not in NEEDS_TEMPERATURE)
+        found = model_thermodynamics(
             trainer.model,
-            OBSERVABLE_SAMPLES,
-            burn_in=OBSERVABLE_BURN_IN,
-            thin=OBSERVABLE_THIN,
-            n_chains=OBSERVABLE_CHAINS,
+            temperature,
+            n_samples=MONITOR_SAMPLES,
+            n_chains=MONITOR_CHAINS,
+            burn_in=MONITOR_BURN_IN,
+            thin=MONITOR_THIN,
             generator=generator,
-            flip_moves=True,
-        )
-
-        def estimates(configs: np.ndarray) -> dict:
-            configs = configs.reshape(-1, L, L)
-            e, m = energies_per_spin(configs), magnetizations_per_spin(configs)
-            found = summarize(e, m, self.temperature or 1.0, L * L)
-            keep = ("e", "abs_m", "m2", "binder") + (("c", "chi") if self.temperature else ())
-            return {k: v for k, v in found.items() if k in keep}
-
+        )["estimates"]
         if self._data_observables is None:
-            self._data_observables = estimates(trainer.train_data[: OBSERVABLE_SAMPLES * 4])
-        return {"epoch": trainer.epoch, "model": estimates(samples), "data": self._data_observables}
+            data = data_thermodynamics(trainer.train_data[:MONITOR_DATA], temperature)
+            self._data_observables = {k: v for k, v in data.items() if k in keep}
+        return {
+            "epoch": trainer.epoch,
+            "model": {k: v for k, v in found.items() if k in keep},
+            "data": self._data_observables,
+        }
 
     def step(self) -> RBMSnapshot:
         deadline = time.perf_counter() + STEP_SECONDS
         trainer = self.trainer
         while not trainer.finished:
             epoch = trainer.epoch
+            start = time.perf_counter()
             try:
                 trainer.step_batch()
             except (RuntimeError, OverflowError) as exc:
@@ -192,6 +299,7 @@ class RBMTrainingTask:
                     f"{trainer.batch_in_epoch}: an update overflowed ({exc}); lower the "
                     f"learning rate (now {trainer.config.learning_rate:g})."
                 ) from None
+            self._seconds += time.perf_counter() - start
             if trainer.epoch != epoch:
                 self._end_epoch()
                 break
@@ -223,6 +331,41 @@ class RBMTrainingTask:
         )
 
 
+def monitor_values(observables: dict) -> dict[str, float]:
+    """A monitor measurement as history entries: ``model_<k>``, ``model_<k>_error``,
+    ``data_<k>``, ``data_<k>_error``."""
+    out: dict[str, float] = {}
+    for side in ("model", "data"):
+        for key, est in observables[side].items():
+            out[f"{side}_{key}"] = float(est.value)
+            out[f"{side}_{key}_error"] = float(est.error)
+    return out
+
+
+MONITOR_LABELS = {"e": "e", "m": "<m>", "abs_m": "<|m|>", "binder": "U4", "c": "c", "chi": "chi"}
+
+
+def format_monitor(metrics: dict) -> str:
+    """One line of the monitor's model-vs-data values of an epoch ('' when not measured):
+    ``epoch 20 model vs data: e -1.4512 ± 0.0031 vs -1.4530 ± 0.0020 (+0.5σ), …``."""
+    if not math.isfinite(metrics.get("model_e", math.nan)):
+        return ""
+    parts = []
+    for key in MONITORED:
+        if not math.isfinite(metrics.get(f"model_{key}", math.nan)):
+            continue
+        model, model_error = metrics[f"model_{key}"], metrics[f"model_{key}_error"]
+        text = f"{MONITOR_LABELS[key]} {model:.4f} ± {model_error:.4f}"
+        data = metrics.get(f"data_{key}", math.nan)
+        if math.isfinite(data):
+            data_error = metrics[f"data_{key}_error"]
+            sigma = math.hypot(model_error, data_error)
+            z = f" ({(model - data) / sigma:+.1f}σ)" if sigma > 0 else ""
+            text += f" vs {data:.4f} ± {data_error:.4f}{z}"
+        parts.append(text)
+    return f"epoch {metrics['epoch']} model vs data: " + ", ".join(parts)
+
+
 def format_metrics(metrics: dict) -> str:
     """One line of the key metrics of an epoch, for the CLI and the log."""
     parts = [f"epoch {metrics['epoch']}"]
@@ -230,7 +373,7 @@ def format_metrics(metrics: dict) -> str:
         ("nll_train", "NLL train"),
         ("nll_valid", "valid"),
         ("pseudo_likelihood", "log PL"),
-        ("reconstruction_error", "recon"),
+        ("reconstruction_mismatch", "recon"),
     ):
         value = metrics.get(key)
         if isinstance(value, float) and math.isfinite(value):
