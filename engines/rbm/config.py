@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, TypeGuard
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 METHODS = ("cd", "pcd", "pt", "exact")
 MAX_EXACT_HIDDEN = 20
@@ -54,16 +56,23 @@ class RBMDivergence(RuntimeError):  # noqa: N818 (the name is the published API)
     """Training produced non-finite or runaway parameters or metrics; keep the last checkpoint."""
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
+    """An int and not a bool (True is no count)."""
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_real(x: object) -> bool:
+def _is_real(x: object) -> TypeGuard[int | float]:
+    """An int or float and not a bool."""
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 def check_device(device: str) -> torch.device:
-    """``torch.device(device)`` for "cpu" or an available "cuda[:k]"; ValueError otherwise."""
+    """``torch.device(device)`` for "cpu" or an available "cuda[:k]"; ValueError otherwise.
+
+    torch is imported here, not at module level, so that the settings and their constraints load
+    without it (the command line's parser and ``--help``)."""
+    import torch
+
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -109,8 +118,12 @@ class RBMConfig:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
 
         def real_in(name: str, value: object, low: float, high: float, high_open: bool) -> None:
-            ok = _is_real(value) and math.isfinite(value) and value >= low
-            ok = ok and (value < high if high_open else value <= high)
+            ok = (
+                _is_real(value)
+                and math.isfinite(value)
+                and value >= low
+                and (value < high if high_open else value <= high)
+            )
             if not ok:
                 bracket = ")" if high_open else "]"
                 raise ValueError(

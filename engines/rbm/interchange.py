@@ -61,7 +61,7 @@ def save_npz(path: str | os.PathLike, model: RBM, convention: str = "pm1") -> No
     """Write ``W``, ``a``, ``b`` (float64) in ``convention`` and the ``convention`` entry."""
     _check_convention(convention)
     params = model.to(torch.float64).to_numpy() if convention == "pm1" else to_zero_one(model)
-    np.savez(path, convention=np.array(convention), **params)
+    np.savez(path, W=params["W"], a=params["a"], b=params["b"], convention=np.array(convention))
 
 
 def load_npz(

@@ -73,7 +73,7 @@ def pseudo_likelihood(model: RBM, data, generator: torch.Generator | None = None
     return total / v.shape[0]
 
 
-def reconstruction_error(model: RBM, data, generator: torch.Generator) -> float:
+def reconstruction_mismatch(model: RBM, data, generator: torch.Generator) -> float:
     """Fraction of spins changed by one sampled step v → h → v', ``⟨(v - v')²⟩ / 4``."""
     v = _data(model, data)
     with torch.no_grad():

@@ -88,10 +88,21 @@ def sample_model(
     with torch.no_grad():
         if method == "pt":
             chains = TemperedChains.independent(model, n_temperatures, n_chains, generator)
-            flips = {"flip_moves": flip_moves, "flip_probability": flip_probability}
-            chains.advance(model, burn_in, generator, **flips)
+            chains.advance(
+                model,
+                burn_in,
+                generator,
+                flip_moves=flip_moves,
+                flip_probability=flip_probability,
+            )
             for t in range(per_chain):
-                v = chains.advance(model, thin, generator, **flips)[0]
+                v = chains.advance(
+                    model,
+                    thin,
+                    generator,
+                    flip_moves=flip_moves,
+                    flip_probability=flip_probability,
+                )[0]
                 recorded[:, t] = v.to(torch.int8)
         else:
             shape = (n_chains, model.n_visible)

@@ -266,8 +266,7 @@ def exact_model_thermodynamics(model: RBM, temperature: float, J: float = 1.0) -
             var_b += ((1.0 - t2) * (field * field - shared)).sum(-1)  # two bonds at site i
             moments_b.append(torch.stack([mean_b, var_b + mean_b**2], 1))
             dist.append(_poisson_binomial((1.0 + t) / 2.0))
-        log_w = torch.cat(log_w)
-        p = torch.softmax(log_w, 0)
+        p = torch.softmax(torch.cat(log_w), 0)
         mb, mb2 = (p @ torch.cat(moments_b)).tolist()
         P = (p @ torch.cat(dist)).numpy()
     mags = (2.0 * np.arange(N + 1) - N) / N

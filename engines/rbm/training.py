@@ -63,7 +63,7 @@ otherwise an AIS estimate with 64 chains and 500 β's from the base-rate model o
 (:func:`engines.rbm.ais.base_biases_from_data`): cheap enough per epoch (≈ 64·500·4·n·m flops in
 float64, a few seconds at n = 1024, m = 64) at the price of a statistical error, reported as
 ``log_z_error`` and ``nll_*_error``. NLLs use at most 10 000 training and all validation
-configurations; the pseudo-likelihood and the reconstruction error use at most 1000 validation
+configurations; the pseudo-likelihood and the reconstruction mismatch use at most 1000 validation
 configurations (training ones when there is no validation set).
 
 Threads: a trainer is not thread-safe. Its worker thread should hand out copies taken between
@@ -93,7 +93,7 @@ from engines.ising.rng import check_state, seed_state
 from engines.rbm.ais import ais_log_partition, base_biases_from_data
 from engines.rbm.config import RBMConfig, RBMDivergence, check_device
 from engines.rbm.exact_phase import model_moments
-from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_error
+from engines.rbm.metrics import mean_free_energy, pseudo_likelihood, reconstruction_mismatch
 from engines.rbm.model import RBM, UniformPool, bernoulli_, spins, spins_
 from engines.rbm.moves import global_flip_
 from engines.rbm.optimizers import Optimizer
@@ -449,7 +449,8 @@ class RBMTrainer:
         v, p = work.v, work.p
         v_data, v_neg, p_data, p_neg = v[:rows], v[rows:], p[:rows], p[rows:]
         if cfg.method == "pt":
-            v_tempered, x_tempered = self._tempered.advance(model, 1, gen, cfg.k, cfg.flip_moves)
+            tempered = self._replicas()
+            v_tempered, x_tempered = tempered.advance(model, 1, gen, cfg.k, cfg.flip_moves)
             v_neg.copy_(v_tempered)
             model.hidden_inputs_into(v_data, p_data)
             p_neg.copy_(x_tempered)
@@ -464,16 +465,29 @@ class RBMTrainer:
             self._sweep(hidden, v_neg, p_neg)
             model.hidden_inputs_into(v_neg, p_neg).sigmoid_()
             return
+        chain_hidden = self._persistent_hidden()
         self._uniforms.refill(
             sweeps + (chains if cfg.flip_moves else 0) + chains * m, self._uniform_source
         )
-        self._sweep(self._chain_hidden, v_neg, p_neg)
+        self._sweep(chain_hidden, v_neg, p_neg)
         model.hidden_inputs_into(v, p)  # data and chains in one product
         if cfg.flip_moves:  # the old h is discarded, so a move on the v-marginal is exact
             global_flip_(model, v_neg, work.flip_pair, self._uniforms.take(chains))
         p.sigmoid_()
-        torch.lt(self._uniforms.take(chains, m), p_neg, out=self._chain_hidden)
+        torch.lt(self._uniforms.take(chains, m), p_neg, out=chain_hidden)
         self._chains = v_neg
+
+    def _replicas(self) -> TemperedChains:
+        """The parallel-tempering replicas (``method="pt"`` only)."""
+        if self._tempered is None:
+            raise RuntimeError("Only parallel tempering (method='pt') has tempered replicas.")
+        return self._tempered
+
+    def _persistent_hidden(self) -> torch.Tensor:
+        """The hidden states of the persistent chains (``method="pcd"`` only)."""
+        if self._chain_hidden is None:
+            raise RuntimeError("Only PCD (method='pcd') keeps hidden states of its chains.")
+        return self._chain_hidden
 
     def _sweep(self, hidden: torch.Tensor, v: torch.Tensor, scratch: torch.Tensor) -> None:
         """v ~ p(v | hidden) into ``v``, then k - 1 sweeps h ~ p(h|v), v ~ p(v|h), with uniforms
@@ -524,7 +538,7 @@ class RBMTrainer:
 
         Keys: ``epoch``, ``log_z``, ``log_z_error``, ``log_z_method`` ("exact" or "ais"),
         ``nll_train``, ``nll_valid``, ``nll_train_error``, ``nll_valid_error`` (= log_z_error),
-        ``pseudo_likelihood`` (mean log PL per configuration), ``reconstruction_error``
+        ``pseudo_likelihood`` (mean log PL per configuration), ``reconstruction_mismatch``
         (fraction of spins flipped by v → h → v), ``free_energy_gap`` (mean F(valid) - mean
         F(train)), ``weight_norm`` (Frobenius), ``weight_max`` (max |W_ij|),
         ``visible_bias_norm``, ``hidden_bias_norm``. Validation entries are NaN without a
@@ -551,7 +565,7 @@ class RBMTrainer:
             "nll_train_error": error,
             "nll_valid_error": error if valid is not None else math.nan,
             "pseudo_likelihood": pseudo_likelihood(model, small, gen),
-            "reconstruction_error": reconstruction_error(model, small, gen),
+            "reconstruction_mismatch": reconstruction_mismatch(model, small, gen),
             "free_energy_gap": f_valid - f_train,
             "weight_norm": float(torch.linalg.norm(W)),
             "weight_max": float(W.abs().max()),
@@ -612,7 +626,7 @@ class RBMTrainer:
         state.update({f"optimizer_{k}": v for k, v in self._optimizer.state_dict().items()})
         if self._chains is not None:
             state["chains"] = self._chains.cpu().numpy().astype(np.int8)
-            state["chain_hidden"] = self._chain_hidden.cpu().numpy().astype(np.int8)
+            state["chain_hidden"] = self._persistent_hidden().cpu().numpy().astype(np.int8)
         if self._tempered is not None:
             state["replicas"] = self._tempered.replicas.cpu().numpy().astype(np.int8)
             state["swap_attempts"] = self._tempered.swap_attempts.numpy().copy()
@@ -666,21 +680,19 @@ class RBMTrainer:
             k.removeprefix("optimizer_"): v for k, v in state.items() if k.startswith("optimizer_")
         }
         self._optimizer.load_state_dict(optimizer)
-        as_float = {"dtype": torch.float32, "device": self.device}
+        f32, dev = torch.float32, self.device
         if self._chains is not None:
-            self._chains = _restored_spins(state["chains"], self._chains.shape).to(**as_float)
+            self._chains = _restored_spins(state["chains"], self._chains.shape).to(dev, f32)
+            shape = tuple(self._persistent_hidden().shape)
             hidden = np.asarray(state["chain_hidden"])
-            if hidden.shape != tuple(self._chain_hidden.shape) or not np.all(
-                (hidden == 0) | (hidden == 1)
-            ):
+            if hidden.shape != shape or not np.all((hidden == 0) | (hidden == 1)):
                 raise ValueError(
-                    f"Stored hidden chain states must be 0/1 of shape "
-                    f"{tuple(self._chain_hidden.shape)}, got {hidden.shape}."
+                    f"Stored hidden chain states must be 0/1 of shape {shape}, got {hidden.shape}."
                 )
-            self._chain_hidden = torch.as_tensor(hidden.astype(np.int8)).to(**as_float)
+            self._chain_hidden = torch.as_tensor(hidden.astype(np.int8)).to(dev, f32)
         if self._tempered is not None:
             replicas = _restored_spins(state["replicas"], self._tempered.replicas.shape)
-            self._tempered.replicas = replicas.to(**as_float)
+            self._tempered.replicas = replicas.to(dev, f32)
             self._tempered.swap_attempts = torch.as_tensor(np.asarray(state["swap_attempts"]))
             self._tempered.swap_accepts = torch.as_tensor(np.asarray(state["swap_accepts"]))
         return self

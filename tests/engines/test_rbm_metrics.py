@@ -1,4 +1,4 @@
-"""NLL, pseudo-likelihood and reconstruction error against exact enumeration."""
+"""NLL, pseudo-likelihood and reconstruction mismatch against exact enumeration."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from engines.rbm import (
     log_probabilities_exact,
     nll,
     pseudo_likelihood,
-    reconstruction_error,
+    reconstruction_mismatch,
 )
 
 
@@ -73,15 +73,15 @@ def test_random_site_pseudo_likelihood_is_unbiased(monkeypatch):
     assert abs(draws.mean() - exact) < 4 * error
 
 
-def test_reconstruction_error_limits():
+def test_reconstruction_mismatch_limits():
     g = torch.Generator().manual_seed(0)
     data = some_data(2000)
     flat = RBM(np.zeros((8, 3)), np.zeros(8), np.zeros(3))  # every spin is resampled at random
-    value = reconstruction_error(flat, data, g)
+    value = reconstruction_mismatch(flat, data, g)
     assert abs(value - 0.5) < 4 * np.sqrt(0.25 / data.size)
     cold = ising_rbm(3, 0.5)  # deep in the ordered phase: an aligned state reconstructs itself
     aligned = np.ones((500, 9), dtype=np.int8)
-    assert reconstruction_error(cold, aligned, g) < 1e-3
+    assert reconstruction_mismatch(cold, aligned, g) < 1e-3
 
 
 def test_metrics_reject_mismatched_data():

@@ -278,7 +278,7 @@ def test_large_models_report_ais_estimates():
         "nll_train_error",
         "nll_valid_error",
         "pseudo_likelihood",
-        "reconstruction_error",
+        "reconstruction_mismatch",
         "free_energy_gap",
         "weight_norm",
         "weight_max",

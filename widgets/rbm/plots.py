@@ -6,7 +6,7 @@ live, ``lab.rbm.runs.RBMRunView.history`` of a saved run):
 - NLL of the training and held-out data, nats per configuration, with ±1σ bars at the epochs
   where log Z came from annealed importance sampling (``log_z_exact == 0``; exact log Z has none);
 - mean log pseudo-likelihood per configuration (nats);
-- reconstruction error: the fraction of spins changed by one v → h → v pass;
+- reconstruction mismatch: the fraction of spins changed by one v → h → v pass;
 - free-energy gap ⟨F⟩_held-out − ⟨F⟩_train (nats): grows when the model overfits;
 - norms ‖W‖_F, max|Wᵢⱼ|, ‖a‖, ‖b‖.
 
@@ -61,7 +61,7 @@ def observables_from_evaluation(group: dict) -> dict[str, Pair]:
 
 
 class TrainingCurves(QWidget):
-    """NLL, pseudo-likelihood, reconstruction error, free-energy gap and norms against epoch."""
+    """NLL, pseudo-likelihood, reconstruction mismatch, free-energy gap and norms against epoch."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,7 +76,7 @@ class TrainingCurves(QWidget):
             ("nll", f"NLL (nats): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}",
              (0, 0, 1, 2)),
             ("pseudo", "log pseudo-likelihood (nats)", (0, 2, 1, 1)),
-            ("recon", "reconstruction error", (1, 0, 1, 1)),
+            ("recon", "reconstruction mismatch", (1, 0, 1, 1)),
             ("gap", "free-energy gap F̄<sub>held-out</sub> − F̄<sub>train</sub>", (1, 1, 1, 1)),
             ("norms", " ".join(_span(c, t) for c, t in zip(
                 NORM_COLOURS.values(), ("‖W‖", "max|W|", "‖a‖", "‖b‖"), strict=True)),
@@ -101,7 +101,7 @@ class TrainingCurves(QWidget):
             nll.addItem(self.nll_errors[name])
             self.curves[name] = nll.plot(pen=pg.mkPen(colour, width=2), name=name)
         self.curves["pseudo_likelihood"] = self.plots["pseudo"].plot(pen=pg.mkPen(TRAIN, width=2))
-        self.curves["reconstruction_error"] = self.plots["recon"].plot(
+        self.curves["reconstruction_mismatch"] = self.plots["recon"].plot(
             pen=pg.mkPen(TRAIN, width=2))
         self.plots["gap"].addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=pg.mkPen((120, 120, 120))))
         self.curves["free_energy_gap"] = self.plots["gap"].plot(pen=pg.mkPen(HELD_OUT, width=2))

@@ -77,7 +77,7 @@ def test_ising_csv_has_units_and_the_recorded_values_exactly(session, tmp_path):
 
 def test_time_series_rule_on_other_kinds():
     history = {f"history/{k}": np.arange(4, dtype=float) * i
-               for i, k in enumerate(("epoch", "nll_train", "reconstruction_error"))}
+               for i, k in enumerate(("epoch", "nll_train", "reconstruction_mismatch"))}
     rbm = RunRecord(
         id="rbm-001", kind="rbm", status="finished", seed=0, params={},
         datasets={"W": np.zeros((4, 4)), "checkpoints/epoch": np.arange(4),
@@ -86,7 +86,7 @@ def test_time_series_rule_on_other_kinds():
                        **{name: {"axes": "epoch"} for name in history}})
     names, columns = time_series(rbm)
     # W and checkpoints/epoch have length 4 too, but are no per-epoch series
-    assert names == ["history/epoch", "history/nll_train", "history/reconstruction_error"]
+    assert names == ["history/epoch", "history/nll_train", "history/reconstruction_mismatch"]
     assert np.array_equal(columns[1], history["history/nll_train"])
 
     curves = np.array([[2.0, 2.5], [3.0, 3.5], [4.0, 4.5]])

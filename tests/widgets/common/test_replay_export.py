@@ -57,9 +57,9 @@ def rbm_run(window):
         datasets={"W": W[-1], "a": np.zeros(n), "b": np.zeros(m),
                   "checkpoints/epoch": np.array([0, 2, 4, 6, 8]), "checkpoints/W": W,
                   "checkpoints/a": np.zeros((c, n)), "checkpoints/b": np.zeros((c, m)),
-                  "history/epoch": epochs, "history/reconstruction_error": 0.5 / (1 + epochs)},
+                  "history/epoch": epochs, "history/reconstruction_mismatch": 0.5 / (1 + epochs)},
         dataset_attrs={"history/epoch": {"axes": "epoch"},
-                       "history/reconstruction_error": {"axes": "epoch"}})
+                       "history/reconstruction_mismatch": {"axes": "epoch"}})
     window.session.add_run(run)
     return run
 
@@ -129,9 +129,9 @@ def test_rbm_replay_shows_the_checkpoint_weights_and_curves_up_to_it(window):
     for index, epoch in enumerate((0, 2, 4, 6, 8)):
         dock.replay.set_index(index)
         assert np.array_equal(dock.fields_view.W, run.datasets["checkpoints/W"][index])
-        x, y = dock.curves.curves["reconstruction_error"].getData()
+        x, y = dock.curves.curves["reconstruction_mismatch"].getData()
         assert np.array_equal(x, np.arange(epoch + 1))
-        assert np.array_equal(y, run.datasets["history/reconstruction_error"][:epoch + 1])
+        assert np.array_equal(y, run.datasets["history/reconstruction_mismatch"][:epoch + 1])
         assert f"epoch {epoch}" in dock.checkpoint_label.text()
 
 
