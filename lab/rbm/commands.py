@@ -44,11 +44,9 @@ from lab.rbm.evaluation import (
 from lab.rbm.runs import (
     RunInputError,
     finish_rbm_run,
-    new_rbm_run,
     rbm_from_run,
     recording_from_run,
     resume_trainer,
-    training_config,
     training_data,
 )
 from lab.rbm.task import (
@@ -57,26 +55,19 @@ from lab.rbm.task import (
     default_monitor_every,
     format_metrics,
     format_monitor,
-    label_history_units,
 )
-from lab.rbm.workflow import data_temperature
+from lab.rbm.workflow import data_temperature, new_training
 
 
 # ---------------------------------------------------------------------------- train
 def _new_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
-    """A new run of ``train``'s options: the Ising recipe where an option is not given
-    (:func:`lab.rbm.runs.training_config`), checked (values, memory) before any work."""
-    if not args.data:
-        raise CliError("choose the training data with --data RUN (or --resume RUN)")
-    data_runs = [get_run(runs, run_id, "ising", args.path) for run_id in args.data]
+    """A new run of ``train``'s options (:func:`lab.rbm.workflow.new_training`, the path a
+    sweep's worker takes too), its trainer checked (values, memory) before any work."""
+    run, config, data = new_training(args, runs, next_run_id(list(runs), "rbm"))
     try:
-        data, size = training_data(data_runs)
-        config = training_config(vars(args), data.shape[0], data.shape[1])
         trainer = RBMTrainer(config, data)
-    except ValueError as exc:  # RunInputError included
+    except ValueError as exc:
         raise CliError(str(exc)) from None
-    run = new_rbm_run(next_run_id(list(runs), "rbm"), config, size, args.data)
-    run.created = utc_now()
     return run, trainer, RBMRecording(), True
 
 
@@ -126,15 +117,16 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     else:
         run, trainer, recording, fresh = _new_training(args, runs)
     every = args.monitor_every
-    every = default_monitor_every(trainer.config.epochs) if every is None else every
-    run.params["monitor_every"] = every
+    if args.resume or "monitor_every" not in run.params:
+        every = default_monitor_every(trainer.config.epochs) if every is None else every
+        run.params["monitor_every"] = every
+    every = int(run.params["monitor_every"])
     lines: list[str] = []
     in_file = not fresh  # a resumed run is already in the session
     saved = {"checkpoints": recording.n_checkpoints, "at": time.monotonic()}
 
     def finish(status: str, message: str = "") -> None:
         finish_rbm_run(run, recording, trainer, status, utc_now(), message)
-        label_history_units(run)
 
     def save(status: str, message: str = "") -> None:
         nonlocal in_file

@@ -48,7 +48,6 @@ from lab.rbm.task import (
     RBMTrainingTask,
     default_monitor_every,
     history_units,
-    label_history_units,
 )
 from lab.session.session import Session
 
@@ -315,7 +314,6 @@ class RBMTrainingController(JobController):
             return
         task = self._task
         finish_rbm_run(self.run, task.recording, task.trainer, "running", None)
-        label_history_units(self.run)
         self.session.update_run(self.run.id)
 
     def _on_ended(self, state: str) -> None:
@@ -325,7 +323,6 @@ class RBMTrainingController(JobController):
         if task.recording.error:
             message = "; ".join(m for m in (message, task.recording.error) if m)
         finish_rbm_run(run, task.recording, task.trainer, state, utc_now(), message)
-        label_history_units(run)
         self.session.update_run(run.id)
         self.session.log(
             f"{run.id} {state} at epoch {task.trainer.epoch}" + (f": {message}" if message else "")

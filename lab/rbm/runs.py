@@ -41,7 +41,7 @@ from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
 from lab.ising.runs import format_estimate
-from lab.rbm.task import RBMRecording
+from lab.rbm.task import RBMRecording, history_units
 
 CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")
 """The hyperparameters recorded as run attributes (every RBMConfig field; the seed is the run's)."""
@@ -357,9 +357,7 @@ def finish_rbm_run(
     for name in run.datasets:
         if name.startswith("history/"):
             run.dataset_attrs[name] = {
-                "units": "nats per configuration"
-                if "nll" in name or "log_z" in name or "free_energy" in name or "pseudo" in name
-                else "dimensionless",
+                "units": history_units(name.removeprefix("history/")),
                 "axes": "epoch",
             }
     run.results = {key: float(values[-1]) for key, values in history.items() if values.size}

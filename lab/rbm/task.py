@@ -87,14 +87,6 @@ def history_units(name: str) -> str:
     return "dimensionless"
 
 
-def label_history_units(run) -> None:
-    """Give every ``history/<name>`` of an ``rbm`` run (a :class:`data.RunRecord`) its units
-    (:func:`history_units`: seconds in s, the monitor's observables per spin)."""
-    for name, attrs in run.dataset_attrs.items():
-        if name.startswith("history/"):
-            attrs["units"] = history_units(name.removeprefix("history/"))
-
-
 def default_monitor_every(epochs: int) -> int:
     """The monitor's default period: about :data:`MONITOR_REPORTS` measurements per run."""
     return max(1, int(epochs) // MONITOR_REPORTS)

@@ -25,7 +25,7 @@ from lab.cli.common import CliError, get_run
 from lab.core.ids import utc_now
 from lab.core.progress import drive
 from lab.rbm.runs import finish_rbm_run, new_rbm_run, training_config, training_data
-from lab.rbm.task import RBMRecording, RBMTrainingTask
+from lab.rbm.task import RBMRecording, RBMTrainingTask, default_monitor_every
 
 
 # ---------------------------------------------------------------------------- train
@@ -45,6 +45,8 @@ def new_training(
         raise CliError(str(exc)) from None
     run = new_rbm_run(run_id, config, size, args.data)
     run.created = utc_now()
+    every = getattr(args, "monitor_every", None)
+    run.params["monitor_every"] = default_monitor_every(config.epochs) if every is None else every
     return run, config, data
 
 
@@ -56,12 +58,21 @@ def run_training(
     fresh: bool,
     quiet: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
+    temperature: float | None = None,
 ) -> tuple[str, str]:
     """Train to the end (or Ctrl-C: 'stopped'), then fill ``run`` with the parameters,
     checkpoints, history and resumable state (:func:`lab.rbm.runs.finish_rbm_run`). A
     diverging training ends 'failed' with the divergence as its message, its run holding the
-    last good checkpoint. Returns ``(status, message)``."""
-    task = RBMTrainingTask(trainer, recording, fresh=fresh, on_epoch=on_epoch)
+    last good checkpoint. The monitor runs every ``run.params['monitor_every']`` epochs at the
+    data's ``temperature``. Returns ``(status, message)``."""
+    task = RBMTrainingTask(
+        trainer,
+        recording,
+        fresh=fresh,
+        on_epoch=on_epoch,
+        temperature=temperature,
+        monitor_every=int(run.params.get("monitor_every", 0)),
+    )
     try:
         status, message = drive(
             task, run.id, quiet, lambda snapshot: (snapshot.progress, f"epoch {snapshot.epoch}")
@@ -72,11 +83,14 @@ def run_training(
     return status, message
 
 
-def train_run(run: RunRecord, config: RBMConfig, data: np.ndarray) -> RunRecord:
+def train_run(
+    run: RunRecord, config: RBMConfig, data: np.ndarray, temperature: float | None = None
+) -> RunRecord:
     """The run ``train`` stores for the header ``run`` (from :func:`new_training`), trained on
-    ``data`` with ``config`` without any session (what a sweep's worker runs)."""
+    ``data`` (at ``temperature``, for the monitor) with ``config`` without any session (what a
+    sweep's worker runs)."""
     trainer = RBMTrainer(config, data)
-    run_training(run, trainer, RBMRecording(), fresh=True)
+    run_training(run, trainer, RBMRecording(), fresh=True, temperature=temperature)
     return run
 
 

@@ -153,10 +153,11 @@ def _prepare_simulate(ns, run_id, runs, folder):
 
 
 def _prepare_train(ns, run_id, runs, folder):
-    from lab.rbm.workflow import new_training
+    from lab.rbm.workflow import data_temperature, new_training
 
     run, config, data = new_training(ns, runs, run_id)
-    return (run, config), "data:" + "+".join(ns.data), data
+    temperature = data_temperature([runs[i] for i in ns.data if i in runs])
+    return (run, config, temperature), "data:" + "+".join(ns.data), data
 
 
 def _prepare_evaluate(ns, run_id, runs, folder):
@@ -241,8 +242,8 @@ def _run_simulate(index: int, header: RunRecord, data) -> Outcome:
 def _run_train(index: int, payload, data) -> Outcome:
     from lab.rbm.workflow import train_run
 
-    run, config = payload
-    run = train_run(run, config, data)
+    run, config, temperature = payload
+    run = train_run(run, config, data, temperature)
     return Outcome(index, run.status, run.message, runs=[run])
 
 

@@ -57,9 +57,23 @@ def sweep_process(*args: str, new_session: bool = False) -> subprocess.Popen:
     )
 
 
+def _untimed(values: dict) -> dict:
+    """``values`` without wall times (the results' and history's ``seconds`` and
+    ``metric_seconds``, units s: they differ between any two runs)."""
+    return {key: value for key, value in values.items() if not key.endswith("seconds")}
+
+
 def same_run(a: RunRecord, b: RunRecord) -> bool:
-    """Equal in everything but the times they were made."""
-    return dataclasses.replace(b, created=a.created, finished=a.finished) == a
+    """Equal in everything but the times they were made and took."""
+    a = dataclasses.replace(a, results=_untimed(a.results), datasets=_untimed(a.datasets))
+    b = dataclasses.replace(
+        b,
+        created=a.created,
+        finished=a.finished,
+        results=_untimed(b.results),
+        datasets=_untimed(b.datasets),
+    )
+    return b == a
 
 
 def sweep_view(path: Path, sweep_id: str = "sweep-001") -> SweepRunView:
