@@ -179,7 +179,8 @@ class RBMConfig:
             raise ValueError(
                 f"device must be a string such as 'cpu' or 'cuda', got {self.device!r}."
             )
-        check_device(self.device)
+        if self.device != "cpu":  # "cpu" is always there; checking it would import torch
+            check_device(self.device)
         if n_visible is not None:
             positive_int("n_visible (the number of visible units)", n_visible)
 

@@ -20,52 +20,58 @@
   quick presets (``run_reproduction``).
 - ``effective_hamiltonian``: the RBM's free energy F(v) against the Ising βH(v) (slope 1 when the
   Boltzmann weights are learned) and its effective couplings (field, K1, K2, K4) by regression.
-"""
 
-from engines.rg.binder_temperature import binder_temperature
-from engines.rg.block_spin import RULES, coarse_grain, decimation, majority
-from engines.rg.effective_hamiltonian import (
-    coupling_features,
-    effective_couplings,
-    free_energies,
-    free_energy_vs_ising,
-)
-from engines.rg.effective_temperature import effective_temperature, level_observables
-from engines.rg.rbm_coarse import (
-    block_shares,
-    hidden_activations,
-    hidden_lattice,
-    hidden_samples,
-    locality,
-    match_units_to_blocks,
-    matched_locality,
-    receptive_field_centres,
-    unit_orientations,
-)
-from engines.rg.rbm_flow import flow_thermometry, rbm_flow, reconstruction_step
-from engines.rg.reproductions import (
-    REPRODUCTIONS,
-    combe_example,
-    composite_fields,
-    mehta_schwab,
-    rbm_flow_experiment,
-    run_reproduction,
-    wolff_samples,
-)
-from engines.rg.stack import (
-    MIN_BLOCK_SHARE,
-    block_local_rbm,
-    coarse_grain_stack,
-    level_trainer,
-    matched_shares,
-    per_level_configs,
-    rbm_level,
-    train_level,
-    train_stack,
-    train_with_l1_warmup,
-)
-from engines.rg.thermometry import exact_tables, thermometry
+The names load on first use (PEP 562, :mod:`engines.lazy`): the command line reads
+``MIN_BLOCK_SHARE`` without torch."""
 
+from typing import TYPE_CHECKING
+
+from engines.lazy import lazy_attributes
+
+_WHERE = {
+    "binder_temperature": "binder_temperature",
+    "RULES": "block_spin",
+    "coarse_grain": "block_spin",
+    "decimation": "block_spin",
+    "majority": "block_spin",
+    "coupling_features": "effective_hamiltonian",
+    "effective_couplings": "effective_hamiltonian",
+    "free_energies": "effective_hamiltonian",
+    "free_energy_vs_ising": "effective_hamiltonian",
+    "effective_temperature": "effective_temperature",
+    "level_observables": "effective_temperature",
+    "block_shares": "rbm_coarse",
+    "hidden_activations": "rbm_coarse",
+    "hidden_lattice": "rbm_coarse",
+    "hidden_samples": "rbm_coarse",
+    "locality": "rbm_coarse",
+    "match_units_to_blocks": "rbm_coarse",
+    "matched_locality": "rbm_coarse",
+    "receptive_field_centres": "rbm_coarse",
+    "unit_orientations": "rbm_coarse",
+    "flow_thermometry": "rbm_flow",
+    "rbm_flow": "rbm_flow",
+    "reconstruction_step": "rbm_flow",
+    "REPRODUCTIONS": "reproductions",
+    "combe_example": "reproductions",
+    "composite_fields": "reproductions",
+    "mehta_schwab": "reproductions",
+    "rbm_flow_experiment": "reproductions",
+    "run_reproduction": "reproductions",
+    "wolff_samples": "reproductions",
+    "MIN_BLOCK_SHARE": "locality_rule",
+    "block_local_rbm": "stack",
+    "coarse_grain_stack": "stack",
+    "level_trainer": "stack",
+    "matched_shares": "stack",
+    "per_level_configs": "stack",
+    "rbm_level": "stack",
+    "train_level": "stack",
+    "train_stack": "stack",
+    "train_with_l1_warmup": "stack",
+    "exact_tables": "thermometry",
+    "thermometry": "thermometry",
+}
 __all__ = [
     "MIN_BLOCK_SHARE",
     "REPRODUCTIONS",
@@ -110,3 +116,50 @@ __all__ = [
     "unit_orientations",
     "wolff_samples",
 ]
+__getattr__ = lazy_attributes(__name__, _WHERE)
+
+
+if TYPE_CHECKING:
+    from engines.rg.binder_temperature import binder_temperature
+    from engines.rg.block_spin import RULES, coarse_grain, decimation, majority
+    from engines.rg.effective_hamiltonian import (
+        coupling_features,
+        effective_couplings,
+        free_energies,
+        free_energy_vs_ising,
+    )
+    from engines.rg.effective_temperature import effective_temperature, level_observables
+    from engines.rg.locality_rule import MIN_BLOCK_SHARE
+    from engines.rg.rbm_coarse import (
+        block_shares,
+        hidden_activations,
+        hidden_lattice,
+        hidden_samples,
+        locality,
+        match_units_to_blocks,
+        matched_locality,
+        receptive_field_centres,
+        unit_orientations,
+    )
+    from engines.rg.rbm_flow import flow_thermometry, rbm_flow, reconstruction_step
+    from engines.rg.reproductions import (
+        REPRODUCTIONS,
+        combe_example,
+        composite_fields,
+        mehta_schwab,
+        rbm_flow_experiment,
+        run_reproduction,
+        wolff_samples,
+    )
+    from engines.rg.stack import (
+        block_local_rbm,
+        coarse_grain_stack,
+        level_trainer,
+        matched_shares,
+        per_level_configs,
+        rbm_level,
+        train_level,
+        train_stack,
+        train_with_l1_warmup,
+    )
+    from engines.rg.thermometry import exact_tables, thermometry

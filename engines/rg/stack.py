@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from engines.rbm import RBM, RBMConfig, RBMTrainer
+from engines.rg.locality_rule import MIN_BLOCK_SHARE
 from engines.rg.rbm_coarse import (
     hidden_lattice,
     hidden_samples,
@@ -52,9 +53,6 @@ from engines.rg.rbm_coarse import (
     unit_orientations,
 )
 
-MIN_BLOCK_SHARE = 0.5
-"""Default lowest mean matched share accepted: on average at least half of each unit's squared
-weight on its own block."""
 INIT_NOISE = 0.01  # std of the Gaussian noise on the block-local initial weights
 
 
