@@ -99,7 +99,7 @@ from engines.rg.rbm_flow import flow_thermometry
 from engines.rg.stack import per_level_configs, train_level, train_stack, train_with_l1_warmup
 from engines.rg.thermometry import thermometry
 
-T_C = critical_temperature()
+T_C = float(critical_temperature())  # a Python float: the presets print and serialize as numbers
 LOCAL_SHARE = 0.5
 """A level (or unit) counts as local when its mean matched share reaches this value."""
 VEIGA_TEMPERATURES = tuple([1e-6] + [0.25 * i for i in range(1, 25)])

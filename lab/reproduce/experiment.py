@@ -48,9 +48,10 @@ def register(experiment: Experiment) -> Experiment:
 
 def experiments() -> dict[str, Experiment]:
     """Every experiment, by name (importing the modules that define them)."""
-    from lab.reproduce import catalogue  # noqa: F401 — registers the experiments
+    from lab.reproduce.catalogue import ORDER  # importing it registers the experiments
 
-    return dict(_EXPERIMENTS)
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return dict(sorted(_EXPERIMENTS.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def experiment(name: str) -> Experiment:

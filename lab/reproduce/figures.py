@@ -21,7 +21,7 @@ STYLES = {"points": {"marker": "o", "linestyle": "none", "markersize": 4},
 def _mosaic(ax, panel: Panel) -> None:
     images = np.asarray(panel.images, dtype=float)
     k, h, w = images.shape
-    cols = int(np.ceil(np.sqrt(k)))
+    cols = panel.columns or int(np.ceil(np.sqrt(k)))
     rows = int(np.ceil(k / cols))
     canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
     for i in range(k):

@@ -184,7 +184,7 @@ def _combe(settings: dict[str, Any], quick: bool, seed: int, progress: Progress)
         hlines=[(LOCAL_SHARE, "local"), (0.25, "chance")])
     images = np.concatenate([np.asarray(p["weights"]).T.reshape(-1, 4, 4) for p in per_seed])
     mosaic = Panel("the four units of each seed (rows: seeds)", images=images,
-                   image_titles=[f"seed {p['seed']}" for p in per_seed])
+                   image_titles=[f"seed {p['seed']}" for p in per_seed], columns=4)
     notes = ["Without L1 the units pile onto the same blocks (0.42 ± 0.06 mean matched share, "
              "1 of 10 seeds covering all blocks, measured); L1 0.01 over 300 epochs is the "
              "recipe found.",

@@ -46,7 +46,8 @@ class Series:
 @dataclass
 class Panel:
     """One plot: curves (``series``) on axes, or a mosaic of L×L images (``images``, (k, L, L),
-    drawn with a diverging colour map centred on 0, ``image_titles`` under them)."""
+    drawn with a diverging colour map centred on 0, ``image_titles`` under them), ``columns``
+    images per row (0: a near-square grid)."""
 
     title: str
     xlabel: str = ""
@@ -56,6 +57,7 @@ class Panel:
     image_titles: list[str] = field(default_factory=list)
     hlines: list[tuple[float, str]] = field(default_factory=list)
     vlines: list[tuple[float, str]] = field(default_factory=list)
+    columns: int = 0
 
 
 @dataclass

@@ -9,7 +9,8 @@ The ``reproduction`` run (its layout is in docs/session-format.md):
 - groups ``table/row-<k>`` (``claim``, ``measured``, ``verdict``, ``settings``, ``seconds``),
   ``notes`` (``note-<k>``), ``figure/<name>`` (``title``, ``panels``) and
   ``figure/<name>/panel-<i>`` (``title``, ``xlabel``, ``ylabel``, ``series``,
-  ``styles``, ``image_titles``, ``hlines``, ``hline_labels``, ``vlines``, ``vline_labels``);
+  ``styles``, ``image_titles``, ``hlines``, ``hline_labels``, ``vlines``, ``vline_labels``,
+  ``columns``);
 - datasets ``figures/<name>/panel-<i>/<j>/x``, ``…/y``, ``…/error`` (series j) and
   ``figures/<name>/panel-<i>/images``; ``models/<name>/W`` (and ``a``, ``b`` when known).
 """
@@ -95,6 +96,7 @@ def reproduction_run(outcome: Outcome, run_id: str, data_ids: list[str], created
                 "hline_labels": [t for _, t in panel.hlines],
                 "vlines": [float(v) for v, _ in panel.vlines],
                 "vline_labels": [t for _, t in panel.vlines],
+                "columns": int(panel.columns),
             }
             for j, s in enumerate(panel.series):
                 run.datasets[f"{where}/{j}/x"] = np.asarray(s.x, dtype=float)
@@ -181,7 +183,8 @@ class ReproductionRunView(RunView):
                     series, self._dataset(f"{where}/images"),
                     [str(t) for t in g.get("image_titles", [])],
                     list(zip(g.get("hlines", []), g.get("hline_labels", []), strict=False)),
-                    list(zip(g.get("vlines", []), g.get("vline_labels", []), strict=False))))
+                    list(zip(g.get("vlines", []), g.get("vline_labels", []), strict=False)),
+                    int(g.get("columns", 0))))
             out.append(Figure(name, str(meta.get("title", name)), panels))
         return out
 
