@@ -124,14 +124,34 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
                     time.perf_counter() - t0)
 
 
+def trainer_text(config: dict[str, Any]) -> str:
+    """The trainer that was used, in words (from its recorded configuration, overrides
+    included): "n_h = 64, PCD-20 on 256 chains, flip move, symmetry hidden-spins, adam 0.003
+    (linear schedule), 1105 epochs of 512"."""
+    method = str(config["method"]).upper()
+    sampler = (f"{method}-{config['k']}" if method != "EXACT" else "exact negative phase")
+    if method in ("PCD", "PT"):
+        sampler += f" on {config['n_chains'] or config['batch_size']} chains"
+    parts = [f"n_h = {config['n_hidden']}", sampler]
+    if config.get("flip_moves") and method in ("PCD", "PT"):
+        parts.append("flip move")
+    parts.append(f"symmetry {config['symmetry']}")
+    parts.append(f"{config['optimizer']} {config['learning_rate']:g} "
+                 f"({config['lr_schedule']} schedule)")
+    if config.get("l1"):
+        parts.append(f"L1 {config['l1']:g}")
+    parts.append(f"{config['epochs']} epochs of {config['batch_size']}")
+    return ", ".join(parts)
+
+
 def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, models,
              seconds) -> Outcome:
     rows, flat = [], {}
-    setting_text = (f"L = {L}, {settings['n_data']} Wolff configurations per T, RBM recipe "
-                    f"ising_config (PCD-20, 256 chains, flip move, Z2-symmetric, Adam 0.003), "
-                    f"{settings['samples']} model samples from {settings['chains']} chains")
     for n_hidden in hidden:
         cells = [results[f"{T:g}/{n_hidden}"] for T in temperatures]
+        setting_text = (f"L = {L}, {settings['n_data']} Wolff configurations per T, "
+                        f"{trainer_text(cells[0]['config'])}, {settings['samples']} model "
+                        f"samples from {settings['chains']} chains")
         per_T = [max(abs(c["table"][k]["z_exact"]) for k in OBSERVABLES) for c in cells]
         worst_rel = [max(abs(c["table"][k]["relative"]) for k in ("e", "abs_m")) for c in cells]
         m_z = [abs(c["table"]["m"]["z_exact"]) for c in cells]
@@ -148,20 +168,20 @@ def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, mo
             f"n_h = {n_hidden}: the RBM's e, ⟨|m|⟩, c and χ match the exact values at every T "
             f"(within 3σ)", f"largest |z| over e, |m|, c, χ — {zs}",
             "reproduced" if max(per_T) <= 3 else "partly" if max(per_T) <= 5 else
-            "not reproduced", setting_text + f", n_h = {n_hidden}", mean_seconds))
+            "not reproduced", setting_text, mean_seconds))
         rels = ", ".join(f"{T:g}: {100 * r:.2f} %" for T, r in
                          zip(temperatures, worst_rel, strict=True))
         rows.append(Row(
             f"n_h = {n_hidden}: e and ⟨|m|⟩ within 1 % of exact at every T (Torlai & Melko: "
             f"accurate for n_h ≳ 16)", f"largest relative deviation of e, |m| — {rels}",
             "reproduced" if max(worst_rel) <= 0.01 else "partly" if max(worst_rel) <= 0.02
-            else "not reproduced", setting_text + f", n_h = {n_hidden}", mean_seconds))
+            else "not reproduced", setting_text, mean_seconds))
         ms = ", ".join(f"{T:g}: {pm(c['table']['m']['model'], c['table']['m']['model_error'])}"
                        for T, c in zip(temperatures, cells, strict=True))
         rows.append(Row(f"n_h = {n_hidden}: the model keeps the up/down symmetry, ⟨m⟩ = 0",
                         f"model ⟨m⟩ — {ms}",
                         "reproduced" if max(m_z) <= 3 else "not reproduced",
-                        setting_text + f", n_h = {n_hidden}", mean_seconds))
+                        setting_text, mean_seconds))
     panels = []
     grid = np.linspace(min(temperatures) - 0.2, max(temperatures) + 0.2, 41)
     curves = {"e": energy_per_spin(L, grid), "c": specific_heat_per_spin(L, grid)}
