@@ -134,4 +134,22 @@ def config_values(config) -> dict[str, object]:
     return {s.key: getattr(config, s.key) for s in TRAINER}
 
 
-__all__ = ["BY_KEY", "CONSTRAINTS", "MONITOR_EVERY", "TRAINER", "config_values"]
+
+
+def recipe_defaults(n_configurations: int | None = None):
+    """The trainer's defaults for Ising data, as ``train`` takes them: the Ising recipe
+    (:func:`engines.rbm.recipes.ising_config`), its epochs set for ``n_configurations``
+    training configurations (about 42 000 updates; the recipe's 1105 epochs when None)."""
+    from engines.rbm.recipes import ising_config
+
+    return ising_config(n_configurations)
+
+
+__all__ = [
+    "BY_KEY",
+    "CONSTRAINTS",
+    "MONITOR_EVERY",
+    "TRAINER",
+    "config_values",
+    "recipe_defaults",
+]

@@ -2,18 +2,18 @@
 
 The rule is the setting's constraint (:class:`lab.core.settings.Setting`, whose constraint the
 engine and the CLI enforce too), so the field, the command line and the engine say the same
-thing about the same bad value.
+thing about the same bad value. A rule that depends on other fields (the RG dock's block size,
+which must divide L) is a new row assigned to :attr:`NumberField.setting`, then :meth:`error`.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from lab.core.settings import Constraint, Setting
+from lab.core.settings import Setting
 
 ERROR_STYLE = "color: #e74c3c;"
 
@@ -23,15 +23,9 @@ class NumberField(QWidget):
 
     changed = Signal()
 
-    def __init__(self, setting: Setting | str, value: Any, *args: Any) -> None:
+    def __init__(self, setting: Setting, value: Any, object_name: str) -> None:
         super().__init__()
-        if isinstance(setting, str):  # TRANSITIONAL: name, value, accept, requirement, object name
-            self.accept, self.requirement, object_name = args
-            setting = Setting(setting, setting, _Predicate(self), value)
-        else:
-            (object_name,) = args
-        self.setting = setting
-        self.name = setting.label
+        self.setting = setting  # may be replaced when the rule depends on other fields
         self.edit = QLineEdit(_text(value), objectName=object_name)
         self.error_label = QLabel("", objectName=f"{object_name}Error")
         self.error_label.setStyleSheet(f"{ERROR_STYLE} font-size: small;")
@@ -66,29 +60,6 @@ class NumberField(QWidget):
     def _on_text(self, _text: str) -> None:
         self.error()
         self.changed.emit()
-
-
-class _Predicate(Constraint):
-    """TRANSITIONAL: a finite number accepted by a predicate (docks not yet on settings)."""
-
-    def __init__(self, field: NumberField) -> None:
-        self.field = field  # its ``accept`` and ``requirement`` may change (the RG dock's b)
-
-    def describe(self) -> str:
-        return self.field.requirement
-
-    def check(self, name: str, value: Any) -> Any:
-        if not (isinstance(value, int | float) and math.isfinite(value)
-                and self.field.accept(value)):
-            raise ValueError(f"{name} must be {self.field.requirement}")
-        return value
-
-    def parse(self, name: str, text: str) -> Any:
-        try:
-            value = float(text.strip())
-        except ValueError:
-            raise ValueError(f"{name} must be a number") from None
-        return self.check(name, value)
 
 
 def _text(value: Any) -> str:

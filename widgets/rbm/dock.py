@@ -46,11 +46,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lab.core.settings import SPIN_LIMIT, Setting
 from lab.core.views import RunView
 from lab.rbm.controller import RBMTrainingController
-from lab.rbm.options import LR_SCHEDULES, METHODS, OPTIMIZERS, RBMConfig, available_devices
+from lab.rbm.options import RBMConfig, available_devices
 from lab.rbm.runs import Checkpoint, RBMRunView
-from lab.rbm.task import RBMSnapshot
+from lab.rbm.settings import BY_KEY, MONITOR_EVERY, recipe_defaults
+from lab.rbm.task import RBMSnapshot, default_monitor_every
 from widgets.common.dock import FeatureDock
 from widgets.common.number_field import ERROR_STYLE, NumberField
 from widgets.common.plot_export import export_views
@@ -68,6 +70,25 @@ FRAME_HZ = 10
 CHAINS_SHOWN = 16
 HINT_STYLE = "color: gray;"
 DATA_COLUMNS = ("run", "T", "L", "algorithm", "samples")
+
+
+def _spin(row: Setting, value: int, name: str, special: str = "") -> QSpinBox:
+    """A spin box over the integers the row allows (up to what a spin box holds)."""
+    low, high = row.integer_range or (int(row.constraint.low or 0), SPIN_LIMIT)
+    box = QSpinBox(objectName=name, minimum=low, maximum=high, value=int(value))
+    if special:
+        box.setSpecialValueText(special)
+    box.setToolTip(row.help)
+    return box
+
+
+def _combo(row: Setting, value: str, name: str) -> QComboBox:
+    """A combo box of the row's choices."""
+    combo = QComboBox(objectName=name)
+    combo.addItems(list(row.choices))
+    combo.setCurrentText(value)
+    combo.setToolTip(row.help)
+    return combo
 
 
 class RBMDock(FeatureDock):
@@ -110,7 +131,7 @@ class RBMDock(FeatureDock):
 
     # ------------------------------------------------------------------ building
     def _build_controls(self) -> QWidget:
-        defaults = RBMConfig()
+        defaults = recipe_defaults()  # train's Ising recipe; epochs follow the checked data
         box = QWidget(objectName="rbmControls")
         layout = QVBoxLayout(box)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -134,49 +155,37 @@ class RBMDock(FeatureDock):
         data_layout.addWidget(self.data_table)
         data_layout.addWidget(self.data_summary)
 
-        self.hidden_box = QSpinBox(objectName="rbmHiddenBox", minimum=1, maximum=100_000,
-                                   value=defaults.n_hidden)
-        self.method_box = QComboBox(objectName="rbmMethodBox")
-        self.method_box.addItems(METHODS)
-        self.method_box.setCurrentText(defaults.method)
-        self.method_box.setToolTip("cd: contrastive divergence (chains restart at the data); "
-                                   "pcd: persistent chains; pt: parallel tempering")
-        self.k_box = QSpinBox(objectName="rbmKBox", minimum=1, maximum=10_000, value=defaults.k)
-        self.k_box.setToolTip("Gibbs steps per update (per replica for PT)")
-        self.chains_box = QSpinBox(objectName="rbmChainsBox", minimum=0, maximum=1_000_000,
-                                   value=defaults.n_chains, specialValueText="= batch")
-        self.chains_box.setToolTip("persistent chains (per temperature for PT)")
-        self.replicas_box = QSpinBox(objectName="rbmReplicasBox", minimum=2, maximum=1000,
-                                     value=defaults.n_temperatures)
-        self.replicas_box.setToolTip("parallel-tempering replicas, β from 1 to 0")
+        rows = BY_KEY
+        self.hidden_box = _spin(rows["n_hidden"], defaults.n_hidden, "rbmHiddenBox")
+        self.method_box = _combo(rows["method"], defaults.method, "rbmMethodBox")
+        self.k_box = _spin(rows["k"], defaults.k, "rbmKBox")
+        self.chains_box = _spin(rows["n_chains"], defaults.n_chains, "rbmChainsBox",
+                                special="= batch")
+        self.replicas_box = _spin(rows["n_temperatures"], defaults.n_temperatures,
+                                  "rbmReplicasBox")
+        self.symmetry_box = _combo(rows["symmetry"], defaults.symmetry, "rbmSymmetryBox")
         self.centering_box = QCheckBox("centering", objectName="rbmCenteringBox")
         self.centering_box.setChecked(defaults.centering)
+        self.centering_box.setToolTip(rows["centering"].help)
+        self.flip_box = QCheckBox("flip moves", objectName="rbmFlipMovesBox")
+        self.flip_box.setChecked(defaults.flip_moves)
+        self.flip_box.setToolTip(rows["flip_moves"].help)
         model_group = self._grid_group("Model and sampling", [
             ("hidden units m", self.hidden_box), ("method", self.method_box),
             ("Gibbs steps k", self.k_box), ("chains", self.chains_box),
-            ("PT replicas", self.replicas_box), ("", self.centering_box),
+            ("PT replicas", self.replicas_box), ("symmetry", self.symmetry_box),
+            ("", self.centering_box), ("", self.flip_box),
         ])
 
-        self.lr_field = NumberField("learning rate", defaults.learning_rate, lambda v: v > 0,
-                                    "> 0", "rbmLearningRateEdit")
-        self.optimizer_box = QComboBox(objectName="rbmOptimizerBox")
-        self.optimizer_box.addItems(OPTIMIZERS)
-        self.optimizer_box.setCurrentText(defaults.optimizer)
-        self.momentum_field = NumberField("momentum", defaults.momentum, lambda v: 0 <= v < 1,
-                                          "in [0, 1)", "rbmMomentumEdit")
-        self.schedule_box = QComboBox(objectName="rbmScheduleBox")
-        self.schedule_box.addItems(LR_SCHEDULES)
-        self.schedule_box.setCurrentText(defaults.lr_schedule)
-        self.schedule_box.setToolTip("linear: to 0 at the last epoch; exponential: × decay per "
-                                     "epoch")
-        self.decay_field = NumberField("decay", defaults.lr_decay, lambda v: 0 < v <= 1,
-                                       "in (0, 1]", "rbmDecayEdit")
-        self.batch_box = QSpinBox(objectName="rbmBatchBox", minimum=1, maximum=1_000_000,
-                                  value=defaults.batch_size)
-        self.l1_field = NumberField("L1 penalty", defaults.l1, lambda v: v >= 0, "≥ 0",
-                                    "rbmL1Edit")
-        self.l2_field = NumberField("L2 penalty", defaults.l2, lambda v: v >= 0, "≥ 0",
-                                    "rbmL2Edit")
+        self.lr_field = NumberField(rows["learning_rate"], defaults.learning_rate,
+                                    "rbmLearningRateEdit")
+        self.optimizer_box = _combo(rows["optimizer"], defaults.optimizer, "rbmOptimizerBox")
+        self.momentum_field = NumberField(rows["momentum"], defaults.momentum, "rbmMomentumEdit")
+        self.schedule_box = _combo(rows["lr_schedule"], defaults.lr_schedule, "rbmScheduleBox")
+        self.decay_field = NumberField(rows["lr_decay"], defaults.lr_decay, "rbmDecayEdit")
+        self.batch_box = _spin(rows["batch_size"], defaults.batch_size, "rbmBatchBox")
+        self.l1_field = NumberField(rows["l1"], defaults.l1, "rbmL1Edit")
+        self.l2_field = NumberField(rows["l2"], defaults.l2, "rbmL2Edit")
         optimization_group = self._grid_group("Optimization", [
             ("learning rate", self.lr_field), ("optimizer", self.optimizer_box),
             ("momentum μ", self.momentum_field), ("schedule", self.schedule_box),
@@ -184,33 +193,40 @@ class RBMDock(FeatureDock):
             ("L1", self.l1_field), ("L2", self.l2_field),
         ])
 
-        self.epochs_box = QSpinBox(objectName="rbmEpochsBox", minimum=1, maximum=10_000_000,
-                                   value=defaults.epochs)
-        self.validation_field = NumberField("validation fraction", defaults.validation_fraction,
-                                            lambda v: 0 <= v < 1, "in [0, 1)",
-                                            "rbmValidationEdit")
-        self.validation_field.edit.setToolTip("share of the data held out to measure the "
-                                              "held-out NLL and the free-energy gap")
-        self.checkpoint_box = QSpinBox(objectName="rbmCheckpointBox", minimum=1,
-                                       maximum=1_000_000, value=defaults.checkpoint_every)
-        self.seed_box = QSpinBox(objectName="rbmSeedBox", minimum=0, maximum=2**31 - 1,
-                                 value=defaults.seed)
+        self.epochs_box = _spin(rows["epochs"], defaults.epochs, "rbmEpochsBox")
+        self.validation_field = NumberField(rows["validation_fraction"],
+                                            defaults.validation_fraction, "rbmValidationEdit")
+        self.validation_field.edit.setToolTip(rows["validation_fraction"].help)
+        self.checkpoint_box = _spin(rows["checkpoint_every"], defaults.checkpoint_every,
+                                    "rbmCheckpointBox")
+        self.seed_box = _spin(rows["seed"], defaults.seed, "rbmSeedBox")
+        self.monitor_box = _spin(MONITOR_EVERY, default_monitor_every(defaults.epochs),
+                                 "rbmMonitorBox", special="off")
         self.device_box = QComboBox(objectName="rbmDeviceBox")
         self.device_box.addItems(available_devices())
         run_group = self._grid_group("Run", [
             ("epochs", self.epochs_box), ("held out", self.validation_field),
             ("seed", self.seed_box), ("device", self.device_box),
-            ("checkpoint every", self.checkpoint_box),
+            ("checkpoint every", self.checkpoint_box), ("monitor every", self.monitor_box),
         ])
+        # the recipe's epochs and monitor period follow the data's size until edited by hand
+        self._edited: set[str] = set()
+        self._setting_defaults = False
+        for key, spin in (("epochs", self.epochs_box), ("monitor", self.monitor_box)):
+            spin.valueChanged.connect(lambda _, key=key: self._mark_edited(key))
         self.fields = (self.lr_field, self.momentum_field, self.decay_field, self.l1_field,
                        self.l2_field, self.validation_field)
         for field in self.fields:
             field.changed.connect(self._validate)
-        for combo in (self.method_box, self.optimizer_box, self.schedule_box, self.device_box):
+        for combo in (self.method_box, self.optimizer_box, self.schedule_box, self.device_box,
+                      self.symmetry_box):
             combo.currentTextChanged.connect(self._validate)
         for spin in (self.hidden_box, self.k_box, self.chains_box, self.replicas_box,
-                     self.batch_box, self.epochs_box, self.checkpoint_box, self.seed_box):
+                     self.batch_box, self.epochs_box, self.checkpoint_box, self.seed_box,
+                     self.monitor_box):
             spin.valueChanged.connect(self._validate)
+        for check in (self.centering_box, self.flip_box):
+            check.toggled.connect(lambda _: self._validate())
 
         self.start_button = QPushButton("Start", objectName="rbmStartButton")
         self.pause_button = QPushButton("Pause", objectName="rbmPauseButton")
@@ -346,6 +362,8 @@ class RBMDock(FeatureDock):
             lr_decay=self.decay_field.parse(),
             epochs=self.epochs_box.value(),
             centering=self.centering_box.isChecked(),
+            flip_moves=self.flip_box.isChecked(),
+            symmetry=self.symmetry_box.currentText(),
             n_chains=self.chains_box.value(),
             n_temperatures=self.replicas_box.value(),
             validation_fraction=self.validation_field.parse(),
@@ -425,9 +443,30 @@ class RBMDock(FeatureDock):
         return (f"{len(rows)} run(s): {sum(row[4] for row in rows)} configurations of "
                 f"L = {sizes[0]} ({sizes[0] ** 2} visible units), {t_text}", "ok")
 
+    def _mark_edited(self, key: str) -> None:
+        if not self._setting_defaults:
+            self._edited.add(key)
+
+    def _follow_recipe(self) -> None:
+        """Epochs (about 42 000 updates, as ``train`` sets them) and the monitor period (about
+        20 in the run) for the checked data's size, unless the user has set them."""
+        chosen = set(self.checked_data())
+        count = sum(row[4] for row in self._data_key if row[0] in chosen)
+        if not count:
+            return
+        self._setting_defaults = True
+        try:
+            if "epochs" not in self._edited:
+                self.epochs_box.setValue(recipe_defaults(count).epochs)
+            if "monitor" not in self._edited:
+                self.monitor_box.setValue(default_monitor_every(self.epochs_box.value()))
+        finally:
+            self._setting_defaults = False
+
     def _validate(self) -> bool:
         """Check every field and the data; enable Start only when training can begin."""
         summary, level = self._data_problem()
+        self._follow_recipe()
         self.data_summary.setText(summary)
         self.data_summary.setStyleSheet(ERROR_STYLE if level == "error" else HINT_STYLE)
         field_errors = [f.error() for f in self.fields]
@@ -449,7 +488,7 @@ class RBMDock(FeatureDock):
         if not self._validate():
             return
         try:
-            self.controller.start(self.checked_data(), self.config())
+            self.controller.start(self.checked_data(), self.config(), self.monitor_box.value())
         except (ValueError, RuntimeError) as exc:
             self.show_error(str(exc))
 
@@ -488,7 +527,8 @@ class RBMDock(FeatureDock):
                        self.batch_box, self.optimizer_box, self.schedule_box, self.l1_field,
                        self.l2_field, self.lr_field, self.epochs_box, self.centering_box,
                        self.validation_field, self.checkpoint_box, self.seed_box,
-                       self.device_box, self.extra_epochs_box):
+                       self.device_box, self.extra_epochs_box, self.symmetry_box,
+                       self.flip_box, self.monitor_box):
             widget.setEnabled(not live)
         if not live:
             method = self.method_box.currentText()

@@ -45,6 +45,7 @@ from lab.core.views import RunView
 from lab.ising.runs import IsingRunView
 from lab.rg.controller import RULE_ORDER, RGController
 from lab.rg.runs import RGRunView
+from lab.rg.settings import BLOCK, LEVELS, block_setting
 from widgets.common.dock import FeatureDock
 from widgets.common.number_field import NumberField
 from widgets.common.plot_export import export_views
@@ -64,10 +65,6 @@ from widgets.rg.plots import (
 
 FRAME_HZ = 10
 HINT_STYLE = "color: gray;"
-
-
-def _is_int(value: float) -> bool:
-    return float(value).is_integer()
 
 
 class RGDock(FeatureDock):
@@ -144,11 +141,9 @@ class RGDock(FeatureDock):
 
         steps_group = QGroupBox("Blocks")
         steps_layout = QGridLayout(steps_group)
-        self.block_field = NumberField("block b", 2, self._block_ok, "an integer ≥ 2",
-                                       "rgBlockEdit")
-        self.levels_field = NumberField("levels", 2, self._levels_ok, "an integer from 1 to 10",
-                                        "rgLevelsEdit")
-        self.levels_field.edit.setToolTip("coarse-graining steps (the RBM makes one)")
+        self.block_field = NumberField(BLOCK, BLOCK.default, "rgBlockEdit")
+        self.levels_field = NumberField(LEVELS, LEVELS.default, "rgLevelsEdit")
+        self.levels_field.edit.setToolTip(LEVELS.help)
         self.seed_box = QSpinBox(objectName="rgSeedBox", minimum=0, maximum=2**31 - 1)
         self.seed_box.setToolTip("majority tie-breaks and the RBM's hidden samples")
         for row, (label, widget) in enumerate((("block b", self.block_field),
@@ -259,15 +254,6 @@ class RGDock(FeatureDock):
             return None
         return self.controller.data_run(data_id).size
 
-    def _levels_ok(self, value: float) -> bool:
-        return _is_int(value) and 1 <= value <= 10
-
-    def _block_ok(self, value: float) -> bool:
-        if not _is_int(value) or value < 2:
-            return False
-        size, levels = self._data_size(), self._levels()
-        return size is None or levels is None or size % int(value) ** levels == 0
-
     def _levels(self) -> int | None:
         try:
             return int(self.levels_field.parse())
@@ -288,10 +274,7 @@ class RGDock(FeatureDock):
     def _validate(self) -> bool:
         """Check b and the levels against L, offer the fitting RBMs; enable Coarse-grain."""
         size, levels = self._data_size(), self._levels()
-        requirement = "an integer ≥ 2"
-        if size is not None and levels is not None:
-            requirement += f" with b^{levels} dividing L = {size}"
-        self.block_field.requirement = requirement
+        self.block_field.setting = block_setting(size, levels)  # b^levels must divide L
         errors = [self.levels_field.error(), self.block_field.error()]
         block = None if errors[1] else self.block()
         self._offer_rbms(size, block)

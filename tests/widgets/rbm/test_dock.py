@@ -124,15 +124,17 @@ def test_fields_are_validated_as_typed_and_block_start(window):
     assert dock.start_button.isEnabled()
     assert "400 configurations of L = 4" in dock.data_summary.text()
     dock.lr_field.edit.setText("-0.1")
-    assert dock.lr_field.error_label.text() == "learning rate must be > 0"
+    lr_rule = "learning rate must be a finite number > 0"
+    assert dock.lr_field.error_label.text() == f"{lr_rule}, got -0.1."
     assert dock.lr_field.error_label.isVisible()
     assert not dock.start_button.isEnabled()
     dock.lr_field.edit.setText("abc")
-    assert dock.lr_field.error_label.text() == "learning rate must be a number"
+    assert dock.lr_field.error_label.text() == f"{lr_rule}, got 'abc'."
     dock.lr_field.edit.setText("0.02")
     assert dock.lr_field.error_label.text() == "" and dock.start_button.isEnabled()
     dock.momentum_field.edit.setText("1")
-    assert dock.momentum_field.error_label.text() == "momentum must be in [0, 1)"
+    momentum_rule = "momentum must be a finite number ≥ 0 and < 1"
+    assert dock.momentum_field.error_label.text() == f"{momentum_rule}, got 1.0."
     assert not dock.start_button.isEnabled()
     dock.momentum_field.edit.setText("0.5")
     dock.set_checked_data(["ising-001", "ising-002"])

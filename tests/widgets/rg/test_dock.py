@@ -135,7 +135,7 @@ def test_invalid_block_size_shows_the_error_and_disables_the_button(window):
     assert dock.coarse_button.isEnabled()
     dock.block_field.edit.setText("3")
     assert dock.block_field.error_label.text() == \
-        "block b must be an integer ≥ 2 with b^2 dividing L = 8"
+        "block b must be an integer ≥ 2 with b^2 dividing L = 8, got 3."
     assert dock.block_field.error_label.isVisible() and not dock.coarse_button.isEnabled()
     dock.block_field.edit.setText("2.5")
     assert not dock.coarse_button.isEnabled()
@@ -144,7 +144,7 @@ def test_invalid_block_size_shows_the_error_and_disables_the_button(window):
     dock.levels_field.edit.setText("1")
     assert dock.block_field.error_label.text() == "" and dock.coarse_button.isEnabled()
     dock.levels_field.edit.setText("x")
-    assert dock.levels_field.error_label.text() == "levels must be a number"
+    assert dock.levels_field.error_label.text() == "levels must be an integer in [1, 10], got 'x'."
     assert not dock.coarse_button.isEnabled()
     dock.levels_field.edit.setText("2")
     dock.block_field.edit.setText("2")
