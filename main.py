@@ -19,8 +19,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
         return run_cli(argv)
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
-        print(f"monge-lab: error: unknown command '{argv[0]}' (commands: "
-              f"{', '.join(COMMANDS)}; or give a session file to open)", file=sys.stderr)
+        print(
+            f"monge-lab: error: unknown command '{argv[0]}' (commands: "
+            f"{', '.join(COMMANDS)}; or give a session file to open)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     from widgets.shell.app import run_gui
 

@@ -121,8 +121,14 @@ def dense_distances(A: np.ndarray, B: np.ndarray) -> dict[str, float]:
     return {
         "affine_invariant": float(np.linalg.norm(np.real(sla.logm(0.5 * (middle + middle.T))))),
         "log_euclidean": float(np.linalg.norm(np.real(sla.logm(A)) - np.real(sla.logm(B)))),
-        "bures_wasserstein": float(math.sqrt(max(np.trace(A) + np.trace(B) - 2 * np.trace(
-            np.real(sla.sqrtm(root @ B @ root))), 0.0))),
+        "bures_wasserstein": float(
+            math.sqrt(
+                max(
+                    np.trace(A) + np.trace(B) - 2 * np.trace(np.real(sla.sqrtm(root @ B @ root))),
+                    0.0,
+                )
+            )
+        ),
         "thompson": float(np.max(np.abs(np.log(lam)))),
     }
 
@@ -156,8 +162,15 @@ def task_section(checkpoints: int, repeats: int) -> dict:
     target, reference = CenteredGaussian.from_covariance(data_reg), ReferenceState(data_reg)
     directions = wishart_spectrum(W0).vectors[:, :10]
     model = RBM(Ws[-1], zeros_a, zeros_b)
-    samples = sample_model(model, 500, burn_in=500, thin=5, n_chains=32, flip_moves=True,
-                           generator=torch.Generator().manual_seed(1))[0].reshape(-1, L, L)
+    samples = sample_model(
+        model,
+        500,
+        burn_in=500,
+        thin=5,
+        n_chains=32,
+        flip_moves=True,
+        generator=torch.Generator().manual_seed(1),
+    )[0].reshape(-1, L, L)
     data_ot = data[:500]
 
     def spectrum_mp():
@@ -184,10 +197,20 @@ def task_section(checkpoints: int, repeats: int) -> dict:
         "cah": best_time(cah, repeats),
         "gaussian_ot": best_time(lambda: latent_transport_check(Wk, target, EPS, 1000), repeats),
         "monge_ampere": best_time(
-            lambda: monge_ampere_check(compression(Wk, directions, EPS)), repeats),
-        "model_sampling": best_time(lambda: sample_model(
-            model, 500, burn_in=500, thin=5, n_chains=32, flip_moves=True,
-            generator=torch.Generator().manual_seed(1)), repeats),
+            lambda: monge_ampere_check(compression(Wk, directions, EPS)), repeats
+        ),
+        "model_sampling": best_time(
+            lambda: sample_model(
+                model,
+                500,
+                burn_in=500,
+                thin=5,
+                n_chains=32,
+                flip_moves=True,
+                generator=torch.Generator().manual_seed(1),
+            ),
+            repeats,
+        ),
         "empirical_ot": best_time(lambda: distance_to_data(samples, data_ot), repeats),
     }
 
@@ -200,7 +223,10 @@ def task_section(checkpoints: int, repeats: int) -> dict:
     difference = {m: abs(dense[0][m] - ours[m]) / ours[m] for m in METRICS}
 
     result = {
-        "n": n, "m": M, "epsilon": EPS, "checkpoints": C,
+        "n": n,
+        "m": M,
+        "epsilon": EPS,
+        "checkpoints": C,
         "inputs": "random-walk W sequence (module doc) against 1000 Wolff samples at T = 2.27",
         "task_step_seconds": steps,
         "task_step_seconds_per_checkpoint": float(np.mean(steps[1:])),
@@ -211,10 +237,12 @@ def task_section(checkpoints: int, repeats: int) -> dict:
         "four_metrics_ratio_dense_over_ours": dense_four / breakdown["four_metrics"],
         "max_relative_difference_dense_vs_factored": max(difference.values()),
         "relative_difference_by_metric": difference,
-        "last_checkpoint": {"n_outliers": int(ds["n_outliers"][-1]),
-                            "line_shape_bw": float(ds["line_shape/bures_wasserstein"][-1]),
-                            "gaussian_ot_residual": float(ds["gaussian_ot_residual"][-1]),
-                            "monge_ampere_residual": float(ds["monge_ampere_residual"][-1])},
+        "last_checkpoint": {
+            "n_outliers": int(ds["n_outliers"][-1]),
+            "line_shape_bw": float(ds["line_shape/bures_wasserstein"][-1]),
+            "gaussian_ot_residual": float(ds["gaussian_ot_residual"][-1]),
+            "monge_ampere_residual": float(ds["monge_ampere_residual"][-1]),
+        },
     }
     return result
 
@@ -229,9 +257,14 @@ def scores_section(sizes: list[int], repeats: int, emd_max: int, lsa_max: int) -
         sim.sweep(2)
         x[i] = sim.spins
     tx = repeat_blocks(decimation(x, 2), L_scores)
-    out: dict = {"lattice": L_scores, "map": "x -> decimation (b = 2) repeated on the lattice",
-                 "cost": "sqeuclidean per site", "exact_max_default": EXACT_MAX,
-                 "timing": "best of --repeats up to N = 2000, a single run above", "sizes": {}}
+    out: dict = {
+        "lattice": L_scores,
+        "map": "x -> decimation (b = 2) repeated on the lattice",
+        "cost": "sqeuclidean per site",
+        "exact_max_default": EXACT_MAX,
+        "timing": "best of --repeats up to N = 2000, a single run above",
+        "sizes": {},
+    }
     for n in sizes:
         xs, ys = x[:n], tx[:n]
         reps = repeats if n <= 2000 else 1
@@ -239,21 +272,26 @@ def scores_section(sizes: list[int], repeats: int, emd_max: int, lsa_max: int) -
         start = time.perf_counter()
         C = pairwise_costs(xs, ys)
         first = time.perf_counter() - start
-        row["cost_matrix_seconds"] = min(first, best_time(
-            lambda xs=xs, ys=ys: pairwise_costs(xs, ys), reps - 1)) if reps > 1 else first
+        row["cost_matrix_seconds"] = (
+            min(first, best_time(lambda xs=xs, ys=ys: pairwise_costs(xs, ys), reps - 1))
+            if reps > 1
+            else first
+        )
         row["cost_matrix_MB"] = C.nbytes / 2**20
         map_cost = float(paired_costs(xs, ys).mean())
         exact = None
         if n <= emd_max:
             row["emd_seconds"] = best_time(
-                lambda C=C: transport_from_costs(C, solver="emd", plan_max=0), reps)
+                lambda C=C: transport_from_costs(C, solver="emd", plan_max=0), reps
+            )
             exact = row["emd_cost"] = transport_from_costs(C, solver="emd", plan_max=0)["cost"]
         else:
             row["emd_skipped"] = (
                 f"N = {n} > --emd-max {emd_max}: emd needs about 40 N^2 bytes = "
                 f"{40 * n * n / 2**30:.1f} GiB (measured +990 MB at N = 5000) and, from the "
                 "measured 0.59 s (2000) -> 12.9 s (5000), ~N^3.4, about 2 min per solve on the "
-                "shared 2-core machine.")
+                "shared 2-core machine."
+            )
         if n <= lsa_max:  # the plain reference, and the solver "auto" uses beyond emd
             start = time.perf_counter()
             rows, cols = linear_sum_assignment(C)
@@ -265,32 +303,48 @@ def scores_section(sizes: list[int], repeats: int, emd_max: int, lsa_max: int) -
             if exact is None:
                 exact = lsa_cost
             else:
-                row.update(lsa_over_emd_seconds=lsa_s / row["emd_seconds"],
-                           emd_minus_lsa=exact - lsa_cost)
+                row.update(
+                    lsa_over_emd_seconds=lsa_s / row["emd_seconds"], emd_minus_lsa=exact - lsa_cost
+                )
         start = time.perf_counter()
         score = optimal_transport_score(xs, ys, n_bootstrap=0, plan_max=0)
         score_s = time.perf_counter() - start
         if reps > 1:
-            score_s = min(score_s, best_time(lambda xs=xs, ys=ys: optimal_transport_score(
-                xs, ys, n_bootstrap=0, plan_max=0), reps - 1))
+            score_s = min(
+                score_s,
+                best_time(
+                    lambda xs=xs, ys=ys: optimal_transport_score(xs, ys, n_bootstrap=0, plan_max=0),
+                    reps - 1,
+                ),
+            )
         row.update(score_seconds=score_s, score_solver=score["solver"], ots=score["ots"])
         start = time.perf_counter()
         sink = transport_from_costs(C, solver="sinkhorn", plan_max=0)
         sink_s = time.perf_counter() - start
         if reps > 1:
-            sink_s = min(sink_s, best_time(
-                lambda C=C: transport_from_costs(C, solver="sinkhorn", plan_max=0), reps - 1))
-        row.update(sinkhorn_seconds=sink_s, sinkhorn_reg=sink["reg"],
-                   sinkhorn_iterations=sink["iterations"], sinkhorn_converged=sink["converged"],
-                   sinkhorn_lower=sink["lower"], sinkhorn_upper=sink["upper"],
-                   sinkhorn_bias_bound=sink["bias_bound"],
-                   sinkhorn_plan_entropy=sink["plan_entropy"],
-                   ots_sinkhorn_bracket=[map_cost / sink["upper"], map_cost / sink["lower"]])
+            sink_s = min(
+                sink_s,
+                best_time(
+                    lambda C=C: transport_from_costs(C, solver="sinkhorn", plan_max=0), reps - 1
+                ),
+            )
+        row.update(
+            sinkhorn_seconds=sink_s,
+            sinkhorn_reg=sink["reg"],
+            sinkhorn_iterations=sink["iterations"],
+            sinkhorn_converged=sink["converged"],
+            sinkhorn_lower=sink["lower"],
+            sinkhorn_upper=sink["upper"],
+            sinkhorn_bias_bound=sink["bias_bound"],
+            sinkhorn_plan_entropy=sink["plan_entropy"],
+            ots_sinkhorn_bracket=[map_cost / sink["upper"], map_cost / sink["lower"]],
+        )
         if exact is not None:
-            row.update(sinkhorn_lower_relative_error=(sink["lower"] - exact) / exact,
-                       sinkhorn_upper_relative_error=(sink["upper"] - exact) / exact,
-                       sinkhorn_over_exact_seconds=sink_s / row.get("emd_seconds",
-                                                                     row.get("lsa_seconds")))
+            row.update(
+                sinkhorn_lower_relative_error=(sink["lower"] - exact) / exact,
+                sinkhorn_upper_relative_error=(sink["upper"] - exact) / exact,
+                sinkhorn_over_exact_seconds=sink_s / row.get("emd_seconds", row.get("lsa_seconds")),
+            )
         row["load_average_after"] = os.getloadavg()
         out["sizes"][str(n)] = row
         del C
@@ -302,15 +356,27 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--section", choices=("all", "task", "scores"), default="all")
-    parser.add_argument("--score-sizes", default="500,2000,10000",
-                        help="comma-separated sample counts for the scores section")
-    parser.add_argument("--emd-max", type=int, default=EXACT_MAX,
-                        help="largest size at which emd is timed")
-    parser.add_argument("--lsa-max", type=int, default=10_000,
-                        help="largest size at which linear_sum_assignment is timed")
+    parser.add_argument(
+        "--score-sizes",
+        default="500,2000,10000",
+        help="comma-separated sample counts for the scores section",
+    )
+    parser.add_argument(
+        "--emd-max", type=int, default=EXACT_MAX, help="largest size at which emd is timed"
+    )
+    parser.add_argument(
+        "--lsa-max",
+        type=int,
+        default=10_000,
+        help="largest size at which linear_sum_assignment is timed",
+    )
     args = parser.parse_args()
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(),
-               "load_average": os.getloadavg(), "torch_threads": torch.get_num_threads()}
+    machine = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "torch_threads": torch.get_num_threads(),
+    }
     sizes = [int(v) for v in args.score_sizes.split(",")]
     if args.section == "scores":
         scores = scores_section(sizes, args.repeats, args.emd_max, args.lsa_max)
@@ -318,8 +384,9 @@ def main() -> None:
         return
     result = task_section(args.checkpoints, args.repeats)
     if args.section == "all":
-        result["wasserstein_scores"] = scores_section(sizes, args.repeats, args.emd_max,
-                                                      args.lsa_max)
+        result["wasserstein_scores"] = scores_section(
+            sizes, args.repeats, args.emd_max, args.lsa_max
+        )
     result["machine"] = {**machine, "load_average_end": os.getloadavg()}
     print(json.dumps(result, indent=2))
 

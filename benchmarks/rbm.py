@@ -71,7 +71,6 @@ N_SAMPLES = 10_000
 N_TRAIN = 9_000
 
 
-
 def ising_data(seed: int = 2024) -> np.ndarray:
     """10⁴ flattened 4×4 configurations at T_c, Wolff, one sweep apart."""
     sim = IsingSimulation(IsingParams(L, T_C, algorithm="wolff", seed=seed))
@@ -272,7 +271,7 @@ def speed(quick: bool) -> dict:
         "rounds": rounds,
         "flops_per_update": flops_per_update,
     }
-    sk_data = (data[:updates * batch] > 0).astype(np.float64)
+    sk_data = (data[: updates * batch] > 0).astype(np.float64)
     default_threads = torch.get_num_threads()
     for threads in sorted({default_threads, 1}, reverse=True):
         torch.set_num_threads(threads)

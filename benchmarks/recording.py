@@ -68,9 +68,11 @@ FILTERS = {  # name: (scale-offset, deflate level or None, bit-packed first)
     "scaleoffset_deflate_6": (True, 6, False),
     "packbits_deflate_4 (schema 2, needs a decoder)": (False, 4, True),
 }
-DIRECT = {"scaleoffset_deflate_rle_direct (recordings)": (RLE,),
-          "scaleoffset_deflate_huffman_direct": (HUFFMAN,),
-          "scaleoffset_deflate_min_rle_huffman_direct (sessions)": (RLE, HUFFMAN)}
+DIRECT = {
+    "scaleoffset_deflate_rle_direct (recordings)": (RLE,),
+    "scaleoffset_deflate_huffman_direct": (HUFFMAN,),
+    "scaleoffset_deflate_min_rle_huffman_direct (sessions)": (RLE, HUFFMAN),
+}
 
 
 def frames_at_tc(algorithm: str, interval: int, n: int, seed: int = 1) -> np.ndarray:
@@ -85,8 +87,13 @@ def frames_at_tc(algorithm: str, interval: int, n: int, seed: int = 1) -> np.nda
 
 
 def header() -> RunRecord:
-    return RunRecord(id="ising-001", kind="ising", status="running", seed=1,
-                     params={"size": L, "temperature": T_C})
+    return RunRecord(
+        id="ising-001",
+        kind="ising",
+        status="running",
+        seed=1,
+        params={"size": L, "temperature": T_C},
+    )
 
 
 def record(path: Path, frames: np.ndarray, block: int) -> None:
@@ -97,21 +104,34 @@ def record(path: Path, frames: np.ndarray, block: int) -> None:
     recorder = RunRecorder(path, header(), ising_streams(L, True))
     if block == 1:
         for k in range(n):
-            recorder.append({"samples": frames[k:k + 1], "energy": energy[k:k + 1],
-                             "magnetization": energy[k:k + 1], "sweep": sweeps[k:k + 1]})
+            recorder.append(
+                {
+                    "samples": frames[k : k + 1],
+                    "energy": energy[k : k + 1],
+                    "magnetization": energy[k : k + 1],
+                    "sweep": sweeps[k : k + 1],
+                }
+            )
     else:
         for start in range(0, n, block):
             stop = min(n, start + block)
-            recorder.append({"samples": frames[start:stop], "energy": energy[start:stop],
-                             "magnetization": energy[start:stop], "sweep": sweeps[start:stop]})
+            recorder.append(
+                {
+                    "samples": frames[start:stop],
+                    "energy": energy[start:stop],
+                    "magnetization": energy[start:stop],
+                    "sweep": sweeps[start:stop],
+                }
+            )
     recorder.close("finished")
 
 
 def record_plain(path: Path, frames: np.ndarray) -> None:
     """The reference: uncompressed int8 frames in a SWMR file, same blocks and flush period."""
     with h5py.File(path, "w", libver="latest") as f:
-        d = f.create_dataset("samples", shape=(0, L, L), maxshape=(None, L, L), dtype=np.int8,
-                             chunks=(16, L, L))
+        d = f.create_dataset(
+            "samples", shape=(0, L, L), maxshape=(None, L, L), dtype=np.int8, chunks=(16, L, L)
+        )
         f.swmr_mode = True
         last = time.monotonic()
         for start in range(0, len(frames), BLOCK):
@@ -124,8 +144,9 @@ def record_plain(path: Path, frames: np.ndarray) -> None:
         f.flush()
 
 
-def write_filtered(path: Path, frames: np.ndarray, scaleoffset: bool, level: int | None,
-                   packed: bool) -> None:
+def write_filtered(
+    path: Path, frames: np.ndarray, scaleoffset: bool, level: int | None, packed: bool
+) -> None:
     """``frames`` written whole chunk by whole chunk with one filter combination (plus the
     Fletcher-32 checksum every session dataset has)."""
     data = np.packbits(frames.reshape(len(frames), -1) > 0, axis=1) if packed else frames
@@ -137,11 +158,16 @@ def write_filtered(path: Path, frames: np.ndarray, scaleoffset: bool, level: int
     if level is not None:
         options.update(compression="gzip", compression_opts=level)
     with h5py.File(path, "w", libver="latest") as f:
-        d = f.create_dataset("samples", shape=(0, *data.shape[1:]), dtype=data.dtype,
-                             maxshape=(None, *data.shape[1:]),
-                             chunks=(FILTER_CHUNK, *data.shape[1:]), **options)
+        d = f.create_dataset(
+            "samples",
+            shape=(0, *data.shape[1:]),
+            dtype=data.dtype,
+            maxshape=(None, *data.shape[1:]),
+            chunks=(FILTER_CHUNK, *data.shape[1:]),
+            **options,
+        )
         for start in range(0, len(data), FILTER_CHUNK):
-            block = data[start:start + FILTER_CHUNK]
+            block = data[start : start + FILTER_CHUNK]
             d.resize(start + len(block), axis=0)
             d[start:] = block
 
@@ -149,10 +175,9 @@ def write_filtered(path: Path, frames: np.ndarray, scaleoffset: bool, level: int
 def write_direct(path: Path, frames: np.ndarray, strategies: tuple[int, ...]) -> None:
     """``frames`` in the spin layout, each whole chunk encoded here and written directly."""
     with h5py.File(path, "w", libver="latest") as f:
-        d = f.create_dataset("samples", shape=(0, L, L), dtype=np.int8,
-                             **spin_layout((L, L), 4))
+        d = f.create_dataset("samples", shape=(0, L, L), dtype=np.int8, **spin_layout((L, L), 4))
         for start in range(0, len(frames), FILTER_CHUNK):
-            block = frames[start:start + FILTER_CHUNK]
+            block = frames[start : start + FILTER_CHUNK]
             d.resize(start + len(block), axis=0)
             write_spin_chunks(d, start, block, strategies)
 
@@ -163,18 +188,34 @@ def stored_bytes(path: Path, name: str) -> int:
 
 
 def figures(n: int, spins: int, seconds: float, path: Path, name: str) -> dict:
-    return {"frames_per_s": round(n / seconds), "seconds": round(seconds, 3),
-            "bytes_per_spin": round(stored_bytes(path, name) / spins, 4),
-            "file_bytes_per_spin": round(os.path.getsize(path) / spins, 4)}
+    return {
+        "frames_per_s": round(n / seconds),
+        "seconds": round(seconds, 3),
+        "bytes_per_spin": round(stored_bytes(path, name) / spins, 4),
+        "file_bytes_per_spin": round(os.path.getsize(path) / spins, 4),
+    }
 
 
 def measure(frames: np.ndarray, directory: Path, repeats: int) -> dict:
     n, spins = len(frames), frames.size
-    paths = {"one": directory / "one.rec.h5", "block": directory / "block.rec.h5",
-             "plain": directory / "plain.h5", "session": directory / "S.h5"}
-    session = SessionRecord(runs={"ising-001": RunRecord(
-        id="ising-001", kind="ising", status="finished", seed=1, params={"size": L},
-        datasets={"samples": frames})})
+    paths = {
+        "one": directory / "one.rec.h5",
+        "block": directory / "block.rec.h5",
+        "plain": directory / "plain.h5",
+        "session": directory / "S.h5",
+    }
+    session = SessionRecord(
+        runs={
+            "ising-001": RunRecord(
+                id="ising-001",
+                kind="ising",
+                status="finished",
+                seed=1,
+                params={"size": L},
+                datasets={"samples": frames},
+            )
+        }
+    )
     actions = {
         "one": lambda: record(paths["one"], frames, 1),
         "block": lambda: record(paths["block"], frames, BLOCK),
@@ -188,8 +229,7 @@ def measure(frames: np.ndarray, directory: Path, repeats: int) -> dict:
             best[key] = min(best[key], best_time(action, 1))
     samples = "runs/ising-001/samples"
     out = {
-        "run_recorder_one_frame_per_append": figures(n, spins, best["one"], paths["one"],
-                                                     samples),
+        "run_recorder_one_frame_per_append": figures(n, spins, best["one"], paths["one"], samples),
         "run_recorder_blocks_of_256": figures(n, spins, best["block"], paths["block"], samples),
         "plain_int8": figures(n, spins, best["plain"], paths["plain"], "samples"),
         "session": figures(n, spins, best["session"], paths["session"], samples),
@@ -206,8 +246,10 @@ def measure(frames: np.ndarray, directory: Path, repeats: int) -> dict:
         "read_recording": lambda: read_recording(paths["one"]),
         "plain_int8_uncompressed": lambda: plain_read(paths["plain"], "samples"),
     }
-    out["read"] = {key: {"frames_per_s": round(n / best_time(action, repeats))}
-                   for key, action in reads.items()}
+    out["read"] = {
+        key: {"frames_per_s": round(n / best_time(action, repeats))}
+        for key, action in reads.items()
+    }
     filters = {}
     for name, (scaleoffset, level, packed) in FILTERS.items():
         path = directory / "filters.h5"
@@ -217,8 +259,10 @@ def measure(frames: np.ndarray, directory: Path, repeats: int) -> dict:
             write_filtered(path, frames, scaleoffset, level, packed)
 
         seconds = best_time(write, repeats)
-        filters[name] = {"frames_per_s": round(n / seconds),
-                         "bytes_per_spin": round(stored_bytes(path, "samples") / spins, 4)}
+        filters[name] = {
+            "frames_per_s": round(n / seconds),
+            "bytes_per_spin": round(stored_bytes(path, "samples") / spins, 4),
+        }
     for name, strategies in DIRECT.items():
         path = directory / "filters.h5"
 
@@ -229,8 +273,10 @@ def measure(frames: np.ndarray, directory: Path, repeats: int) -> dict:
         seconds = best_time(write, repeats)
         with h5py.File(path, "r") as f:
             assert np.array_equal(f["samples"][()], frames)
-        filters[name] = {"frames_per_s": round(n / seconds),
-                         "bytes_per_spin": round(stored_bytes(path, "samples") / spins, 4)}
+        filters[name] = {
+            "frames_per_s": round(n / seconds),
+            "bytes_per_spin": round(stored_bytes(path, "samples") / spins, 4),
+        }
     out["filters_whole_chunks_no_thread"] = filters
     return out
 
@@ -245,24 +291,34 @@ def main() -> None:
     cases = (("metropolis", 1), ("metropolis", 10), ("wolff", 1))
     report: dict = {
         "what": "live recording of 64x64 Ising configurations at T_c",
-        "how": {"lattice": L, "temperature": T_C, "frames": n, "thermalize_sweeps": 2000,
-                "flush_seconds": FLUSH_SECONDS, "repeats": args.repeats,
-                "timing": "best of repeats, variants interleaved",
-                "bytes_per_spin": "stored size of the samples dataset / spins",
-                "spin_layout": "int8 (N, 64, 64), chunks of 64 frames, scale-offset + deflate "
-                               "+ Fletcher-32; deflate by zlib's run-length strategy in "
-                               "recordings, the smaller of run-length and Huffman-only per "
-                               "chunk in sessions (written directly, decoded by HDF5)"},
+        "how": {
+            "lattice": L,
+            "temperature": T_C,
+            "frames": n,
+            "thermalize_sweeps": 2000,
+            "flush_seconds": FLUSH_SECONDS,
+            "repeats": args.repeats,
+            "timing": "best of repeats, variants interleaved",
+            "bytes_per_spin": "stored size of the samples dataset / spins",
+            "spin_layout": "int8 (N, 64, 64), chunks of 64 frames, scale-offset + deflate "
+            "+ Fletcher-32; deflate by zlib's run-length strategy in "
+            "recordings, the smaller of run-length and Huffman-only per "
+            "chunk in sessions (written directly, decoded by HDF5)",
+        },
         "targets": {"frames_per_s_one_frame_per_append": 20000, "bytes_per_spin": 0.1},
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_before": os.getloadavg()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_before": os.getloadavg(),
+        },
         "cases": {},
     }
     with tempfile.TemporaryDirectory() as directory:
         for algorithm, interval in cases:
             frames = frames_at_tc(algorithm, interval, n)
             report["cases"][f"{algorithm}_interval_{interval}"] = measure(
-                frames, Path(directory), args.repeats)
+                frames, Path(directory), args.repeats
+            )
     report["machine"]["load_average_after"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 

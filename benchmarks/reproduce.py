@@ -33,8 +33,18 @@ NAMES = ("torlai-melko", "mehta-schwab", "combe-4.1", "iso-shiba-yokoo", "gai-zh
 def run_one(name: str, folder: Path, quick: bool, seed: int, overrides: list[str]) -> dict:
     """Run one reproduction in a fresh interpreter; its results.json plus wall time and status."""
     report = folder / name
-    argv = [sys.executable, "main.py", "reproduce", name, str(folder / f"{name}.h5"),
-            "--report", str(report), "--seed", str(seed), "--quiet"]
+    argv = [
+        sys.executable,
+        "main.py",
+        "reproduce",
+        name,
+        str(folder / f"{name}.h5"),
+        "--report",
+        str(report),
+        "--seed",
+        str(seed),
+        "--quiet",
+    ]
     if quick:
         argv.append("--quick")
     for override in overrides:
@@ -42,43 +52,72 @@ def run_one(name: str, folder: Path, quick: bool, seed: int, overrides: list[str
     start = time.perf_counter()
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    entry: dict = {"command": " ".join(argv[1:]), "exit_code": result.returncode,
-                   "wall_seconds": round(seconds, 1), "report": str(report)}
+    entry: dict = {
+        "command": " ".join(argv[1:]),
+        "exit_code": result.returncode,
+        "wall_seconds": round(seconds, 1),
+        "report": str(report),
+    }
     results_file = report / "results.json"
     if result.returncode != 0 or not results_file.exists():
         entry["stderr_tail"] = result.stderr.strip().splitlines()[-5:]
         return entry
     data = json.loads(results_file.read_text())
-    entry.update({"settings": data["settings"], "results": data["results"],
-                  "verdicts": [row["verdict"] for row in data["rows"]],
-                  "rows": data["rows"], "notes": data["notes"]})
+    entry.update(
+        {
+            "settings": data["settings"],
+            "results": data["results"],
+            "verdicts": [row["verdict"] for row in data["rows"]],
+            "rows": data["rows"],
+            "notes": data["notes"],
+        }
+    )
     return entry
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES),
-                        help="the experiments to run (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=NAMES,
+        default=list(NAMES),
+        help="the experiments to run (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="the scaled-down versions")
     parser.add_argument("--seed", type=int, default=0, help="seed of every experiment")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME:KEY=VALUE",
-                        help="an override for one experiment (repeatable)")
-    parser.add_argument("--out", help="folder for the sessions and reports (default: a new "
-                                      "temporary folder, kept)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an override for one experiment (repeatable)",
+    )
+    parser.add_argument(
+        "--out", help="folder for the sessions and reports (default: a new temporary folder, kept)"
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, list[str]] = {name: [] for name in NAMES}
     for item in args.set:
         name, sep, setting = item.partition(":")
         if not sep or name not in overrides or "=" not in setting:
-            parser.error(f"--set wants NAME:key=value with NAME among {', '.join(NAMES)}, "
-                         f"got {item!r}")
+            parser.error(
+                f"--set wants NAME:key=value with NAME among {', '.join(NAMES)}, got {item!r}"
+            )
         overrides[name].append(setting)
     folder = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="monge-reproduce-"))
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform()},
-                 "quick": args.quick, "seed": args.seed, "folder": str(folder),
-                 "experiments": {}}
+    out: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "quick": args.quick,
+        "seed": args.seed,
+        "folder": str(folder),
+        "experiments": {},
+    }
     for name in args.only:
         out["experiments"][name] = run_one(name, folder, args.quick, args.seed, overrides[name])
         print(f"{name}: {out['experiments'][name]['wall_seconds']} s", file=sys.stderr)

@@ -25,11 +25,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBE = ("import sys, runpy; sys.argv = ['main.py', *sys.argv[1:]]\n"
-         "try:\n    runpy.run_path('main.py', run_name='__main__')\n"
-         "except SystemExit:\n    pass\n"
-         "print('MODULES', sorted({m.split('.')[0] for m in sys.modules} & "
-         "{'PySide6', 'torch', 'ot', 'numba', 'scipy'}), file=sys.stderr)")
+PROBE = (
+    "import sys, runpy; sys.argv = ['main.py', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_path('main.py', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "print('MODULES', sorted({m.split('.')[0] for m in sys.modules} & "
+    "{'PySide6', 'torch', 'ot', 'numba', 'scipy'}), file=sys.stderr)"
+)
 
 
 def timed(argv: list[str], repeats: int, env: dict[str, str]) -> tuple[float, list[str]]:
@@ -55,32 +57,64 @@ def main() -> None:
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         session = str(Path(tmp) / "S.h5")
-        simulate = ["simulate", "--out", session, "--size", "8", "--temperature", "2.5",
-                    "--samples", "1", "--thermalize", "1", "--quiet"]
-        subprocess.run([python, "main.py", *simulate], cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fills numba's cache and the session
+        simulate = [
+            "simulate",
+            "--out",
+            session,
+            "--size",
+            "8",
+            "--temperature",
+            "2.5",
+            "--samples",
+            "1",
+            "--thermalize",
+            "1",
+            "--quiet",
+        ]
+        subprocess.run(
+            [python, "main.py", *simulate], cwd=ROOT, env=env, check=True, capture_output=True
+        )  # fills numba's cache and the session
         reference, _ = timed([python, "-c", "import numpy, h5py"], args.repeats, env)
         cases = {
             "help": ["--help"],
             "inspect": ["inspect", session],
             "simulate": simulate,
         }
-        out: dict[str, object] = {"unit": "seconds, best of repeats", "repeats": args.repeats,
-                                  "load_average": os.getloadavg(),
-                                  "reference_import_numpy_h5py": reference, "commands": {}}
+        out: dict[str, object] = {
+            "unit": "seconds, best of repeats",
+            "repeats": args.repeats,
+            "load_average": os.getloadavg(),
+            "reference_import_numpy_h5py": reference,
+            "commands": {},
+        }
         for name, argv in cases.items():
             seconds, modules = timed([python, "-c", PROBE, *argv], args.repeats, env)
-            out["commands"][name] = {"seconds": seconds, "ratio": seconds / reference,
-                                     "modules": modules}
+            out["commands"][name] = {
+                "seconds": seconds,
+                "ratio": seconds / reference,
+                "modules": modules,
+            }
         seconds, modules = timed(
-            [python, "-c", "import widgets.shell.main_window; import sys; print('MODULES', "
-             "sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'torch', 'ot'}), "
-             "file=sys.stderr)"], args.repeats, env)
-        out["commands"]["gui_import"] = {"seconds": seconds, "ratio": seconds / reference,
-                                         "modules": modules}
+            [
+                python,
+                "-c",
+                "import widgets.shell.main_window; import sys; print('MODULES', "
+                "sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'torch', 'ot'}), "
+                "file=sys.stderr)",
+            ],
+            args.repeats,
+            env,
+        )
+        out["commands"]["gui_import"] = {
+            "seconds": seconds,
+            "ratio": seconds / reference,
+            "modules": modules,
+        }
         out["targets"] = {"help": 3.0, "inspect": 3.0, "simulate": 6.0}
-        out["met"] = {name: out["commands"][name]["ratio"] <= target
-                      for name, target in out["targets"].items()}
+        out["met"] = {
+            name: out["commands"][name]["ratio"] <= target
+            for name, target in out["targets"].items()
+        }
     print(json.dumps(out, indent=2))
 
 

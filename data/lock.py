@@ -83,8 +83,11 @@ class SessionLock:
             if _same_file(fd, self.lock_file):
                 break
             os.close(fd)  # the holder removed it between our open and our lock: start over
-        owner = {"pid": os.getpid(), "host": socket.gethostname(),
-                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(owner).encode(), 0)
         self._fd = fd

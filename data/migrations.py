@@ -125,23 +125,32 @@ def _copy_run(source: h5py.Group, target: h5py.Group, key: str, rbm: bool) -> No
             continue
         node, path = source[name], f"{key}/{name}" if key else name
         new_name = name
-        if (rbm and key == "history" and name in RENAMED_HISTORY
-                and RENAMED_HISTORY[name] not in source):
+        if (
+            rbm
+            and key == "history"
+            and name in RENAMED_HISTORY
+            and RENAMED_HISTORY[name] not in source
+        ):
             new_name = RENAMED_HISTORY[name]
         if isinstance(node, h5py.Group):
             group = target.create_group(name, track_order=True)
             renames = RENAMED_HISTORY if rbm and path == RESULTS else {}
             _copy_attrs(node.attrs, group.attrs, rename=renames)
             _copy_run(node, group, path, rbm)
-        elif isinstance(node, h5py.Dataset) and (ENCODING_ATTR in node.attrs
-                                                 or SHAPE_ATTR in node.attrs):
+        elif isinstance(node, h5py.Dataset) and (
+            ENCODING_ATTR in node.attrs or SHAPE_ATTR in node.attrs
+        ):
             _write_unpacked(node, target, new_name)
         else:
             source.copy(name, target, new_name)
             if rbm and path in ("history/epoch", "checkpoints/epoch"):
                 dataset = target[new_name]
-                _copy_attrs(dict(_attr_items(dataset.attrs)), dataset.attrs,
-                            replace={"units": EPOCH_UNITS}, clear=True)
+                _copy_attrs(
+                    dict(_attr_items(dataset.attrs)),
+                    dataset.attrs,
+                    replace={"units": EPOCH_UNITS},
+                    clear=True,
+                )
 
 
 def _write_unpacked(node: h5py.Dataset, target: h5py.Group, name: str) -> None:
@@ -161,13 +170,17 @@ def _write_unpacked(node: h5py.Dataset, target: h5py.Group, name: str) -> None:
         raise ValueError(f"{node.name}: {exc}") from None
     layout = spin_layout(frames.shape[1:], MIGRATION_GZIP_LEVEL, rows=frames.shape[0])
     if direct_chunks_match(RECORDING_STRATEGIES):
-        dataset = target.create_dataset(name, shape=frames.shape, dtype=np.int8,
-                                        track_order=True, **layout)
+        dataset = target.create_dataset(
+            name, shape=frames.shape, dtype=np.int8, track_order=True, **layout
+        )
         write_spin_chunks(dataset, 0, frames, RECORDING_STRATEGIES)
     else:
         dataset = target.create_dataset(name, data=frames, track_order=True, **layout)
-    kept = {key: value for key, value in _attr_items(node.attrs)
-            if key not in (ENCODING_ATTR, SHAPE_ATTR)}
+    kept = {
+        key: value
+        for key, value in _attr_items(node.attrs)
+        if key not in (ENCODING_ATTR, SHAPE_ATTR)
+    }
     _copy_attrs(kept, dataset.attrs)
 
 
@@ -177,16 +190,20 @@ def _attr_items(attrs: h5py.AttributeManager) -> list[tuple[str, tuple[np.ndarra
 
 
 def _copy_attrs(
-    source: h5py.AttributeManager | dict, target: h5py.AttributeManager, *,
-    rename: dict[str, str] | None = None, replace: dict[str, str] | None = None,
+    source: h5py.AttributeManager | dict,
+    target: h5py.AttributeManager,
+    *,
+    rename: dict[str, str] | None = None,
+    replace: dict[str, str] | None = None,
     clear: bool = False,
 ) -> None:
     """Write the attributes of ``source`` (an attribute manager, or the items of
     :func:`_attr_items`) to ``target`` in order with their exact types; ``rename`` maps old
     names to new ones (skipped where the new name exists too), ``replace`` gives text values
     to write instead (appended where missing); ``clear`` deletes ``target``'s attributes first."""
-    items = _attr_items(source) if isinstance(source, h5py.AttributeManager) else list(
-        source.items())
+    items = (
+        _attr_items(source) if isinstance(source, h5py.AttributeManager) else list(source.items())
+    )
     names = {name for name, _ in items}
     rename = {old: new for old, new in (rename or {}).items() if new not in names}
     replace = dict(replace or {})

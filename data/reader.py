@@ -211,8 +211,10 @@ def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
     header = _header(file, path)
     file_size = max(os.path.getsize(path), 1)
     runs_group = _group(file, RUNS, path)
-    runs = {name: read_run_group(group, name, path, file_size) for name, group in
-            _children(runs_group, path)}
+    runs = {
+        name: read_run_group(group, name, path, file_size)
+        for name, group in _children(runs_group, path)
+    }
     record = SessionRecord(
         runs=runs,
         ui=_read_ui(_group(file, UI, path), path, file_size),
@@ -225,8 +227,13 @@ def _read_session(file: h5py.File, path: str | os.PathLike) -> SessionRecord:
 
 
 def read_run_group(
-    group: h5py.Group, name: str, path: str | os.PathLike, file_size: int,
-    rows: dict[str, int] | None = None, *, packed_spins: bool = False,
+    group: h5py.Group,
+    name: str,
+    path: str | os.PathLike,
+    file_size: int,
+    rows: dict[str, int] | None = None,
+    *,
+    packed_spins: bool = False,
 ) -> RunRecord:
     """The run stored in ``group`` under the id ``name`` (not yet validated as a whole).
 
@@ -383,8 +390,9 @@ def _read_array(
         raise SessionFileError(path, f"is damaged ({node.name} has fewer than {rows} rows)")
     row_bytes = math.prod(node.shape[1:]) * node.id.get_type().get_size()
     if rows * row_bytes > _plausible_bytes(node, file_size * MAX_COMPRESSION_RATIO):
-        raise SessionFileError(path, f"is damaged ({node.name} claims {rows} rows of "
-                                     f"{row_bytes} bytes)")
+        raise SessionFileError(
+            path, f"is damaged ({node.name} claims {rows} rows of {row_bytes} bytes)"
+        )
     return np.asarray(node[:rows])
 
 
@@ -451,8 +459,9 @@ def _attrs(attrs: h5py.AttributeManager, path: str | os.PathLike, what: str) -> 
     out: dict[str, ParamValue] = {}
     for name in attrs:
         label = f"{what} {name!r}"
-        out[name] = _valid(normalize, _valid(read_value, attrs[name], label, path=path), label,
-                           path=path)
+        out[name] = _valid(
+            normalize, _valid(read_value, attrs[name], label, path=path), label, path=path
+        )
     return out
 
 

@@ -124,9 +124,7 @@ def validate_run(run: RunRecord) -> None:
     if not run.kind:
         raise ValueError(f"{where}: kind must not be empty")
     if run.status not in RUN_STATUSES:
-        raise ValueError(
-            f"{where}: status {run.status!r} is not one of {', '.join(RUN_STATUSES)}"
-        )
+        raise ValueError(f"{where}: status {run.status!r} is not one of {', '.join(RUN_STATUSES)}")
     if run.finished is not None:
         check_text(run.finished, f"{where}: finished")
     _check_seed(run.seed, where)

@@ -132,15 +132,26 @@ def scale_offset(chunk: np.ndarray) -> bytes | None:
         return None
     zeros = int(np.count_nonzero(flat == 0)) if low <= 0 <= high else 0
     if zeros == 0 and low == -1 and high == 1:  # the usual chunk: both signs, 2 bits each
-        return _header(2, -1) + _two_bit_codes(flat > 0) + bytes(
-            flat.size * 2 // 8 + 1 - (flat.size * 2 + 7) // 8)
+        return (
+            _header(2, -1)
+            + _two_bit_codes(flat > 0)
+            + bytes(flat.size * 2 // 8 + 1 - (flat.size * 2 + 7) // 8)
+        )
     if zeros == 0:  # one sign: 1 zero bit each
         return _header(1, low) + bytes(flat.size // 8 + 1)
     return _scale_offset_with_fill(flat, zeros)
 
 
-_SPREAD = np.array([[sum(((half >> (3 - i)) & 1) << (7 - 2 * i) for i in range(4))
-                     for half in (byte >> 4, byte & 15)] for byte in range(256)], dtype=np.uint8)
+_SPREAD = np.array(
+    [
+        [
+            sum(((half >> (3 - i)) & 1) << (7 - 2 * i) for i in range(4))
+            for half in (byte >> 4, byte & 15)
+        ]
+        for byte in range(256)
+    ],
+    dtype=np.uint8,
+)
 """For each byte of 8 bits, the two bytes of 2-bit fields ``b0 0 b1 0 …``: 8 spins packed one
 bit each (+1 as 1) become their 2-bit codes (+1 as ``10``, -1 as ``00``)."""
 
@@ -156,7 +167,7 @@ def _header(minbits: int, low: int) -> bytes:
 def _two_bit_codes(positive: np.ndarray) -> bytes:
     """The 2-bit codes of spins given as ``positive`` (True for +1), packed MSB first."""
     codes = _SPREAD[np.packbits(positive)].reshape(-1)
-    return codes[:(positive.size * 2 + 7) // 8].tobytes()
+    return codes[: (positive.size * 2 + 7) // 8].tobytes()
 
 
 def _scale_offset_with_fill(flat: np.ndarray, zeros: int) -> bytes:
@@ -226,10 +237,11 @@ def write_spin_chunks(
     level = dataset.compression_opts
     tail = (0,) * (dataset.ndim - 1)
     for offset in range(0, len(frames), rows):
-        block = frames[offset:offset + rows]
+        block = frames[offset : offset + rows]
         if len(block) < rows:
-            block = np.concatenate([block, np.zeros((rows - len(block), *block.shape[1:]),
-                                                    dtype=np.int8)])
+            block = np.concatenate(
+                [block, np.zeros((rows - len(block), *block.shape[1:]), dtype=np.int8)]
+            )
         encoded = encode_spin_chunk(block, level, strategies)
         if encoded is None:
             raise ValueError("spin chunks hold ±1 values only")
@@ -254,8 +266,12 @@ def direct_chunks_match(strategies: tuple[int, ...] = SESSION_STRATEGIES) -> boo
                     _, stored = dataset.id.read_direct_chunk((start, 0, 0))
                     if bytes(stored) != encode_spin_chunk(block, 4):
                         return False
-                ours = f.create_dataset(f"ours-{i}", shape=probe.shape, dtype=np.int8,
-                                        **spin_layout(probe.shape[1:], 4, rows=3))
+                ours = f.create_dataset(
+                    f"ours-{i}",
+                    shape=probe.shape,
+                    dtype=np.int8,
+                    **spin_layout(probe.shape[1:], 4, rows=3),
+                )
                 write_spin_chunks(ours, 0, probe, strategies)
                 if not np.array_equal(ours[()], probe):
                     return False
@@ -276,18 +292,26 @@ def decode_packed(packed: np.ndarray, encoding: object, shape: object) -> np.nda
     if encoding != ENCODING:
         raise ValueError(f"spin_encoding is {encoding!r}, expected {ENCODING!r}")
     frame_shape = _frame_shape(shape)
-    if (frame_shape is None or packed.dtype != np.uint8 or packed.ndim != 2
-            or packed.shape[1] != packed_width(frame_shape)):
-        raise ValueError(f"packed spins {packed.dtype} {packed.shape} do not match spin_shape "
-                         f"{shape!r}")
+    if (
+        frame_shape is None
+        or packed.dtype != np.uint8
+        or packed.ndim != 2
+        or packed.shape[1] != packed_width(frame_shape)
+    ):
+        raise ValueError(
+            f"packed spins {packed.dtype} {packed.shape} do not match spin_shape {shape!r}"
+        )
     return unpack_spins(packed, frame_shape)
 
 
 def _frame_shape(shape: object) -> tuple[int, ...] | None:
     """A ``spin_shape`` value as read, as a frame shape; None unless it is a non-empty list of
     positive ints."""
-    if not (isinstance(shape, list) and len(shape) >= 1
-            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) >= 1
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+    ):
         return None
     return tuple(shape)
 

@@ -42,8 +42,11 @@ INTEGER = "integer"
 
 DTYPE_KINDS = {SPINS: None, REAL: "iuf", INTEGER: "iu"}
 """numpy dtype kinds of each class (None: the exact dtype int8)."""
-DTYPE_TEXT = {SPINS: "int8 spins (±1)", REAL: "an integer or float type",
-              INTEGER: "an integer type"}
+DTYPE_TEXT = {
+    SPINS: "int8 spins (±1)",
+    REAL: "an integer or float type",
+    INTEGER: "an integer type",
+}
 
 PLACEHOLDER = re.compile(r"<([a-z]+)>")
 """``<k>``, ``<metric>``: one path component of a dataset name."""
@@ -78,21 +81,61 @@ def _with_errors(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(n for name in names for n in (name, f"{name}_error"))
 
 
-_RG_CURVES = (*_with_errors(("e", "abs_m", "binder", "effective_temperature",
-                             "binder_temperature")), "size", "block_share")
-_GEOMETRY_PER_CHECKPOINT = ("condition", "monge_ampere_residual", "gaussian_ot_residual",
-                            "gaussian_w2", "wasserstein_to_data", "energy_w1",
-                            "magnetization_w1", "entropy", "relative_entropy_to_data",
-                            "distance/<metric>", "speed/<metric>", "path_length/<metric>",
-                            "line_shape/<metric>")
+_RG_CURVES = (
+    *_with_errors(("e", "abs_m", "binder", "effective_temperature", "binder_temperature")),
+    "size",
+    "block_share",
+)
+_GEOMETRY_PER_CHECKPOINT = (
+    "condition",
+    "monge_ampere_residual",
+    "gaussian_ot_residual",
+    "gaussian_w2",
+    "wasserstein_to_data",
+    "energy_w1",
+    "magnetization_w1",
+    "entropy",
+    "relative_entropy_to_data",
+    "distance/<metric>",
+    "speed/<metric>",
+    "path_length/<metric>",
+    "line_shape/<metric>",
+)
 
-_SCORES_PER_MAP = ("ots", "ots_error", "ots_low", "ots_high", "map_cost", "map_cost_error",
-                   "ot_cost", "ot_lower", "ot_upper", "agreement", "plan_entropy", "w_steps",
-                   "w_steps_lower", "w_steps_upper", "w_from_start", "w_from_start_lower",
-                   "w_from_start_upper", "running")
-_SCORES_PER_GROUP = ("temperature", "ots_total", "ots_total_error", "ots_total_low",
-                     "ots_total_high", "lss", "lss_error", "lss_median", "lss_pooled",
-                     "line_shape", "line_shape_low", "line_shape_high")
+_SCORES_PER_MAP = (
+    "ots",
+    "ots_error",
+    "ots_low",
+    "ots_high",
+    "map_cost",
+    "map_cost_error",
+    "ot_cost",
+    "ot_lower",
+    "ot_upper",
+    "agreement",
+    "plan_entropy",
+    "w_steps",
+    "w_steps_lower",
+    "w_steps_upper",
+    "w_from_start",
+    "w_from_start_lower",
+    "w_from_start_upper",
+    "running",
+)
+_SCORES_PER_GROUP = (
+    "temperature",
+    "ots_total",
+    "ots_total_error",
+    "ots_total_low",
+    "ots_total_high",
+    "lss",
+    "lss_error",
+    "lss_median",
+    "lss_pooled",
+    "line_shape",
+    "line_shape_low",
+    "line_shape_high",
+)
 
 RUN_KINDS: dict[str, KindRules] = {
     # N samples of an L×L lattice; R distances of the correlation function.
@@ -109,8 +152,9 @@ RUN_KINDS: dict[str, KindRules] = {
     ),
     # T temperatures of a scan.
     "ising-scan": KindRules(
-        datasets=_same(("temperature", *_with_errors(("e", "abs_m", "c", "chi", "binder"))),
-                       Rule(REAL, "T")),
+        datasets=_same(
+            ("temperature", *_with_errors(("e", "abs_m", "c", "chi", "binder"))), Rule(REAL, "T")
+        ),
     ),
     # n visible and m hidden units; C checkpoints.
     "rbm": KindRules(
@@ -150,8 +194,9 @@ RUN_KINDS: dict[str, KindRules] = {
     "rg-flow": KindRules(
         datasets={
             "temperature": Rule(REAL, "T"),
-            **_same(_with_errors(("effective_temperature", "binder_temperature")),
-                    Rule(REAL, "T K")),
+            **_same(
+                _with_errors(("effective_temperature", "binder_temperature")), Rule(REAL, "T K")
+            ),
         },
     ),
     # C checkpoints of an RBM with n = L² visible and m hidden units; P plan samples.
@@ -218,23 +263,27 @@ def check_structure(kind: str, run_id: str, params: dict, datasets: dict) -> Non
         expected = "(" + ", ".join(axes) + ("," if len(axes) == 1 else "") + ")" + origin
         open_ended = axes[-1:] == ["..."]  # "@X" of a missing X: any further axes
         if array.ndim < len(axes) - open_ended or (not open_ended and array.ndim != len(axes)):
-            raise ValueError(f"{where}: dataset {name!r} has shape {array.shape}, expected "
-                             f"{expected}")
+            raise ValueError(
+                f"{where}: dataset {name!r} has shape {array.shape}, expected {expected}"
+            )
         for axis, token in enumerate(axes):
             if token in ("*", "..."):
                 continue
             length = array.shape[axis]
             if token.isdigit():
                 if length != int(token):
-                    raise ValueError(f"{where}: dataset {name!r} has shape {array.shape}, "
-                                     f"expected {expected}")
+                    raise ValueError(
+                        f"{where}: dataset {name!r} has shape {array.shape}, expected {expected}"
+                    )
                 continue
             if token not in fixed:
                 fixed[token] = (length, f"dataset {name!r} {array.shape}")
             elif fixed[token][0] != length:
                 size, origin = fixed[token]
-                raise ValueError(f"{where}: dataset {name!r} has shape {array.shape}, expected "
-                                 f"{expected} with {token} = {size} as in {origin}")
+                raise ValueError(
+                    f"{where}: dataset {name!r} has shape {array.shape}, expected "
+                    f"{expected} with {token} = {size} as in {origin}"
+                )
 
 
 def _rule_for(rules: KindRules, name: str) -> tuple[Rule, dict[str, str]] | None:
@@ -266,8 +315,9 @@ def _check_dtype(where: str, name: str, array: np.ndarray, rule: Rule) -> None:
     kinds = DTYPE_KINDS[rule.dtype]
     ok = array.dtype == np.int8 if kinds is None else array.dtype.kind in kinds
     if not ok:
-        raise ValueError(f"{where}: dataset {name!r} has dtype {array.dtype}, expected "
-                         f"{DTYPE_TEXT[rule.dtype]}")
+        raise ValueError(
+            f"{where}: dataset {name!r} has dtype {array.dtype}, expected {DTYPE_TEXT[rule.dtype]}"
+        )
 
 
 def _axes(spec: str, values: dict[str, str], datasets: dict) -> tuple[list[str], str]:

@@ -89,8 +89,10 @@ def main() -> None:
         window.grab().save(str(OUT / "geometry.png"))
     window.session._set_dirty(False)
     window.close()
-    print(f"wrote {OUT / 'lattice.png'}, {OUT / 'scan.png'}, {OUT / 'rbm.png'}, "
-          f"{OUT / 'rg.png'} and {OUT / 'geometry.png'}")
+    print(
+        f"wrote {OUT / 'lattice.png'}, {OUT / 'scan.png'}, {OUT / 'rbm.png'}, "
+        f"{OUT / 'rg.png'} and {OUT / 'geometry.png'}"
+    )
 
 
 def train_rbm(app: QApplication, window: MainWindow) -> None:
@@ -129,14 +131,41 @@ def make_rg_session(path: str) -> str:
     flow = ["--temperatures", "1.8:2.8:7", "--size", "16", "--samples", "1000", "--quiet"]
     for rule in ("majority", "decimation"):
         assert run_cli(["rg-flow", path, "--rule", rule, *flow]) == 0
-    assert run_cli(["rg-flow", path, "--rule", "rbm", "--levels", "1", "--epochs", "10",
-                    *flow]) == 0
-    assert run_cli(["simulate", "--out", path, "--size", "8", "--temperature", "2.269185",
-                    "--algorithm", "wolff", "--samples", "2000", "--thermalize", "200",
-                    "--interval", "2", "--seed", "3", "--quiet"]) == 0
+    assert (
+        run_cli(["rg-flow", path, "--rule", "rbm", "--levels", "1", "--epochs", "10", *flow]) == 0
+    )
+    assert (
+        run_cli(
+            [
+                "simulate",
+                "--out",
+                path,
+                "--size",
+                "8",
+                "--temperature",
+                "2.269185",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "2000",
+                "--thermalize",
+                "200",
+                "--interval",
+                "2",
+                "--seed",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     data_id = [i for i, r in load_session(path).runs.items() if r.kind == "ising"][-1]
-    assert run_cli(["train-stack", path, "--data", data_id, "--hidden", "16", "--epochs", "30",
-                    "--quiet"]) == 0
+    assert (
+        run_cli(
+            ["train-stack", path, "--data", data_id, "--hidden", "16", "--epochs", "30", "--quiet"]
+        )
+        == 0
+    )
     return data_id
 
 
@@ -164,13 +193,58 @@ def compare_rg(app: QApplication, window: MainWindow, path: str, data_id: str) -
 def make_geometry_session(path: str) -> str:
     """The command line (in-process) records 16×16 configurations at T_c and trains an RBM with
     m = 64 on them for 20 epochs, a checkpoint per epoch; returns the RBM run's id."""
-    assert run_cli(["simulate", "--out", path, "--size", "16", "--temperature", "2.269185",
-                    "--algorithm", "wolff", "--samples", "3000", "--thermalize", "200",
-                    "--interval", "2", "--seed", "4", "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "simulate",
+                "--out",
+                path,
+                "--size",
+                "16",
+                "--temperature",
+                "2.269185",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "3000",
+                "--thermalize",
+                "200",
+                "--interval",
+                "2",
+                "--seed",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     data_id = [i for i, r in load_session(path).runs.items() if r.kind == "ising"][-1]
-    assert run_cli(["train", path, "--data", data_id, "--hidden", "64", "--epochs", "20",
-                    "--optimizer", "adam", "--lr", "0.001", "--method", "pcd",
-                    "--checkpoint-every", "1", "--seed", "1", "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "train",
+                path,
+                "--data",
+                data_id,
+                "--hidden",
+                "64",
+                "--epochs",
+                "20",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.001",
+                "--method",
+                "pcd",
+                "--checkpoint-every",
+                "1",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return [i for i, r in load_session(path).runs.items() if r.kind == "rbm"][-1]
 
 

@@ -166,8 +166,9 @@ SEED = Interval(integer=True, low=0, high=2**63 - 1)
 ``manual_seed``, both of which take any integer in [0, 2⁶³ − 1]."""
 
 
-def check_all(constraints: dict[str, Constraint], values: dict[str, Any],
-              names: dict[str, str] | None = None) -> dict[str, Any]:
+def check_all(
+    constraints: dict[str, Constraint], values: dict[str, Any], names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Check every entry of ``values`` that has a constraint (in the table's order); returns the
     converted values. ``names`` gives the human name of a setting in messages (default: its
     key)."""

@@ -36,9 +36,7 @@ def lazy_attributes(package: str, where: dict[str, str]) -> Callable[[str], Any]
     time ``name`` is asked for, and keeps the value in the package's namespace (a name that is
     also a submodule's is not replaced by the submodule, see :class:`_LazyPackage`)."""
     module = sys.modules[package]
-    module.__class__ = type(
-        "LazyPackage", (_LazyPackage,), {"_lazy_names": frozenset(where)}
-    )
+    module.__class__ = type("LazyPackage", (_LazyPackage,), {"_lazy_names": frozenset(where)})
 
     def __getattr__(name: str) -> Any:  # noqa: N807 (the module hook's name)
         if name not in where:

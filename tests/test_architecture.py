@@ -15,10 +15,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB_PACKAGES = {"core", "session", "cli", "ising", "scan", "rbm", "rg", "geometry", "reproduce",
-                "sweep"}
-WIDGET_PACKAGES = {"shell", "common", "ising", "scan", "rbm", "rg", "geometry", "reproduce",
-                   "sweep"}
+LAB_PACKAGES = {
+    "core",
+    "session",
+    "cli",
+    "ising",
+    "scan",
+    "rbm",
+    "rg",
+    "geometry",
+    "reproduce",
+    "sweep",
+}
+WIDGET_PACKAGES = {
+    "shell",
+    "common",
+    "ising",
+    "scan",
+    "rbm",
+    "rg",
+    "geometry",
+    "reproduce",
+    "sweep",
+}
 STORAGE = re.compile(
     r"\.datasets\b|\.results\b|\.groups\b|\.params(\[|\.get|\.items|\.keys)|attrs\["
 )
@@ -47,17 +66,25 @@ def test_lab_uses_qt_core_only(path):
 
 @pytest.mark.parametrize("path", modules("widgets"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_widgets_read_runs_through_views(path):
-    hits = [f"{i}: {line.strip()}" for i, line in enumerate(path.read_text().splitlines(), 1)
-            if STORAGE.search(line.split("#")[0])]
+    hits = [
+        f"{i}: {line.strip()}"
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if STORAGE.search(line.split("#")[0])
+    ]
     assert not hits, f"{path.relative_to(ROOT)} reads storage keys:\n" + "\n".join(hits)
 
 
-@pytest.mark.parametrize(("package", "allowed"), [("lab", LAB_PACKAGES),
-                                                  ("widgets", WIDGET_PACKAGES)])
+@pytest.mark.parametrize(
+    ("package", "allowed"), [("lab", LAB_PACKAGES), ("widgets", WIDGET_PACKAGES)]
+)
 def test_every_module_lives_in_a_feature_or_core_package(package, allowed):
-    stray = [str(p.relative_to(ROOT)) for p in modules(package)
-             if p.parent == ROOT / package and p.name != "__init__.py"]
+    stray = [
+        str(p.relative_to(ROOT))
+        for p in modules(package)
+        if p.parent == ROOT / package and p.name != "__init__.py"
+    ]
     assert not stray, f"modules outside a package: {stray}"
-    unknown = sorted({p.parent.name for p in modules(package)
-                      if p.parent.parent == ROOT / package} - allowed)
+    unknown = sorted(
+        {p.parent.name for p in modules(package) if p.parent.parent == ROOT / package} - allowed
+    )
     assert not unknown, f"packages not in the layout: {unknown}"

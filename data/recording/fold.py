@@ -104,8 +104,11 @@ def tidy_recordings_dir(directory: str | os.PathLike) -> None:
             if not recording.exists() and not is_locked(recording):
                 with suppress(OSError):
                     entry.unlink()
-        elif name.endswith(".tmp") and SUFFIX in name and not is_locked(
-                entry.with_name(name[1:].split(SUFFIX)[0] + SUFFIX)):
+        elif (
+            name.endswith(".tmp")
+            and SUFFIX in name
+            and not is_locked(entry.with_name(name[1:].split(SUFFIX)[0] + SUFFIX))
+        ):
             with suppress(OSError):
                 entry.unlink()
     with suppress(OSError):
@@ -122,4 +125,3 @@ def _free_id(run_id: str, taken: set[str]) -> str:
         n += 1
         candidate = f"{run_id}.recovered-{n}"
     return candidate
-

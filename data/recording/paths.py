@@ -21,8 +21,9 @@ def recordings_dir(session_path: str | os.PathLike | None, session_uuid: str = "
         target = resolve_target(session_path)
         return target.with_name(f".{target.name}.recordings")
     check_name(session_uuid, "session uuid")
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                             "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "monge-lab" / "recordings" / session_uuid
 
 

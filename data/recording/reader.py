@@ -43,8 +43,9 @@ def read_recording(path: str | os.PathLike) -> RunRecord:
     except RecordingError:
         raise
     except SessionFileError as exc:
-        raise RecordingError(exc.path, exc.problem.replace("Monge Lab session",
-                                                           "Monge Lab recording")) from exc
+        raise RecordingError(
+            exc.path, exc.problem.replace("Monge Lab session", "Monge Lab recording")
+        ) from exc
 
 
 def _read_recording(path: str | os.PathLike) -> RunRecord:
@@ -67,8 +68,11 @@ def _read_recording(path: str | os.PathLike) -> RunRecord:
             raise RecordingError(path, "is not a Monge Lab recording (no or another 'format')")
         version = _root_attr(f, "recording_version", path)
         if version not in READABLE_VERSIONS:
-            raise RecordingError(path, f"has recording_version {version!r}; this version reads "
-                                       f"{' and '.join(map(str, READABLE_VERSIONS))}")
+            raise RecordingError(
+                path,
+                f"has recording_version {version!r}; this version reads "
+                f"{' and '.join(map(str, READABLE_VERSIONS))}",
+            )
         runs = f.get(RUNS)
         if not isinstance(runs, h5py.Group) or len(runs) != 1:
             raise RecordingError(path, "is damaged (expected exactly one run)")
@@ -76,12 +80,16 @@ def _read_recording(path: str | os.PathLike) -> RunRecord:
         check_name(run_id, "run id")
         commit = _read_small(f, COMMIT, path)
         stream_names = _text_list(_root_attr(f[COMMIT], "streams", path))
-        if stream_names is None or not (commit.shape == (2 + len(stream_names),)
-                                        and commit[1] in (0, 1) and np.all(commit[2:] >= 0)):
+        if stream_names is None or not (
+            commit.shape == (2 + len(stream_names),)
+            and commit[1] in (0, 1)
+            and np.all(commit[2:] >= 0)
+        ):
             raise RecordingError(path, "is damaged (its commit record does not fit its streams)")
         committed = dict(zip(stream_names, (int(n) for n in commit[2:]), strict=True))
-        run = read_run_group(runs[run_id], run_id, path, max(size, 1), committed,
-                             packed_spins=version == 1)
+        run = read_run_group(
+            runs[run_id], run_id, path, max(size, 1), committed, packed_spins=version == 1
+        )
         if not set(committed) <= set(run.datasets):
             raise RecordingError(path, "is damaged (a stream of its commit record is missing)")
         slot = f.get(f"{RESUME}/{SLOTS[int(commit[1])]}")
@@ -109,8 +117,7 @@ def _open_for_reading(name: str) -> h5py.File:
     set_attempts = _metadata_read_attempts_setter()
     if set_attempts is not None and set_attempts(fapl.id, 1) < 0:
         raise OSError("could not limit HDF5 metadata read attempts")
-    fid = h5py.h5f.open(os.fsencode(name), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ,
-                        fapl=fapl)
+    fid = h5py.h5f.open(os.fsencode(name), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl)
     return h5py.File(fid)
 
 

@@ -172,26 +172,34 @@ class RunRecorder:
             write_attr(f.attrs, "recording_version", RECORDING_VERSION)
             write_attr(f.attrs, "session", session)
             run = write_run_group(f.create_group(RUNS, track_order=True), header)
-            self._buffers = {name: _ChunkBuffer(_create_stream(run, name, s), s) for name, s in
-                             self.streams.items()}
+            self._buffers = {
+                name: _ChunkBuffer(_create_stream(run, name, s), s)
+                for name, s in self.streams.items()
+            }
             chunks = sum(b.block.nbytes for b in self._buffers.values())
             self._reserve_bytes = min(MIN_FREE_BYTES, RESERVE_BASE_BYTES + RESERVE_CHUNKS * chunks)
             state = self._current_state()
             self._slots = [
-                {name: _create_fixed(f, f"{RESUME}/{slot}/{name}", array) for name, array in
-                 state.items()}
+                {
+                    name: _create_fixed(f, f"{RESUME}/{slot}/{name}", array)
+                    for name, array in state.items()
+                }
                 for slot in SLOTS
             ]
             self._write_slot(0, state)
             self._commit = f.create_dataset(
-                COMMIT, shape=(2 + len(self.streams),), dtype=np.int64, chunks=True,
+                COMMIT,
+                shape=(2 + len(self.streams),),
+                dtype=np.int64,
+                chunks=True,
                 fletcher32=True,
             )
             write_attr(self._commit.attrs, "streams", list(self.streams))
             self._commit[...] = self._commit_row(1, 0)
             self._generation = 1
-            self._end = f.create_dataset(END, shape=(0,), maxshape=(None,), dtype=np.uint8,
-                                         chunks=(4096,), fletcher32=True)
+            self._end = f.create_dataset(
+                END, shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(4096,), fletcher32=True
+            )
             f.swmr_mode = True
             f.flush()
             os.replace(temp, self.path)
@@ -239,12 +247,15 @@ class RunRecorder:
         for name, values in rows.items():
             stream = self.streams.get(name)
             if stream is None:
-                raise ValueError(f"{self.path}: no stream {name!r} (declared: "
-                                 f"{', '.join(self.streams)})")
+                raise ValueError(
+                    f"{self.path}: no stream {name!r} (declared: {', '.join(self.streams)})"
+                )
             array = np.asarray(values)
             if array.shape[1:] != tuple(stream.row_shape):
-                raise ValueError(f"{self.path}: rows of {name!r} must have shape "
-                                 f"(n, {', '.join(map(str, stream.row_shape))}), got {array.shape}")
+                raise ValueError(
+                    f"{self.path}: rows of {name!r} must have shape "
+                    f"(n, {', '.join(map(str, stream.row_shape))}), got {array.shape}"
+                )
             if stream.spins and np.count_nonzero(np.abs(array) - 1):
                 raise ValueError(f"{self.path}: {name!r} rows must be ±1 spins")
             checked.append((name, array))
@@ -261,8 +272,10 @@ class RunRecorder:
 
     def flush_if_due(self) -> None:
         """Flush if ``flush_seconds`` have passed since the last flush, or much is pending."""
-        if (self._clock() - self._last_flush >= self.flush_seconds
-                or self._pending_bytes >= MAX_PENDING_BYTES):
+        if (
+            self._clock() - self._last_flush >= self.flush_seconds
+            or self._pending_bytes >= MAX_PENDING_BYTES
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -308,14 +321,18 @@ class RunRecorder:
         The recording stays on disk until it is folded into the session.
         """
         if status not in RUN_STATUSES or status == "running":
-            raise ValueError(f"a recording closes as one of {', '.join(RUN_STATUSES[1:])}, "
-                             f"not {status!r}")
+            raise ValueError(
+                f"a recording closes as one of {', '.join(RUN_STATUSES[1:])}, not {status!r}"
+            )
         check_text(message, "message")
         self.flush()
         f, writer = self._open_parts()
         writer.stop(discard=False)  # idle after the flush: nothing is lost
-        end = {"status": status, "message": message,
-               "finished": finished if finished is not None else _utc_now()}
+        end = {
+            "status": status,
+            "message": message,
+            "finished": finished if finished is not None else _utc_now(),
+        }
         try:
             data = np.frombuffer(json.dumps(end).encode(), dtype=np.uint8)
             self._end.resize((len(data),))
@@ -352,19 +369,24 @@ class RunRecorder:
     def _write_slot(self, slot: int, state: Mapping[str, np.ndarray]) -> None:
         datasets = self._slots[slot]
         if state.keys() != datasets.keys():
-            raise ValueError(f"{self.path}: the resume state changed its names "
-                             f"({sorted(state)} instead of {sorted(datasets)})")
+            raise ValueError(
+                f"{self.path}: the resume state changed its names "
+                f"({sorted(state)} instead of {sorted(datasets)})"
+            )
         for name, array in state.items():
             dataset = datasets[name]
             if dataset.maxshape == (None,) and array.ndim == 1 and array.dtype == np.uint8:
                 if array.size > dataset.shape[0]:
                     dataset.resize((array.size,))
                 elif array.size < dataset.shape[0]:
-                    array = np.concatenate([array, np.zeros(dataset.shape[0] - array.size,
-                                                            dtype=np.uint8)])
+                    array = np.concatenate(
+                        [array, np.zeros(dataset.shape[0] - array.size, dtype=np.uint8)]
+                    )
             if array.shape != dataset.shape or array.dtype != dataset.dtype:
-                raise ValueError(f"{self.path}: resume state {name!r} changed from "
-                                 f"{dataset.dtype} {dataset.shape} to {array.dtype} {array.shape}")
+                raise ValueError(
+                    f"{self.path}: resume state {name!r} changed from "
+                    f"{dataset.dtype} {dataset.shape} to {array.dtype} {array.shape}"
+                )
             dataset[...] = array
 
     @property
@@ -385,8 +407,9 @@ class RunRecorder:
             self._close_file()
             self._lock.release()
             raise RecordingError(
-                self.path, f"could not be written (the disk is nearly full: {free >> 20} MiB "
-                           "left); recording stopped, what was flushed before is kept"
+                self.path,
+                f"could not be written (the disk is nearly full: {free >> 20} MiB "
+                "left); recording stopped, what was flushed before is kept",
             )
 
     def _check_open(self) -> None:
@@ -408,8 +431,9 @@ class RunRecorder:
         self._close_file()
         self._lock.release()
         raise RecordingError(
-            self.path, f"could not be written ({_reason(exc)}); recording stopped, what was "
-                       "flushed before is kept"
+            self.path,
+            f"could not be written ({_reason(exc)}); recording stopped, what was "
+            "flushed before is kept",
         ) from exc
 
     def _close_file(self) -> None:
@@ -426,19 +450,20 @@ class RunRecorder:
 def _check_header(header: RunRecord, streams: dict[str, Stream]) -> None:
     """ValueError unless the header and the streams make a run the session can store."""
     if header.datasets:
-        raise ValueError(f"run {header.id}: a recording's header has no datasets (declare "
-                         "streams instead)")
+        raise ValueError(
+            f"run {header.id}: a recording's header has no datasets (declare streams instead)"
+        )
     probe = replace(
         header,
-        datasets={name: np.zeros((0, *s.row_shape), dtype=s.dtype) for name, s in
-                  streams.items()},
+        datasets={name: np.zeros((0, *s.row_shape), dtype=s.dtype) for name, s in streams.items()},
         dataset_attrs={name: dict(s.attrs) for name, s in streams.items() if s.attrs},
     )
     validate_run(probe)
     for name, stream in streams.items():
         if any(n <= 0 for n in stream.row_shape):
-            raise ValueError(f"run {header.id}: stream {name!r} has an empty row shape "
-                             f"{stream.row_shape}")
+            raise ValueError(
+                f"run {header.id}: stream {name!r} has an empty row shape {stream.row_shape}"
+            )
         if stream.spins and np.dtype(stream.dtype) != np.int8:
             raise ValueError(f"run {header.id}: spin stream {name!r} must be int8")
 
@@ -454,12 +479,19 @@ def _create_stream(run: h5py.Group, name: str, stream: Stream) -> h5py.Dataset:
         options = {**spin_layout(shape, RECORDING_GZIP_LEVEL), "rdcc_nbytes": 0}
     else:
         row_bytes = max(1, math.prod(shape) * dtype.itemsize)
-        options = {"maxshape": (None, *shape), "chunks": (max(1, CHUNK_BYTES // row_bytes),
-                                                         *shape), "fletcher32": True}
+        options = {
+            "maxshape": (None, *shape),
+            "chunks": (max(1, CHUNK_BYTES // row_bytes), *shape),
+            "fletcher32": True,
+        }
         if dtype.itemsize == 1:
             options.update(compression="gzip", compression_opts=RECORDING_GZIP_LEVEL)
     dataset = subgroup(run, folder).create_dataset(
-        leaf, shape=(0, *shape), dtype=dtype, track_order=True, **options,
+        leaf,
+        shape=(0, *shape),
+        dtype=dtype,
+        track_order=True,
+        **options,
     )
     for attr, value in stream.attrs.items():
         write_attr(dataset.attrs, attr, normalize(value, f"stream {name!r} attribute {attr!r}"))
@@ -489,7 +521,7 @@ class _ChunkBuffer:
         full, size, i = [], len(self.block), 0
         while i < len(rows):
             take = min(size - self.filled, len(rows) - i)
-            self.block[self.filled:self.filled + take] = rows[i:i + take]
+            self.block[self.filled : self.filled + take] = rows[i : i + take]
             self.filled += take
             i += take
             if self.filled == size:
@@ -503,12 +535,14 @@ class _ChunkBuffer:
         """Write the rows of the partly filled block not written yet (in the caller's thread,
         the writer being idle); the whole chunk is written again once it is full."""
         if self.filled > self.written:
-            write_rows(self.dataset, self.start, self.block[:self.filled], self.strategies)
+            write_rows(self.dataset, self.start, self.block[: self.filled], self.strategies)
             self.written = self.filled
 
 
 def write_rows(
-    dataset: h5py.Dataset, start: int, rows: np.ndarray,
+    dataset: h5py.Dataset,
+    start: int,
+    rows: np.ndarray,
     strategies: tuple[int, ...] | None = None,
 ) -> None:
     """Write ``rows`` at row ``start`` of ``dataset``, extending it as needed (never shrinking:
@@ -542,8 +576,13 @@ class _ChunkWriter:
         self._thread: threading.Thread | None = None
         self._busy = self._stopping = self._discard = False
 
-    def put(self, dataset: h5py.Dataset, start: int, block: np.ndarray,
-            strategies: tuple[int, ...] | None = None) -> None:
+    def put(
+        self,
+        dataset: h5py.Dataset,
+        start: int,
+        block: np.ndarray,
+        strategies: tuple[int, ...] | None = None,
+    ) -> None:
         with self._changed:
             self._jobs.append((dataset, start, block, strategies))
             if self._thread is None:
@@ -602,10 +641,17 @@ def _create_fixed(f: h5py.File, name: str, array: np.ndarray) -> h5py.Dataset:
     if array.ndim == 0:
         return f.create_dataset(name, shape=(), dtype=array.dtype)
     if array.ndim == 1 and array.dtype == np.uint8:
-        return f.create_dataset(name, shape=array.shape, maxshape=(None,), dtype=np.uint8,
-                                chunks=(BLOB_CHUNK,), fletcher32=True)
-    return f.create_dataset(name, shape=array.shape, dtype=array.dtype, chunks=array.shape,
-                            fletcher32=True)
+        return f.create_dataset(
+            name,
+            shape=array.shape,
+            maxshape=(None,),
+            dtype=np.uint8,
+            chunks=(BLOB_CHUNK,),
+            fletcher32=True,
+        )
+    return f.create_dataset(
+        name, shape=array.shape, dtype=array.dtype, chunks=array.shape, fletcher32=True
+    )
 
 
 def _reason(exc: BaseException) -> str:

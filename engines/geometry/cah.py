@@ -206,7 +206,7 @@ def cone_witness(S: np.ndarray) -> np.ndarray | None:
 def natural_cone_embedding(rho: np.ndarray, X: np.ndarray) -> np.ndarray:
     """``ρ^{1/4} X ρ^{1/4}`` (ρ faithful), the map of the natural cone (module doc)."""
     p, V = _faithful(rho)
-    quarter = (V * p ** 0.25) @ V.T
+    quarter = (V * p**0.25) @ V.T
     Y = quarter @ np.asarray(X, dtype=np.float64) @ quarter
     return 0.5 * (Y + Y.T)
 

@@ -63,8 +63,9 @@ def repeat_blocks(lattice: np.ndarray, L: int) -> np.ndarray:
     return np.repeat(np.repeat(lattice, f, axis=1), f, axis=2)
 
 
-def rbm_reconstruction(W: np.ndarray, a: np.ndarray, hidden: np.ndarray,
-                       L: int | None = None) -> np.ndarray:
+def rbm_reconstruction(
+    W: np.ndarray, a: np.ndarray, hidden: np.ndarray, L: int | None = None
+) -> np.ndarray:
     """E[v | h] = tanh(a + W h) for each row of ``hidden`` (N, m): (N, n) float64 in (−1, 1).
 
     ``hidden`` may hold 0/1 samples or activations in [0, 1]. With ``L`` given (n = L²) the
@@ -89,8 +90,9 @@ def rbm_reconstruction(W: np.ndarray, a: np.ndarray, hidden: np.ndarray,
     return v.reshape(h.shape[0], L, L)
 
 
-def hidden_units_from_lattice(lattice: np.ndarray, assignment: np.ndarray,
-                              orientation: np.ndarray) -> np.ndarray:
+def hidden_units_from_lattice(
+    lattice: np.ndarray, assignment: np.ndarray, orientation: np.ndarray
+) -> np.ndarray:
     """The hidden units (N, m) of one stack level from its drawn lattice (N, k, k), k² = m.
 
     Inverse of :func:`engines.rg.rbm_level`'s drawing: unit u sits on block ``assignment[u]``
@@ -123,10 +125,12 @@ def stack_orientation(W: np.ndarray, L: int, block: int) -> tuple[np.ndarray, np
     return assignment, unit_orientations(W, assignment, L, block)
 
 
-def stack_embedding(levels: Sequence[np.ndarray], rbms: Sequence[tuple[np.ndarray, np.ndarray]],
-                    block: int,
-                    orientations: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-                    ) -> list[np.ndarray]:
+def stack_embedding(
+    levels: Sequence[np.ndarray],
+    rbms: Sequence[tuple[np.ndarray, np.ndarray]],
+    block: int,
+    orientations: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> list[np.ndarray]:
     """Every level of a stack embedded on the original lattice: a list of (N, L, L) float64.
 
     ``levels`` = ``[level 0 (N, L, L) ±1, level 1 (N, L/b, L/b), …]`` as returned by
@@ -154,8 +158,9 @@ def stack_embedding(levels: Sequence[np.ndarray], rbms: Sequence[tuple[np.ndarra
         if orientations is not None:
             keys.append(tuple(np.asarray(o) for o in orientations[k - 1]))
         else:
-            keys.append(stack_orientation(np.asarray(W, dtype=np.float64), L // block ** (k - 1),
-                                          block))
+            keys.append(
+                stack_orientation(np.asarray(W, dtype=np.float64), L // block ** (k - 1), block)
+            )
     out = [lattices[0].astype(np.float64)]
     for k in range(1, len(lattices)):
         m = lattices[k].astype(np.float64)

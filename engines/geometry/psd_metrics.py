@@ -97,7 +97,7 @@ def _generalized_eigenvalues(A: np.ndarray, B: np.ndarray, eps: float) -> np.nda
     """Eigenvalues of (A+εI)⁻¹(B+εI), both checked to be full rank."""
     wa, Va = psd_eigh(A, eps, "A", full_rank=True)
     psd_eigh(B, eps, "B", full_rank=True)
-    inv_sqrt = _fun(Va, wa ** -0.5)
+    inv_sqrt = _fun(Va, wa**-0.5)
     M = inv_sqrt @ (np.asarray(B, dtype=np.float64) + eps * np.eye(wa.size)) @ inv_sqrt
     return np.linalg.eigvalsh(0.5 * (M + M.T))
 
@@ -127,8 +127,7 @@ def bures_wasserstein(A: np.ndarray, B: np.ndarray, eps: float = 0.0) -> float:
     eps = _check_eps(eps)
     wa, Va = psd_eigh(A, eps, "A", full_rank=False)
     wb, Vb = psd_eigh(B, eps, "B", full_rank=False)
-    nuclear = np.sum(np.linalg.svd(_fun(Va, np.sqrt(wa)) @ _fun(Vb, np.sqrt(wb)),
-                                   compute_uv=False))
+    nuclear = np.sum(np.linalg.svd(_fun(Va, np.sqrt(wa)) @ _fun(Vb, np.sqrt(wb)), compute_uv=False))
     return float(math.sqrt(max(np.sum(wa) + np.sum(wb) - 2.0 * nuclear, 0.0)))
 
 
@@ -153,16 +152,14 @@ def affine_invariant_geodesic(
     t, eps = _check_t(t), _check_eps(eps)
     wa, Va = psd_eigh(A, eps, "A", full_rank=True)
     psd_eigh(B, eps, "B", full_rank=True)
-    root, inv_root = _fun(Va, np.sqrt(wa)), _fun(Va, wa ** -0.5)
+    root, inv_root = _fun(Va, np.sqrt(wa)), _fun(Va, wa**-0.5)
     M = inv_root @ (np.asarray(B, dtype=np.float64) + eps * np.eye(wa.size)) @ inv_root
     wm, Vm = np.linalg.eigh(0.5 * (M + M.T))
-    G = root @ _fun(Vm, wm ** t) @ root
+    G = root @ _fun(Vm, wm**t) @ root
     return 0.5 * (G + G.T)
 
 
-def log_euclidean_geodesic(
-    A: np.ndarray, B: np.ndarray, t: float, eps: float = 0.0
-) -> np.ndarray:
+def log_euclidean_geodesic(A: np.ndarray, B: np.ndarray, t: float, eps: float = 0.0) -> np.ndarray:
     """``exp((1-t) log A + t log B)`` on the regularized points."""
     t, eps = _check_t(t), _check_eps(eps)
     wa, Va = psd_eigh(A, eps, "A", full_rank=True)
@@ -182,7 +179,7 @@ def brenier_from_eigh(
     matrix; the one implementation behind :func:`bures_wasserstein_map` and
     :func:`engines.geometry.gaussian_ot.brenier_map` (which reuses a stored decomposition).
     """
-    root, inv_root = _fun(Va, np.sqrt(wa)), _fun(Va, wa ** -0.5)
+    root, inv_root = _fun(Va, np.sqrt(wa)), _fun(Va, wa**-0.5)
     M = root @ np.asarray(B, dtype=np.float64) @ root
     wm, Vm = np.linalg.eigh(0.5 * (M + M.T))
     wm = np.maximum(wm, 0.0)
@@ -275,8 +272,9 @@ class FactoredPSD:
     @property
     def eigenvalues(self) -> np.ndarray:
         """All n eigenvalues of Σ, descending: ``s² + ε`` on the range, then ε (n - r times)."""
-        return np.concatenate([self.range_values + self.eps,
-                               np.full(self.n - self.range_values.size, self.eps)])
+        return np.concatenate(
+            [self.range_values + self.eps, np.full(self.n - self.range_values.size, self.eps)]
+        )
 
     @property
     def trace(self) -> float:
@@ -376,7 +374,7 @@ def factored_distances(
         log_mu = np.log(mu)
         c = math.log(Q.eps / P.eps) if rest_n else 0.0
         if "affine_invariant" in rest:
-            out["affine_invariant"] = math.sqrt(float(np.sum(log_mu ** 2)) + rest_n * c * c)
+            out["affine_invariant"] = math.sqrt(float(np.sum(log_mu**2)) + rest_n * c * c)
         if "thompson" in rest:
             out["thompson"] = max(float(np.max(np.abs(log_mu))), abs(c))
     if "log_euclidean" in rest:

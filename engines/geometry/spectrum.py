@@ -41,8 +41,15 @@ OUTLIER_C = 3.0
 """Margin above the bulk edge, in units of ``edge · p^(-2/3)``, beyond which an eigenvalue is an
 outlier."""
 
-MP_FIT_COLUMNS = ("ks", "scale2", "lower_edge", "upper_edge", "threshold", "n_outliers",
-                  "scale_fitted")
+MP_FIT_COLUMNS = (
+    "ks",
+    "scale2",
+    "lower_edge",
+    "upper_edge",
+    "threshold",
+    "n_outliers",
+    "scale_fitted",
+)
 """The fields of :meth:`MPFit.row`, in order (one row of a per-checkpoint ``mp_fit`` dataset)."""
 
 
@@ -99,9 +106,7 @@ def wishart_spectrum(W: np.ndarray) -> WishartSpectrum:
     return WishartSpectrum(vectors=U, values=s * s, n=W.shape[0], m=W.shape[1])
 
 
-def eigenvector_images(
-    spectrum: WishartSpectrum, count: int, L: int | None = None
-) -> np.ndarray:
+def eigenvector_images(spectrum: WishartSpectrum, count: int, L: int | None = None) -> np.ndarray:
     """The ``count`` leading eigenvectors of W Wᵀ as (count, L, L) images (row-major sites).
 
     Signs are fixed so that each vector's entry of largest magnitude is positive (eigenvectors are
@@ -211,8 +216,17 @@ class MPFit:
     def row(self) -> np.ndarray:
         """The fit as floats, in the order of :data:`MP_FIT_COLUMNS`."""
         lower, upper = self.law.edges
-        return np.array([self.ks, self.law.scale2, lower, upper, self.threshold,
-                         float(self.n_outliers), float(self.scale_fitted)])
+        return np.array(
+            [
+                self.ks,
+                self.law.scale2,
+                lower,
+                upper,
+                self.threshold,
+                float(self.n_outliers),
+                float(self.scale_fitted),
+            ]
+        )
 
 
 def fit_marchenko_pastur(

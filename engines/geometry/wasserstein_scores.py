@@ -298,7 +298,7 @@ def _dual_lower_bound(C: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray
 
 
 def _choose_solver(solver: str, N: int, M: int, exact_max: int) -> str:
-    """"auto": emd up to exact_max, then the exact assignment when N = M, else Sinkhorn."""
+    """ "auto": emd up to exact_max, then the exact assignment when N = M, else Sinkhorn."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; valid ones are {', '.join(SOLVERS)}.")
     if solver == "auto":
@@ -308,10 +308,15 @@ def _choose_solver(solver: str, N: int, M: int, exact_max: int) -> str:
     return solver
 
 
-def transport_from_costs(C: np.ndarray, cost: str = "sqeuclidean", solver: str = "auto",
-                         exact_max: int = EXACT_MAX, reg: float | None = None,
-                         plan_max: int = PLAN_MAX,
-                         max_iterations: int = SINKHORN_MAX_ITERATIONS) -> dict:
+def transport_from_costs(
+    C: np.ndarray,
+    cost: str = "sqeuclidean",
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+    plan_max: int = PLAN_MAX,
+    max_iterations: int = SINKHORN_MAX_ITERATIONS,
+) -> dict:
     """Optimal transport between uniform measures given their (N, M) cost matrix.
 
     Returns a dict: ``solver`` ("emd", "assignment" or "sinkhorn"), ``cost`` (OT: exact for emd
@@ -331,9 +336,16 @@ def transport_from_costs(C: np.ndarray, cost: str = "sqeuclidean", solver: str =
 Exact = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _transport(C: np.ndarray, cost: str, solver: str, exact_max: int, reg: float | None,
-               plan_max: int, exact: Exact | None = None,
-               max_iterations: int = SINKHORN_MAX_ITERATIONS) -> dict:
+def _transport(
+    C: np.ndarray,
+    cost: str,
+    solver: str,
+    exact_max: int,
+    reg: float | None,
+    plan_max: int,
+    exact: Exact | None = None,
+    max_iterations: int = SINKHORN_MAX_ITERATIONS,
+) -> dict:
     """:func:`transport_from_costs`; ``exact(rows, cols)`` recomputes costs on the support of an
     emd plan from differences, so that an OT cost of 0 comes out as exactly 0 (the expanded
     ``‖x‖² + ‖y‖² − 2x·y`` leaves rounding residues, which W = √OT would magnify)."""
@@ -372,10 +384,16 @@ def _transport(C: np.ndarray, cost: str, solver: str, exact_max: int, reg: float
         log_domain = scale / eps > _LOG_DOMAIN_RATIO
         with warnings.catch_warnings():  # not converging is reported, and the bracket holds
             warnings.simplefilter("ignore", UserWarning)
-            P, log = ot.sinkhorn(a, b, C, eps,
-                                 method="sinkhorn_log" if log_domain else "sinkhorn",
-                                 numItermax=max_iterations, stopThr=_SINKHORN_TOLERANCE,
-                                 log=True)
+            P, log = ot.sinkhorn(
+                a,
+                b,
+                C,
+                eps,
+                method="sinkhorn_log" if log_domain else "sinkhorn",
+                numItermax=max_iterations,
+                stopThr=_SINKHORN_TOLERANCE,
+                log=True,
+            )
         converged = bool(log["err"]) and bool(log["err"][-1] < _SINKHORN_TOLERANCE)
         iterations = int(log["niter"]) + 1
         if not np.all(np.isfinite(P)):
@@ -410,18 +428,32 @@ def _transport(C: np.ndarray, cost: str, solver: str, exact_max: int, reg: float
     }
 
 
-def optimal_transport(x: np.ndarray, y: np.ndarray, cost: str = "sqeuclidean",
-                      solver: str = "auto", exact_max: int = EXACT_MAX,
-                      reg: float | None = None, plan_max: int = PLAN_MAX,
-                      max_iterations: int = SINKHORN_MAX_ITERATIONS) -> dict:
+def optimal_transport(
+    x: np.ndarray,
+    y: np.ndarray,
+    cost: str = "sqeuclidean",
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+    plan_max: int = PLAN_MAX,
+    max_iterations: int = SINKHORN_MAX_ITERATIONS,
+) -> dict:
     """OT between the uniform empirical measures on the rows of x (N, ...) and y (M, ...).
 
     The dict of :func:`transport_from_costs`, plus ``cost_name`` and ``dim`` (sites per sample).
     """
     X, Y = _pair_points(x, y)
     C = pairwise_costs(X, Y, cost)
-    out = _transport(C, cost, solver, exact_max, reg, plan_max,
-                     lambda r, c: paired_costs(X[r], Y[c], cost), max_iterations)
+    out = _transport(
+        C,
+        cost,
+        solver,
+        exact_max,
+        reg,
+        plan_max,
+        lambda r, c: paired_costs(X[r], Y[c], cost),
+        max_iterations,
+    )
     out["cost_name"] = cost
     out["dim"] = int(np.asarray(x)[0].size)
     return out
@@ -450,10 +482,12 @@ def _norms(diff: np.ndarray, metric: str) -> np.ndarray:
     return np.abs(diff).sum(axis=-1) / (2.0 * d)
 
 
-def line_shape_score(tracks: np.ndarray | Sequence[np.ndarray], metric: str = "euclidean",
-                     unit_steps: bool = False,
-                     distance: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-                     ) -> dict:
+def line_shape_score(
+    tracks: np.ndarray | Sequence[np.ndarray],
+    metric: str = "euclidean",
+    unit_steps: bool = False,
+    distance: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """LSS of N tracks x₀ → … → x_K given as an array (K+1, N, ...) or K+1 arrays (N, ...).
 
     ``metric``: "euclidean" or "hamming" (per-site, module doc); or ``distance``, a callable
@@ -536,11 +570,17 @@ def _resampled_exact(X: np.ndarray, Y: np.ndarray, idx: np.ndarray, cost: str) -
     return lambda r, c: paired_costs(X[idx[r]], Y[idx[c]], cost)
 
 
-def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclidean",
-                            n_bootstrap: int = DEFAULT_BOOTSTRAP,
-                            seed: int | Sequence[int] = 0, solver: str = "auto",
-                            exact_max: int = EXACT_MAX, reg: float | None = None,
-                            plan_max: int = PLAN_MAX) -> dict:
+def optimal_transport_score(
+    x: np.ndarray,
+    tx: np.ndarray,
+    cost: str = "sqeuclidean",
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    seed: int | Sequence[int] = 0,
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+    plan_max: int = PLAN_MAX,
+) -> dict:
     """OTS of the map x_i → tx_i (pairs given as two aligned arrays (N, ...)).
 
     Returns a dict: ``ots`` (map cost / OT cost; with Sinkhorn OT is its lower bound, so ``ots``
@@ -564,22 +604,27 @@ def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclid
     N: int = X.shape[0]
     if Y.shape[0] != N:
         raise ValueError(f"A map needs as many images as inputs: {N} and {Y.shape[0]}.")
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) \
-            or n_bootstrap < 0:
+    if (
+        isinstance(n_bootstrap, bool)
+        or not isinstance(n_bootstrap, (int, np.integer))
+        or n_bootstrap < 0
+    ):
         raise ValueError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}.")
     C = pairwise_costs(X, Y, cost)
     own = paired_costs(X, Y, cost)
     map_cost = float(own.mean())
-    ot_result = _transport(C, cost, solver, exact_max, reg, plan_max,
-                           lambda r, c: paired_costs(X[r], Y[c], cost))
+    ot_result = _transport(
+        C, cost, solver, exact_max, reg, plan_max, lambda r, c: paired_costs(X[r], Y[c], cost)
+    )
     zero = 1e-12 * max(float(C.mean()), 1e-300)
     method = ot_result["solver"]
     rng = np.random.default_rng(seed)
     replicates = np.empty(n_bootstrap)
     for r in range(n_bootstrap):
         idx = rng.integers(0, N, size=N)
-        res = _transport(C[np.ix_(idx, idx)], cost, method, exact_max, reg, 0,
-                         _resampled_exact(X, Y, idx, cost))
+        res = _transport(
+            C[np.ix_(idx, idx)], cost, method, exact_max, reg, 0, _resampled_exact(X, Y, idx, cost)
+        )
         replicates[r] = _ratio(float(own[idx].mean()), res["cost"], zero)
     finite = replicates[np.isfinite(replicates)]
     partner = ot_result["partner"]
@@ -589,8 +634,7 @@ def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclid
         "ots_low": _ratio(map_cost, ot_result["upper"], zero),
         "ots_high": _ratio(map_cost, ot_result["lower"], zero),
         "ots_se": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
-        "ots_ci": (np.percentile(finite, [2.5, 97.5]) if finite.size > 1
-                   else np.full(2, math.nan)),
+        "ots_ci": (np.percentile(finite, [2.5, 97.5]) if finite.size > 1 else np.full(2, math.nan)),
         "bootstrap": replicates,
         "map_cost": map_cost,
         "map_cost_se": float(own.std(ddof=1) / math.sqrt(N)) if N > 1 else math.nan,
@@ -614,8 +658,9 @@ def optimal_transport_score(x: np.ndarray, tx: np.ndarray, cost: str = "sqeuclid
 
 
 # --------------------------------------------------------------------------- distribution level
-def _line_shape_dict(steps: np.ndarray, start: np.ndarray, solvers: list[str],
-                     n_samples: np.ndarray, cost: str) -> dict:
+def _line_shape_dict(
+    steps: np.ndarray, start: np.ndarray, solvers: list[str], n_samples: np.ndarray, cost: str
+) -> dict:
     """The distribution-level dict from (K, 3) steps and distances from the start (value,
     lower, upper)."""
     path = np.cumsum(steps[:, 0])
@@ -645,9 +690,13 @@ def _distances(result: dict) -> tuple[float, float, float]:
     return result["distance"], result["distance_lower"], result["distance_upper"]
 
 
-def distribution_line_shape(distributions: Sequence[np.ndarray], cost: str = "sqeuclidean",
-                            solver: str = "auto", exact_max: int = EXACT_MAX,
-                            reg: float | None = None) -> dict:
+def distribution_line_shape(
+    distributions: Sequence[np.ndarray],
+    cost: str = "sqeuclidean",
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+) -> dict:
     """Line shape of empirical measures μ₀ … μ_K (each an (N_k, ...) sample array): ≥ 1.
 
     Returns a dict: ``steps`` (K,) W(μ_k, μ_{k+1}); ``from_start`` (K,) W(μ₀, μ_k), k = 1 … K;
@@ -682,8 +731,21 @@ def distribution_line_shape(distributions: Sequence[np.ndarray], cost: str = "sq
 
 
 # --------------------------------------------------------------------------- what the lab scores
-_STACKED = ("ots", "ots_low", "ots_high", "ots_se", "map_cost", "map_cost_se", "ot_cost",
-            "ot_lower", "ot_upper", "bias_bound", "agreement", "plan_entropy", "reg")
+_STACKED = (
+    "ots",
+    "ots_low",
+    "ots_high",
+    "ots_se",
+    "map_cost",
+    "map_cost_se",
+    "ot_cost",
+    "ot_lower",
+    "ot_upper",
+    "bias_bound",
+    "agreement",
+    "plan_entropy",
+    "reg",
+)
 
 
 def _stack_ots(results: Sequence[dict]) -> dict:
@@ -705,8 +767,10 @@ def _check_levels(levels: Sequence[np.ndarray]) -> list[np.ndarray]:
     shape = arrays[0].shape
     for k, x in enumerate(arrays):
         if x.shape != shape:
-            raise ValueError(f"Level {k} has shape {x.shape}, level 0 has {shape}: embed the "
-                             "levels on one lattice first (engines.geometry.lattice_embedding).")
+            raise ValueError(
+                f"Level {k} has shape {x.shape}, level 0 has {shape}: embed the "
+                "levels on one lattice first (engines.geometry.lattice_embedding)."
+            )
     return arrays
 
 
@@ -716,10 +780,17 @@ def _ot_distances(result: dict, cost: str) -> tuple[float, float, float]:
     return tuple(max(result[k], 0.0) ** (1.0 / p) for k in ("ot_cost", "ot_lower", "ot_upper"))
 
 
-def score_levels(levels: Sequence[np.ndarray], cost: str = "sqeuclidean",
-                 metric: str = "euclidean", unit_steps: bool = False,
-                 n_bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0, solver: str = "auto",
-                 exact_max: int = EXACT_MAX, reg: float | None = None) -> dict:
+def score_levels(
+    levels: Sequence[np.ndarray],
+    cost: str = "sqeuclidean",
+    metric: str = "euclidean",
+    unit_steps: bool = False,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    seed: int = 0,
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+) -> dict:
     """Scores of samples carried through levels x⁰ → x¹ → … → x^K, all of one shape (N, ...).
 
     Sample i's track is (x⁰_i, …, x^K_i). Returns ``{"lss": line_shape_score(...), "ots": the
@@ -738,10 +809,27 @@ def score_levels(levels: Sequence[np.ndarray], cost: str = "sqeuclidean",
     arrays = _check_levels(levels)
     K = len(arrays) - 1
     lss = line_shape_score(arrays, metric, unit_steps)
-    maps = [optimal_transport_score(arrays[k], arrays[k + 1], cost, n_bootstrap, [seed, k],
-                                    solver, exact_max, reg, plan_max=0) for k in range(K)]
-    total = maps[0] if K == 1 else optimal_transport_score(
-        arrays[0], arrays[K], cost, n_bootstrap, [seed, K], solver, exact_max, reg, plan_max=0)
+    maps = [
+        optimal_transport_score(
+            arrays[k],
+            arrays[k + 1],
+            cost,
+            n_bootstrap,
+            [seed, k],
+            solver,
+            exact_max,
+            reg,
+            plan_max=0,
+        )
+        for k in range(K)
+    ]
+    total = (
+        maps[0]
+        if K == 1
+        else optimal_transport_score(
+            arrays[0], arrays[K], cost, n_bootstrap, [seed, K], solver, exact_max, reg, plan_max=0
+        )
+    )
     steps = np.array([_ot_distances(r, cost) for r in maps])
     start = np.empty((K, 3))
     start[0], start[K - 1] = steps[0], _ot_distances(total, cost)
@@ -787,28 +875,35 @@ def score_block_spin(levels: Sequence[np.ndarray], **options: Any) -> dict:
     L = int(np.asarray(levels[0]).shape[1])
     embedded = [repeat_blocks(np.asarray(x), L) for x in levels]
     out = score_levels(embedded, **options)
-    out.update(kind="block_spin", embedding="repeat",
-               sizes=np.array([np.asarray(x).shape[1] for x in levels]))
+    out.update(
+        kind="block_spin",
+        embedding="repeat",
+        sizes=np.array([np.asarray(x).shape[1] for x in levels]),
+    )
     return out
 
 
-def score_rbm_coarse(samples: np.ndarray, W: np.ndarray, a: np.ndarray, hidden: np.ndarray,
-                     **options: Any) -> dict:
+def score_rbm_coarse(
+    samples: np.ndarray, W: np.ndarray, a: np.ndarray, hidden: np.ndarray, **options: Any
+) -> dict:
     """(b) One RBM as a coarse-graining: v (N, L, L) → its hidden layer (N, m), embedded by the
     reconstruction tanh(a + W h) (0/1 samples or activations); :func:`score_levels` on the two
     levels (OTS of v → E[v|h]; the LSS of a two-point track is 1), ``"kind": "rbm_coarse"``."""
     samples = np.asarray(samples)
     L = int(samples.shape[1])
-    out = score_levels([samples.astype(np.float64), rbm_reconstruction(W, a, hidden, L)],
-                       **options)
+    out = score_levels([samples.astype(np.float64), rbm_reconstruction(W, a, hidden, L)], **options)
     out.update(kind="rbm_coarse", embedding="reconstruction")
     return out
 
 
-def score_stack(levels: Sequence[np.ndarray], rbms: Sequence[tuple[np.ndarray, np.ndarray]],
-                block: int, embedding: str = "reconstruction",
-                orientations: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-                **options: Any) -> dict:
+def score_stack(
+    levels: Sequence[np.ndarray],
+    rbms: Sequence[tuple[np.ndarray, np.ndarray]],
+    block: int,
+    embedding: str = "reconstruction",
+    orientations: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+    **options: Any,
+) -> dict:
     """(b, d) A stack v → h₁ → h₂ → … read as a deep network's layers.
 
     ``levels`` and ``rbms`` = [(W_k, a_k)] as for :func:`~engines.geometry.lattice_embedding.
@@ -824,15 +919,21 @@ def score_stack(levels: Sequence[np.ndarray], rbms: Sequence[tuple[np.ndarray, n
     else:
         raise ValueError(f"Unknown embedding {embedding!r}; use 'reconstruction' or 'repeat'.")
     out = score_levels(embedded, **options)
-    out.update(kind="stack", embedding=embedding,
-               sizes=np.array([np.asarray(x).shape[1] for x in levels]))
+    out.update(
+        kind="stack", embedding=embedding, sizes=np.array([np.asarray(x).shape[1] for x in levels])
+    )
     return out
 
 
-def score_training(checkpoints: Sequence[np.ndarray], data: np.ndarray,
-                   epochs: Sequence[float] | None = None, cost: str = "sqeuclidean",
-                   solver: str = "auto", exact_max: int = EXACT_MAX,
-                   reg: float | None = None) -> dict:
+def score_training(
+    checkpoints: Sequence[np.ndarray],
+    data: np.ndarray,
+    epochs: Sequence[float] | None = None,
+    cost: str = "sqeuclidean",
+    solver: str = "auto",
+    exact_max: int = EXACT_MAX,
+    reg: float | None = None,
+) -> dict:
     """(c) A training run: model samples at checkpoints (each (N_k, ...)) against the data.
 
     Returns ``{"distribution": distribution_line_shape(checkpoints) (initialization → end),
@@ -842,12 +943,16 @@ def score_training(checkpoints: Sequence[np.ndarray], data: np.ndarray,
     """
     if len(checkpoints) < 2:
         raise ValueError("A training run needs at least two checkpoints.")
-    e = np.arange(len(checkpoints), dtype=np.float64) if epochs is None else \
-        np.asarray(epochs, dtype=np.float64)
+    e = (
+        np.arange(len(checkpoints), dtype=np.float64)
+        if epochs is None
+        else np.asarray(epochs, dtype=np.float64)
+    )
     if e.shape != (len(checkpoints),):
         raise ValueError(f"Need one epoch per checkpoint ({len(checkpoints)}), got {e.shape}.")
-    to_data = [optimal_transport(m, data, cost, solver, exact_max, reg, plan_max=0)
-               for m in checkpoints]
+    to_data = [
+        optimal_transport(m, data, cost, solver, exact_max, reg, plan_max=0) for m in checkpoints
+    ]
     return {
         "distribution": distribution_line_shape(checkpoints, cost, solver, exact_max, reg),
         "to_data": np.array([r["distance"] for r in to_data]),

@@ -46,8 +46,14 @@ CONSTRAINTS: dict[str, Constraint] = {
 }
 """One constraint per setting of :class:`IsingParams` (engines.constraints): the engine, the CLI
 options and the GUI's forms all check these objects."""
-NAMES = {"size": "The lattice size", "temperature": "The temperature", "coupling": "The coupling J",
-         "field": "The field h", "algorithm": "The algorithm", "seed": "The seed"}
+NAMES = {
+    "size": "The lattice size",
+    "temperature": "The temperature",
+    "coupling": "The coupling J",
+    "field": "The field h",
+    "algorithm": "The algorithm",
+    "seed": "The seed",
+}
 COUNT = Interval(integer=True, low=0)
 
 

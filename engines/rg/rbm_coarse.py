@@ -161,9 +161,7 @@ def locality(W, L: int, b: int) -> dict:
     squares = fields**2
     dr = _torus_offsets(L, centre[:, 0])  # (L, m), rows
     dc = _torus_offsets(L, centre[:, 1])  # (L, m), columns
-    second_moment = np.einsum("rcm,rm->m", squares, dr**2) + np.einsum(
-        "rcm,cm->m", squares, dc**2
-    )
+    second_moment = np.einsum("rcm,rm->m", squares, dr**2) + np.einsum("rcm,cm->m", squares, dc**2)
     total = squares.sum(axis=(0, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = np.sqrt(second_moment / total)

@@ -91,8 +91,10 @@ def _checked(W, a, b, samples) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         raise ValueError(f"Samples must have shape (N, L, L), got {samples.shape}.")
     n = samples.shape[1] * samples.shape[2]
     if W.ndim != 2 or W.shape[0] != n or a.shape != (n,) or b.shape != (W.shape[1],):
-        raise ValueError(f"W, a, b must have shapes ({n}, m), ({n},), (m,) for samples of shape "
-                         f"{samples.shape}; got {W.shape}, {a.shape}, {b.shape}.")
+        raise ValueError(
+            f"W, a, b must have shapes ({n}, m), ({n},), (m,) for samples of shape "
+            f"{samples.shape}; got {W.shape}, {a.shape}, {b.shape}."
+        )
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError("The RBM's parameters contain NaN or infinite values.")
     if not np.all(np.abs(samples) == 1):
@@ -130,16 +132,37 @@ def rbm_flow(W, a, b, samples: np.ndarray, steps: int, seed: int = 0) -> list[np
     return out
 
 
-FLOW_KEYS = ("t_energy", "t_abs_m", "t_binder", "gap", "e", "abs_m", "binder", "c", "chi",
-             "abs_m_z", "binder_z", "c_z", "chi_z", "max_abs_z")
+FLOW_KEYS = (
+    "t_energy",
+    "t_abs_m",
+    "t_binder",
+    "gap",
+    "e",
+    "abs_m",
+    "binder",
+    "c",
+    "chi",
+    "abs_m_z",
+    "binder_z",
+    "c_z",
+    "chi_z",
+    "max_abs_z",
+)
 """The per-step readings returned by :func:`flow_thermometry` (errors as ``<key>_error``)."""
 
 
-def flow_thermometry(W, a, b, samples: Sequence[np.ndarray],
-                     temperatures: Sequence[float] | np.ndarray,
-                     steps: int, seed: int = 0, J: float = 1.0,
-                     equilibrium: np.ndarray | None = None,
-                     read_steps: Sequence[int] | None = None) -> dict:
+def flow_thermometry(
+    W,
+    a,
+    b,
+    samples: Sequence[np.ndarray],
+    temperatures: Sequence[float] | np.ndarray,
+    steps: int,
+    seed: int = 0,
+    J: float = 1.0,
+    equilibrium: np.ndarray | None = None,
+    read_steps: Sequence[int] | None = None,
+) -> dict:
     """The RBM flow from several starting ensembles, read by three thermometers at every step.
 
     ``samples[i]`` is an (N_i, L, L) ±1 array drawn at ``temperatures[i]`` (in the order of
@@ -165,13 +188,20 @@ def flow_thermometry(W, a, b, samples: Sequence[np.ndarray],
     """
     temperatures = np.asarray(temperatures, dtype=np.float64)
     if temperatures.ndim != 1 or len(samples) != temperatures.size or temperatures.size < 1:
-        raise ValueError(f"One sample set per temperature is needed: {len(samples)} sets for "
-                         f"{temperatures.size} temperatures.")
+        raise ValueError(
+            f"One sample set per temperature is needed: {len(samples)} sets for "
+            f"{temperatures.size} temperatures."
+        )
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}.")
     read = np.arange(steps + 1) if read_steps is None else np.asarray(read_steps, dtype=np.int64)
-    if read.ndim != 1 or read.size < 1 or np.any(read < 0) or np.any(read > steps) or np.any(
-            np.diff(read) <= 0):
+    if (
+        read.ndim != 1
+        or read.size < 1
+        or np.any(read < 0)
+        or np.any(read > steps)
+        or np.any(np.diff(read) <= 0)
+    ):
         raise ValueError(f"read_steps must be increasing steps in 0..{steps}, got {read_steps!r}.")
     n, s = temperatures.size, read.size
     out: dict = {"temperature": temperatures, "steps": read}
@@ -187,8 +217,9 @@ def flow_thermometry(W, a, b, samples: Sequence[np.ndarray],
         for k in range(steps + 1):
             if k:
                 previous = current
-                current = reconstruction_step(W, a, b, previous,
-                                              np.random.SeedSequence([stream, k]))
+                current = reconstruction_step(
+                    W, a, b, previous, np.random.SeedSequence([stream, k])
+                )
                 out["flip_fraction"][i, k - 1] = float(np.mean(current != previous))
             if column < s and read[column] == k:
                 reading = thermometry(current, J)

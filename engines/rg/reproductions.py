@@ -106,15 +106,23 @@ VEIGA_TEMPERATURES = tuple([1e-6] + [0.25 * i for i in range(1, 25)])
 """The 25 training temperatures of Veiga & Vicente: 1e-6, 0.25, 0.5, ..., 6.0."""
 
 
-def wolff_samples(size: int, temperature: float, n_samples: int, seed: int = 0, J: float = 1.0,
-                  thermalize: int = 500, interval: int = 2) -> np.ndarray:
+def wolff_samples(
+    size: int,
+    temperature: float,
+    n_samples: int,
+    seed: int = 0,
+    J: float = 1.0,
+    thermalize: int = 500,
+    interval: int = 2,
+) -> np.ndarray:
     """(n_samples, size, size) int8 Wolff configurations of the Ising torus, in time order.
 
     ``thermalize`` sweeps first (which also calibrate the sweep length, see
     :mod:`engines.ising.simulation`), then one configuration every ``interval`` sweeps.
     """
-    sim = IsingSimulation(IsingParams(size, float(temperature), coupling=float(J),
-                                      algorithm="wolff", seed=int(seed)))
+    sim = IsingSimulation(
+        IsingParams(size, float(temperature), coupling=float(J), algorithm="wolff", seed=int(seed))
+    )
     sim.thermalize(int(thermalize))
     out = np.empty((int(n_samples), size, size), dtype=np.int8)
     for i in range(int(n_samples)):
@@ -159,9 +167,14 @@ def composite_fields(weights: Sequence[np.ndarray], size: int, block: int) -> li
     return fields
 
 
-def mehta_schwab(samples: np.ndarray, configs: Sequence[RBMConfig], block: int = 2,
-                 seed: int = 0, callback: Callable | None = None,
-                 l1_warmup: int | Sequence[int] = 0) -> dict:
+def mehta_schwab(
+    samples: np.ndarray,
+    configs: Sequence[RBMConfig],
+    block: int = 2,
+    seed: int = 0,
+    callback: Callable | None = None,
+    l1_warmup: int | Sequence[int] = 0,
+) -> dict:
     """Greedy stack from a random start on (N, L, L) ±1 ``samples``; locality of every level.
 
     ``configs`` holds one :class:`engines.rbm.RBMConfig` per level (n_hidden is set per level;
@@ -187,8 +200,17 @@ def mehta_schwab(samples: np.ndarray, configs: Sequence[RBMConfig], block: int =
         if callback is not None:
             callback(level, trainer)
 
-    models, _ = train_stack(samples, levels, block, list(configs), block_init=0.0, seed=seed,
-                            min_share=0.0, callback=timed, l1_warmup=l1_warmup)
+    models, _ = train_stack(
+        samples,
+        levels,
+        block,
+        list(configs),
+        block_init=0.0,
+        seed=seed,
+        min_share=0.0,
+        callback=timed,
+        l1_warmup=l1_warmup,
+    )
     stamps = [finished[k] - finished[k - 1] for k in range(1, levels + 1)]
     weights = [m.to_numpy()["W"].astype(np.float64) for m in models]
     composite = composite_fields(weights, L, block)
@@ -197,8 +219,9 @@ def mehta_schwab(samples: np.ndarray, configs: Sequence[RBMConfig], block: int =
     for k, W in enumerate(weights, start=1):
         summary = _locality_summary(W, Lk, block)
         used = replace(configs[k - 1], n_hidden=int(W.shape[1]), seed=configs[k - 1].seed + k - 1)
-        summary.update(level=k, n_visible=int(W.shape[0]), seconds=float(stamps[k - 1]),
-                       config=used.to_dict())
+        summary.update(
+            level=k, n_visible=int(W.shape[0]), seconds=float(stamps[k - 1]), config=used.to_dict()
+        )
         if k >= 2:
             summary["composite"] = _locality_summary(composite[k - 1], L, block**k)
         out_levels.append(summary)
@@ -215,9 +238,14 @@ def mehta_schwab(samples: np.ndarray, configs: Sequence[RBMConfig], block: int =
     }
 
 
-def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
-                  block: int = 2, l1_warmup: int = 0,
-                  callback: Callable | None = None) -> dict:
+def combe_example(
+    samples: np.ndarray,
+    config: RBMConfig,
+    seeds: Sequence[int],
+    block: int = 2,
+    l1_warmup: int = 0,
+    callback: Callable | None = None,
+) -> dict:
     """Combe §4.1: one RBM with (L/b)² hidden units per seed on (N, L, L) ±1 ``samples``.
 
     Each seed trains ``config`` (n_hidden and seed set), after ``l1_warmup`` epochs without L1
@@ -240,8 +268,10 @@ def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
     per_seed = []
     for s in seeds:
         trainer = train_with_l1_warmup(
-            RBMTrainer(replace(config, n_hidden=m, seed=int(s)), data), int(l1_warmup),
-            callback=callback)
+            RBMTrainer(replace(config, n_hidden=m, seed=int(s)), data),
+            int(l1_warmup),
+            callback=callback,
+        )
         W = trainer.model.to_numpy()["W"].astype(np.float64)
         summary = _locality_summary(W, L, block)
         summary["seed"] = int(s)
@@ -268,11 +298,18 @@ def combe_example(samples: np.ndarray, config: RBMConfig, seeds: Sequence[int],
     }
 
 
-def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Sequence[np.ndarray],
-                        flow_temperatures: Sequence[float], config: RBMConfig, steps: int = 10,
-                        seed: int = 0, n_equilibrium: int = 5000, J: float = 1.0,
-                        read_steps: Sequence[int] | None = None,
-                        callback: Callable | None = None) -> dict:
+def rbm_flow_experiment(
+    train_samples: Sequence[np.ndarray],
+    flow_samples: Sequence[np.ndarray],
+    flow_temperatures: Sequence[float],
+    config: RBMConfig,
+    steps: int = 10,
+    seed: int = 0,
+    n_equilibrium: int = 5000,
+    J: float = 1.0,
+    read_steps: Sequence[int] | None = None,
+    callback: Callable | None = None,
+) -> dict:
     """Iso–Shiba–Yokoo flow with three thermometers, where it ends, and what it approximates.
 
     One RBM (``config``) is trained on all of ``train_samples`` pooled (one (N_i, L, L) array
@@ -293,19 +330,40 @@ def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Seque
     t0 = time.perf_counter()
     pooled = np.concatenate([np.asarray(s) for s in train_samples])
     L = int(pooled.shape[1])
-    trainer = train_level(RBMTrainer(config, pooled.reshape(len(pooled), L * L)),
-                          callback=callback)
+    trainer = train_level(RBMTrainer(config, pooled.reshape(len(pooled), L * L)), callback=callback)
     t_train = time.perf_counter() - t0
     generator = torch.Generator().manual_seed(int(seed))
-    equilibrium, diagnostics = sample_model(trainer.model, int(n_equilibrium), burn_in=2000,
-                                            thin=10, n_chains=50, generator=generator,
-                                            flip_moves=True)
-    gibbs, _ = sample_model(trainer.model, int(n_equilibrium), burn_in=2000, thin=10,
-                            n_chains=50, generator=generator, flip_moves=False)
+    equilibrium, diagnostics = sample_model(
+        trainer.model,
+        int(n_equilibrium),
+        burn_in=2000,
+        thin=10,
+        n_chains=50,
+        generator=generator,
+        flip_moves=True,
+    )
+    gibbs, _ = sample_model(
+        trainer.model,
+        int(n_equilibrium),
+        burn_in=2000,
+        thin=10,
+        n_chains=50,
+        generator=generator,
+        flip_moves=False,
+    )
     p = trainer.model.to_numpy()
-    flow = flow_thermometry(p["W"], p["a"], p["b"], flow_samples, flow_temperatures, steps,
-                            seed=seed, J=J, equilibrium=equilibrium.reshape(-1, L, L),
-                            read_steps=read_steps)
+    flow = flow_thermometry(
+        p["W"],
+        p["a"],
+        p["b"],
+        flow_samples,
+        flow_temperatures,
+        steps,
+        seed=seed,
+        J=J,
+        equilibrium=equilibrium.reshape(-1, L, L),
+        read_steps=read_steps,
+    )
     shuffled = pooled[np.random.default_rng(seed).permutation(len(pooled))]
     mixture = thermometry(shuffled, J)
     step1 = int(np.searchsorted(flow["steps"], 1))
@@ -342,32 +400,81 @@ def rbm_flow_experiment(train_samples: Sequence[np.ndarray], flow_samples: Seque
 PRESETS: dict[str, dict[str, dict]] = {
     "mehta-schwab": {
         # L = 40 at T_c, 1600-400-100; measured settings (module doc): lr ≈ 5 / n_visible
-        "full": {"size": 40, "temperature": T_C, "J": 1.0, "n_samples": 20_000, "block": 2,
-                 "levels": 2,
-                 "options": {"l1": 0.01, "learning_rate": [0.003, 0.01],
-                             "lr_schedule": "constant", "epochs": [60, 30]}},
-        "quick": {"size": 16, "temperature": T_C, "J": 1.0, "n_samples": 5000, "block": 2,
-                  "levels": 2,
-                  "options": {"l1": 0.01, "learning_rate": 0.03, "lr_schedule": "constant",
-                              "epochs": [30, 60]}},
+        "full": {
+            "size": 40,
+            "temperature": T_C,
+            "J": 1.0,
+            "n_samples": 20_000,
+            "block": 2,
+            "levels": 2,
+            "options": {
+                "l1": 0.01,
+                "learning_rate": [0.003, 0.01],
+                "lr_schedule": "constant",
+                "epochs": [60, 30],
+            },
+        },
+        "quick": {
+            "size": 16,
+            "temperature": T_C,
+            "J": 1.0,
+            "n_samples": 5000,
+            "block": 2,
+            "levels": 2,
+            "options": {
+                "l1": 0.01,
+                "learning_rate": 0.03,
+                "lr_schedule": "constant",
+                "epochs": [30, 60],
+            },
+        },
     },
     "combe-4.1": {
         # the trainer's defaults (CD-1, lr 0.01 decaying linearly, batch 64) with L1 = 0.01
-        "full": {"size": 4, "temperature": T_C, "J": 1.0, "n_samples": 10_000, "block": 2,
-                 "seeds": 10, "l1_warmup": 0, "options": {"l1": 0.01, "epochs": 300}},
-        "quick": {"size": 4, "temperature": T_C, "J": 1.0, "n_samples": 2000, "block": 2,
-                  "seeds": 3, "l1_warmup": 0, "options": {"l1": 0.01, "epochs": 100}},
+        "full": {
+            "size": 4,
+            "temperature": T_C,
+            "J": 1.0,
+            "n_samples": 10_000,
+            "block": 2,
+            "seeds": 10,
+            "l1_warmup": 0,
+            "options": {"l1": 0.01, "epochs": 300},
+        },
+        "quick": {
+            "size": 4,
+            "temperature": T_C,
+            "J": 1.0,
+            "n_samples": 2000,
+            "block": 2,
+            "seeds": 3,
+            "l1_warmup": 0,
+            "options": {"l1": 0.01, "epochs": 100},
+        },
     },
     "rbm-flow": {
-        "full": {"size": 10, "train_temperatures": VEIGA_TEMPERATURES, "per_temperature": 2000,
-                 "flow_temperatures": (1.0, 1.5, 2.0, T_C, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0),
-                 "flow_samples": 2000, "steps": 200,
-                 "read_steps": (0, 1, 2, 3, 5, 10, 20, 50, 100, 200), "n_equilibrium": 5000,
-                 "options": {"n_hidden": 64, "epochs": 100}},
-        "quick": {"size": 6, "train_temperatures": VEIGA_TEMPERATURES[::2],
-                  "per_temperature": 300, "flow_temperatures": (1.5, T_C, 3.5),
-                  "flow_samples": 500, "steps": 3, "read_steps": None, "n_equilibrium": 1000,
-                  "options": {"n_hidden": 16, "epochs": 10}},
+        "full": {
+            "size": 10,
+            "train_temperatures": VEIGA_TEMPERATURES,
+            "per_temperature": 2000,
+            "flow_temperatures": (1.0, 1.5, 2.0, T_C, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0),
+            "flow_samples": 2000,
+            "steps": 200,
+            "read_steps": (0, 1, 2, 3, 5, 10, 20, 50, 100, 200),
+            "n_equilibrium": 5000,
+            "options": {"n_hidden": 64, "epochs": 100},
+        },
+        "quick": {
+            "size": 6,
+            "train_temperatures": VEIGA_TEMPERATURES[::2],
+            "per_temperature": 300,
+            "flow_temperatures": (1.5, T_C, 3.5),
+            "flow_samples": 500,
+            "steps": 3,
+            "read_steps": None,
+            "n_equilibrium": 1000,
+            "options": {"n_hidden": 16, "epochs": 10},
+        },
     },
 }
 """Settings of :func:`run_reproduction` per experiment and scale ("full", "quick")."""
@@ -375,8 +482,13 @@ PRESETS: dict[str, dict[str, dict]] = {
 REPRODUCTIONS = tuple(PRESETS)
 
 
-def run_reproduction(name: str, quick: bool = False, seed: int = 0,
-                     callback: Callable | None = None, overrides: dict | None = None) -> dict:
+def run_reproduction(
+    name: str,
+    quick: bool = False,
+    seed: int = 0,
+    callback: Callable | None = None,
+    overrides: dict | None = None,
+) -> dict:
     """Draw the data of experiment ``name`` (one of :data:`REPRODUCTIONS`) and run it.
 
     The settings are ``PRESETS[name]["quick" if quick else "full"]`` with the entries of
@@ -390,48 +502,87 @@ def run_reproduction(name: str, quick: bool = False, seed: int = 0,
     ``"samples"``.
     """
     if name not in PRESETS:
-        raise ValueError(f"Unknown reproduction {name!r}; valid ones are "
-                         f"{', '.join(REPRODUCTIONS)}.")
+        raise ValueError(
+            f"Unknown reproduction {name!r}; valid ones are {', '.join(REPRODUCTIONS)}."
+        )
     preset = dict(PRESETS[name]["quick" if quick else "full"])
     unknown = set(overrides or {}) - set(preset)
     if unknown:
-        raise ValueError(f"Unknown settings {sorted(unknown)} for {name!r}; valid ones are "
-                         f"{', '.join(sorted(preset))}.")
+        raise ValueError(
+            f"Unknown settings {sorted(unknown)} for {name!r}; valid ones are "
+            f"{', '.join(sorted(preset))}."
+        )
     preset.update(overrides or {})
     seeds = np.random.SeedSequence([int(seed), 7]).generate_state(64) % (2**31)
     t0 = time.perf_counter()
     if name == "rbm-flow":
         L = preset["size"]
-        train = [wolff_samples(L, T, preset["per_temperature"], int(seeds[i]))
-                 for i, T in enumerate(preset["train_temperatures"])]
-        fresh = [wolff_samples(L, T, preset["flow_samples"], int(seeds[32 + i]))
-                 for i, T in enumerate(preset["flow_temperatures"])]
-        data = [{"role": "training", "temperature": float(T), "seed": int(seeds[i]),
-                 "samples": train[i]} for i, T in enumerate(preset["train_temperatures"])]
-        data += [{"role": "flow start", "temperature": float(T), "seed": int(seeds[32 + i]),
-                  "samples": fresh[i]} for i, T in enumerate(preset["flow_temperatures"])]
+        train = [
+            wolff_samples(L, T, preset["per_temperature"], int(seeds[i]))
+            for i, T in enumerate(preset["train_temperatures"])
+        ]
+        fresh = [
+            wolff_samples(L, T, preset["flow_samples"], int(seeds[32 + i]))
+            for i, T in enumerate(preset["flow_temperatures"])
+        ]
+        data = [
+            {
+                "role": "training",
+                "temperature": float(T),
+                "seed": int(seeds[i]),
+                "samples": train[i],
+            }
+            for i, T in enumerate(preset["train_temperatures"])
+        ]
+        data += [
+            {
+                "role": "flow start",
+                "temperature": float(T),
+                "seed": int(seeds[32 + i]),
+                "samples": fresh[i],
+            }
+            for i, T in enumerate(preset["flow_temperatures"])
+        ]
         t_data = time.perf_counter() - t0
         config = RBMConfig(seed=int(seed), **preset["options"])
-        out = rbm_flow_experiment(train, fresh, preset["flow_temperatures"], config,
-                                  preset["steps"], seed=int(seed),
-                                  n_equilibrium=preset["n_equilibrium"],
-                                  read_steps=preset["read_steps"], callback=callback)
+        out = rbm_flow_experiment(
+            train,
+            fresh,
+            preset["flow_temperatures"],
+            config,
+            preset["steps"],
+            seed=int(seed),
+            n_equilibrium=preset["n_equilibrium"],
+            read_steps=preset["read_steps"],
+            callback=callback,
+        )
     else:
-        samples = wolff_samples(preset["size"], preset["temperature"], preset["n_samples"],
-                                int(seeds[0]), J=preset["J"])
-        data = [{"role": "training", "temperature": float(preset["temperature"]),
-                 "seed": int(seeds[0]), "samples": samples}]
+        samples = wolff_samples(
+            preset["size"], preset["temperature"], preset["n_samples"], int(seeds[0]), J=preset["J"]
+        )
+        data = [
+            {
+                "role": "training",
+                "temperature": float(preset["temperature"]),
+                "seed": int(seeds[0]),
+                "samples": samples,
+            }
+        ]
         t_data = time.perf_counter() - t0
         if name == "mehta-schwab":
-            configs = per_level_configs(RBMConfig(seed=int(seed)), preset["levels"],
-                                        **preset["options"])
-            out = mehta_schwab(samples, configs, preset["block"], seed=int(seed),
-                               callback=callback)
+            configs = per_level_configs(
+                RBMConfig(seed=int(seed)), preset["levels"], **preset["options"]
+            )
+            out = mehta_schwab(samples, configs, preset["block"], seed=int(seed), callback=callback)
         else:
             config = RBMConfig(**preset["options"])
-            out = combe_example(samples, config, range(int(seed), int(seed) + preset["seeds"]),
-                                preset["block"], l1_warmup=preset["l1_warmup"],
-                                callback=callback)
-    out.update(name=name, quick=bool(quick), preset=preset, seconds_data=float(t_data),
-               data=data)
+            out = combe_example(
+                samples,
+                config,
+                range(int(seed), int(seed) + preset["seeds"]),
+                preset["block"],
+                l1_warmup=preset["l1_warmup"],
+                callback=callback,
+            )
+    out.update(name=name, quick=bool(quick), preset=preset, seconds_data=float(t_data), data=data)
     return out

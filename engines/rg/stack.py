@@ -75,8 +75,9 @@ def matched_shares(W, assignment, L: int, b: int) -> np.ndarray:
         return on_block / total
 
 
-def rbm_level(W, b, samples: np.ndarray, block: int, seed=0,
-              min_share: float = MIN_BLOCK_SHARE) -> tuple[np.ndarray, np.ndarray]:
+def rbm_level(
+    W, b, samples: np.ndarray, block: int, seed=0, min_share: float = MIN_BLOCK_SHARE
+) -> tuple[np.ndarray, np.ndarray]:
     """One RBM level: (N, L, L) ±1 -> ((N, L/b, L/b) int8 ±1 block spins, (m,) matched shares).
 
     Hidden units are matched to blocks, sampled given each configuration
@@ -104,9 +105,13 @@ def rbm_level(W, b, samples: np.ndarray, block: int, seed=0,
     return lattice.astype(np.int8), shares
 
 
-def coarse_grain_stack(samples: np.ndarray, rbms: Sequence[tuple[np.ndarray, np.ndarray]],
-                       block: int, seed: int = 0,
-                       min_share: float = MIN_BLOCK_SHARE) -> tuple[list[np.ndarray], list]:
+def coarse_grain_stack(
+    samples: np.ndarray,
+    rbms: Sequence[tuple[np.ndarray, np.ndarray]],
+    block: int,
+    seed: int = 0,
+    min_share: float = MIN_BLOCK_SHARE,
+) -> tuple[list[np.ndarray], list]:
     """Coarse-grain through a stack of RBMs ``[(W_1, b_1), (W_2, b_2), ...]``.
 
     Level k's RBM has (L/b^(k-1))² visible and (L/b^k)² hidden units. Returns
@@ -120,8 +125,9 @@ def coarse_grain_stack(samples: np.ndarray, rbms: Sequence[tuple[np.ndarray, np.
     shares = []
     for k, (W, b) in enumerate(rbms, start=1):
         try:
-            lattice, share = rbm_level(W, b, levels[-1], block,
-                                       np.random.SeedSequence([int(seed), k]), min_share)
+            lattice, share = rbm_level(
+                W, b, levels[-1], block, np.random.SeedSequence([int(seed), k]), min_share
+            )
         except ValueError as exc:
             raise ValueError(f"Level {k}: {exc}") from None
         levels.append(lattice)
@@ -129,8 +135,9 @@ def coarse_grain_stack(samples: np.ndarray, rbms: Sequence[tuple[np.ndarray, np.
     return levels, shares
 
 
-def block_local_rbm(data: np.ndarray, L: int, block: int, weight: float,
-                    generator: torch.Generator) -> RBM:
+def block_local_rbm(
+    data: np.ndarray, L: int, block: int, weight: float, generator: torch.Generator
+) -> RBM:
     """The initial RBM of a level: unit j on block j (row-major) with ``weight`` (module doc).
 
     ``data`` is (N, L²) ±1; the weights are ``weight`` on the block plus N(0, INIT_NOISE²)
@@ -149,8 +156,9 @@ def block_local_rbm(data: np.ndarray, L: int, block: int, weight: float,
     return RBM(W, np.arctanh(mean), np.zeros(k * k), dtype=torch.float32)
 
 
-def level_trainer(lattices: np.ndarray, block: int, config: RBMConfig, level: int,
-                  block_init: float = 1.0) -> RBMTrainer:
+def level_trainer(
+    lattices: np.ndarray, block: int, config: RBMConfig, level: int, block_init: float = 1.0
+) -> RBMTrainer:
     """The trainer of stack level ``level`` (1, 2, ...) on (N, L, L) ±1 lattices.
 
     Its configuration is ``config`` with n_hidden = (L/b)² and seed ``config.seed + level - 1``;
@@ -214,8 +222,9 @@ LevelCallback = Callable[[int, RBMTrainer], None]
 it must not change the trainer."""
 
 
-def train_level(trainer: RBMTrainer, level: int = 1,
-                callback: LevelCallback | None = None) -> RBMTrainer:
+def train_level(
+    trainer: RBMTrainer, level: int = 1, callback: LevelCallback | None = None
+) -> RBMTrainer:
     """Drive ``trainer`` to its last epoch, calling ``callback(level, trainer)`` per epoch."""
     while not trainer.finished:
         trainer.step_batch()
@@ -224,8 +233,9 @@ def train_level(trainer: RBMTrainer, level: int = 1,
     return trainer
 
 
-def train_with_l1_warmup(trainer: RBMTrainer, warmup_epochs: int, level: int = 1,
-                         callback: LevelCallback | None = None) -> RBMTrainer:
+def train_with_l1_warmup(
+    trainer: RBMTrainer, warmup_epochs: int, level: int = 1, callback: LevelCallback | None = None
+) -> RBMTrainer:
     """Train with L1 switched off for the first ``warmup_epochs`` epochs, then as configured.
 
     ``trainer`` is a fresh trainer (its config says the L1 and the epochs of the second phase).
@@ -238,27 +248,36 @@ def train_with_l1_warmup(trainer: RBMTrainer, warmup_epochs: int, level: int = 1
     before the likelihood has spread them over the lattice. Measured (Combe §4.1, module doc of
     :mod:`engines.rg.reproductions`), it does not reliably help; it is here to be tried.
     """
-    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, (int, np.integer)) \
-            or warmup_epochs < 0:
+    if (
+        isinstance(warmup_epochs, bool)
+        or not isinstance(warmup_epochs, (int, np.integer))
+        or warmup_epochs < 0
+    ):
         raise ValueError(f"warmup_epochs must be an integer >= 0, got {warmup_epochs!r}.")
     if warmup_epochs == 0:
         return train_level(trainer, level, callback)
     config = trainer.config
     data = trainer.train_data
     validation = trainer.validation_data
-    warm = RBMTrainer(replace(config, l1=0.0, epochs=int(warmup_epochs)), data, validation,
-                      model=trainer.model)
+    warm = RBMTrainer(
+        replace(config, l1=0.0, epochs=int(warmup_epochs)), data, validation, model=trainer.model
+    )
     train_level(warm, level, callback)
     final = RBMTrainer(config, data, validation, model=warm.model)
     return train_level(final, level, callback)
 
 
-def train_stack(samples: np.ndarray, levels: int, block: int,
-                config: RBMConfig | Sequence[RBMConfig],
-                block_init: float | Sequence[float] = 1.0, seed: int = 0,
-                min_share: float = MIN_BLOCK_SHARE,
-                callback: LevelCallback | None = None,
-                l1_warmup: int | Sequence[int] = 0) -> tuple[list[RBM], list[np.ndarray]]:
+def train_stack(
+    samples: np.ndarray,
+    levels: int,
+    block: int,
+    config: RBMConfig | Sequence[RBMConfig],
+    block_init: float | Sequence[float] = 1.0,
+    seed: int = 0,
+    min_share: float = MIN_BLOCK_SHARE,
+    callback: LevelCallback | None = None,
+    l1_warmup: int | Sequence[int] = 0,
+) -> tuple[list[RBM], list[np.ndarray]]:
     """Train ``levels`` RBMs greedily, each on the hidden lattices of the one below.
 
     ``config`` is one RBMConfig for every level or a sequence of one per level (level 1 first;
@@ -273,8 +292,9 @@ def train_stack(samples: np.ndarray, levels: int, block: int,
     """
     L = _lattice_size(samples)
     if levels < 1 or L % block**levels:
-        raise ValueError(f"{levels} levels of blocks b = {block} need L divisible by "
-                         f"b^{levels}, got L = {L}.")
+        raise ValueError(
+            f"{levels} levels of blocks b = {block} need L divisible by b^{levels}, got L = {L}."
+        )
     configs = _per_level(config, levels, "config")
     inits = _per_level(block_init, levels, "block_init")
     warmups = _per_level(l1_warmup, levels, "l1_warmup")
@@ -288,8 +308,14 @@ def train_stack(samples: np.ndarray, levels: int, block: int,
         trainer = train_with_l1_warmup(trainer, warmups[k - 1], k, callback)
         params = trainer.model.to_numpy()
         try:
-            lattice, _ = rbm_level(params["W"], params["b"], lattices[-1], block,
-                                   np.random.SeedSequence([int(seed), k]), min_share)
+            lattice, _ = rbm_level(
+                params["W"],
+                params["b"],
+                lattices[-1],
+                block,
+                np.random.SeedSequence([int(seed), k]),
+                min_share,
+            )
         except ValueError as exc:
             raise ValueError(f"Level {k}: {exc}") from None
         models.append(trainer.model)

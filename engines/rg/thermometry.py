@@ -56,8 +56,12 @@ from engines.ising.autocorrelation import block_jackknife, error_tau
 
 T_MIN, T_MAX = 0.6, 7.0
 MAGNETIZATION_MAX_SIZE = 10
-GRID = np.round(np.concatenate([np.arange(0.6, 1.5, 0.2), np.arange(1.6, 3.65, 0.1),
-                                np.arange(3.8, 7.05, 0.4)]), 10)
+GRID = np.round(
+    np.concatenate(
+        [np.arange(0.6, 1.5, 0.2), np.arange(1.6, 3.65, 0.1), np.arange(3.8, 7.05, 0.4)]
+    ),
+    10,
+)
 """Temperatures at which the transfer matrix is evaluated (35 points in [0.6, 7])."""
 DENSE_POINTS = 4001
 OBSERVABLES = ("e", "abs_m", "m2", "binder", "c", "chi")
@@ -74,8 +78,11 @@ def _checked_size(size) -> int:
 def _tables(size: int, J: float) -> dict[str, np.ndarray]:
     """Dense exact curves of the size x size torus over [T_MIN, T_MAX] (module doc)."""
     T = np.linspace(T_MIN, T_MAX, DENSE_POINTS)
-    out = {"T": T, "e": np.asarray(energy_per_spin(size, T, J)),
-           "c": np.asarray(specific_heat_per_spin(size, T, J))}
+    out = {
+        "T": T,
+        "e": np.asarray(energy_per_spin(size, T, J)),
+        "c": np.asarray(specific_heat_per_spin(size, T, J)),
+    }
     if size <= MAGNETIZATION_MAX_SIZE:
         exact = magnetization_moments(size, GRID, J)
         for name in ("abs_m", "m2", "binder", "chi"):
@@ -138,9 +145,28 @@ def thermometry(samples: np.ndarray, J: float = 1.0) -> dict:
     has_m = "binder" in tables
     abs_m = np.abs(m)
     data = np.column_stack([e, e * e, abs_m, m * m, m**4])
-    keys = ["t_energy", "t_abs_m", "t_binder", "gap", "e", "abs_m", "m2", "binder", "c", "chi",
-            "abs_m_dev", "m2_dev", "binder_dev", "c_dev", "chi_dev",
-            "abs_m_exact", "m2_exact", "binder_exact", "c_exact", "chi_exact"]
+    keys = [
+        "t_energy",
+        "t_abs_m",
+        "t_binder",
+        "gap",
+        "e",
+        "abs_m",
+        "m2",
+        "binder",
+        "c",
+        "chi",
+        "abs_m_dev",
+        "m2_dev",
+        "binder_dev",
+        "c_dev",
+        "chi_dev",
+        "abs_m_exact",
+        "m2_exact",
+        "binder_exact",
+        "c_exact",
+        "chi_exact",
+    ]
 
     def func(mu: np.ndarray) -> np.ndarray:
         me, me2, mabs, mm2, mm4 = (mu[..., k] for k in range(5))
@@ -156,11 +182,31 @@ def thermometry(samples: np.ndarray, J: float = 1.0) -> dict:
         else:
             t_abs = t_u = np.full_like(me, np.nan)
             exact = {name: np.full_like(me, np.nan) for name in ("abs_m", "m2", "binder", "chi")}
-        return np.stack([t_e, t_abs, t_u, t_u - t_e, me, mabs, mm2, binder, c, chi,
-                         mabs - exact["abs_m"], mm2 - exact["m2"], binder - exact["binder"],
-                         c - c_exact, chi - exact["chi"],
-                         exact["abs_m"], exact["m2"], exact["binder"], c_exact, exact["chi"]],
-                        axis=-1)
+        return np.stack(
+            [
+                t_e,
+                t_abs,
+                t_u,
+                t_u - t_e,
+                me,
+                mabs,
+                mm2,
+                binder,
+                c,
+                chi,
+                mabs - exact["abs_m"],
+                mm2 - exact["m2"],
+                binder - exact["binder"],
+                c - c_exact,
+                chi - exact["chi"],
+                exact["abs_m"],
+                exact["m2"],
+                exact["binder"],
+                c_exact,
+                exact["chi"],
+            ],
+            axis=-1,
+        )
 
     tau = max(error_tau(column) for column in data.T)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -16,10 +16,13 @@ from lab.session.export import export_csv, export_npz
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    exp = sub.add_parser("export", help="write a run's arrays (.npz) or time series (CSV)",
-                         description="Writes every dataset of the run and a JSON 'meta' entry "
-                                     "to an .npz, and/or its time series (one column per "
-                                     "series, with units) to a CSV file.")
+    exp = sub.add_parser(
+        "export",
+        help="write a run's arrays (.npz) or time series (CSV)",
+        description="Writes every dataset of the run and a JSON 'meta' entry "
+        "to an .npz, and/or its time series (one column per "
+        "series, with units) to a CSV file.",
+    )
     exp.add_argument("path", help="session file")
     exp.add_argument("run", help="run id")
     exp.add_argument("--npz", metavar="OUT.npz", help="write the run's arrays here")

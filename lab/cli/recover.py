@@ -56,8 +56,9 @@ def recover(args: argparse.Namespace) -> int:
         result = fold_recordings(args.path, recordings, finish=complete_recorded, log=[line])
         for run_id in result.folded:
             run = read_run(args.path, run_id)
-            rows = max((len(a) for k, a in run.datasets.items() if not k.startswith("resume/")),
-                       default=0)
+            rows = max(
+                (len(a) for k, a in run.datasets.items() if not k.startswith("resume/")), default=0
+            )
             print(f"{run_id}: recovered as {run.status} ({rows} samples)  ->  {args.path}")
         for path, error in result.failed:
             print(f"{path}: not recovered ({error.problem}); the file is kept")

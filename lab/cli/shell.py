@@ -35,9 +35,22 @@ from lab.sweep import cli as cli_sweep
 
 EXIT_USAGE = 2
 COMMANDS = (
-    "simulate", "inspect", "train", "sample", "evaluate", "import-rbm", "coarse-grain",
-    "train-stack", "rg-flow", "rg-example", "recover", "geometry", "score", "export",
-    "reproduce", "sweep",
+    "simulate",
+    "inspect",
+    "train",
+    "sample",
+    "evaluate",
+    "import-rbm",
+    "coarse-grain",
+    "train-stack",
+    "rg-flow",
+    "rg-example",
+    "recover",
+    "geometry",
+    "score",
+    "export",
+    "reproduce",
+    "sweep",
 )
 
 

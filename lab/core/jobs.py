@@ -121,8 +121,9 @@ class Job(QObject):
         self._paused = paused
         self._set_state(JobState.RUNNING)
         self._delivery.start()
-        self._thread = threading.Thread(target=self._run, name=f"monge-lab:{self.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"monge-lab:{self.name}", daemon=True
+        )
         self._thread.start()
 
     def pause(self) -> None:

@@ -69,6 +69,8 @@ def drive(task, label: str, quiet: bool, describe) -> tuple[str, str]:
         raise
     finally:
         if bar is not None:
-            bar.close(1.0 if status == "finished" else fraction, "done" if status ==
-                      "finished" else status)
+            bar.close(
+                1.0 if status == "finished" else fraction,
+                "done" if status == "finished" else status,
+            )
     return status, message

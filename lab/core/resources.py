@@ -48,16 +48,21 @@ def size_text(n_bytes: float) -> str:
     return f"{int(n_bytes)} B"
 
 
-def check_fits(what: str, memory: int = 0, disk: int = 0,
-               folder: str | os.PathLike = ".", advice: str = "") -> None:
+def check_fits(
+    what: str, memory: int = 0, disk: int = 0, folder: str | os.PathLike = ".", advice: str = ""
+) -> None:
     """ValueError naming ``what``, the estimate and what is available, when ``memory`` bytes
     exceed the available memory or ``disk`` bytes the free disk under ``folder``."""
     tail = f"; {advice}" if advice else ""
     available = available_memory()
     if memory and available is not None and memory > available:
-        raise ValueError(f"{what} needs about {size_text(memory)} of memory, more than the "
-                         f"{size_text(available)} available{tail}")
+        raise ValueError(
+            f"{what} needs about {size_text(memory)} of memory, more than the "
+            f"{size_text(available)} available{tail}"
+        )
     free = free_disk(folder)
     if disk and free is not None and disk > free:
-        raise ValueError(f"{what} needs about {size_text(disk)} of disk, more than the "
-                         f"{size_text(free)} free under {folder}{tail}")
+        raise ValueError(
+            f"{what} needs about {size_text(disk)} of disk, more than the "
+            f"{size_text(free)} free under {folder}{tail}"
+        )

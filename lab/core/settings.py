@@ -94,8 +94,11 @@ class Setting:
         return self.constraint.describe()
 
 
-def add_options(parser: argparse.ArgumentParser, settings: Iterable[Setting],
-                defaults: dict[str, Any] | None = None) -> None:
+def add_options(
+    parser: argparse.ArgumentParser,
+    settings: Iterable[Setting],
+    defaults: dict[str, Any] | None = None,
+) -> None:
     """Declare one option per setting (flags as ``--name``, booleans as ``--name/--no-name``);
     ``defaults`` overrides a row's default by key. The help says what is allowed; the parser's
     formatter (``lab.cli.common.Parser``) adds the default."""
@@ -104,12 +107,22 @@ def add_options(parser: argparse.ArgumentParser, settings: Iterable[Setting],
         default = defaults.get(s.key, s.default)
         text = f"{s.help or s.label}: {s.constraint.describe()}"
         if isinstance(s.constraint, Flag):
-            parser.add_argument(s.flag, dest=s.dest, default=default,
-                                action=argparse.BooleanOptionalAction, help=text)
+            parser.add_argument(
+                s.flag,
+                dest=s.dest,
+                default=default,
+                action=argparse.BooleanOptionalAction,
+                help=text,
+            )
         else:
-            parser.add_argument(s.flag, dest=s.dest, default=default,
-                                type=s.constraint.argparse_type(s.label), help=text,
-                                metavar=s.dest.upper())
+            parser.add_argument(
+                s.flag,
+                dest=s.dest,
+                default=default,
+                type=s.constraint.argparse_type(s.label),
+                help=text,
+                metavar=s.dest.upper(),
+            )
 
 
 def option_values(args: argparse.Namespace, settings: Sequence[Setting]) -> dict[str, Any]:

@@ -16,8 +16,14 @@ from PySide6.QtCore import QObject, Qt, QTimer
 _TIMERS: weakref.WeakSet[QTimer] = weakref.WeakSet()
 
 
-def new_timer(parent: QObject | None, interval_ms: int, slot: Callable[[], object],
-              *, single_shot: bool = False, precise: bool = False) -> QTimer:
+def new_timer(
+    parent: QObject | None,
+    interval_ms: int,
+    slot: Callable[[], object],
+    *,
+    single_shot: bool = False,
+    precise: bool = False,
+) -> QTimer:
     """A registered QTimer calling ``slot`` every ``interval_ms`` (not started)."""
     timer = QTimer(parent)
     timer.setInterval(interval_ms)

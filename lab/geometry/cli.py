@@ -38,26 +38,45 @@ from lab.geometry.score_options import SETTINGS as SCORE_SETTINGS
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     geometry = sub.add_parser(
-        "geometry", help="spectrum, cone distances, transport and entropy along an RBM's training")
+        "geometry", help="spectrum, cone distances, transport and entropy along an RBM's training"
+    )
     geometry.add_argument("path", help="session file")
     geometry.add_argument("--rbm", required=True, metavar="RUN", help="an rbm run with checkpoints")
-    geometry.add_argument("--data", action="append", metavar="RUN",
-                          help="an Ising run (repeat for several; default: the RBM's data)")
+    geometry.add_argument(
+        "--data",
+        action="append",
+        metavar="RUN",
+        help="an Ising run (repeat for several; default: the RBM's data)",
+    )
     add_options(geometry, SETTINGS)
-    geometry.add_argument("--save-seconds", type=finite_float, default=SAVE_SECONDS,
-                          help="longest time between two saves of the checkpoints done")
+    geometry.add_argument(
+        "--save-seconds",
+        type=finite_float,
+        default=SAVE_SECONDS,
+        help="longest time between two saves of the checkpoints done",
+    )
     geometry.add_argument("--quiet", action="store_true", help="no progress bar")
     geometry.set_defaults(func=command("lab.geometry.commands:geometry_command"))
 
     score = sub.add_parser(
-        "score", help="Gai & Zhang's line-shape and optimal-transport scores of an rg-flow, rg "
-                      "or rbm run (the Wasserstein view of learning)")
+        "score",
+        help="Gai & Zhang's line-shape and optimal-transport scores of an rg-flow, rg "
+        "or rbm run (the Wasserstein view of learning)",
+    )
     score.add_argument("path", help="session file")
-    score.add_argument("--run", required=True, metavar="RUN",
-                       help="the run to score: an rg-flow or rg run (rbm-flow steps, block-spin "
-                            "levels, a stack) or an rbm run with checkpoints")
+    score.add_argument(
+        "--run",
+        required=True,
+        metavar="RUN",
+        help="the run to score: an rg-flow or rg run (rbm-flow steps, block-spin "
+        "levels, a stack) or an rbm run with checkpoints",
+    )
     add_options(score, SCORE_SETTINGS)
-    score.add_argument("--save-seconds", type=finite_float, default=SAVE_SECONDS,
-                       help="longest time between two saves of the steps done")
+    score.add_argument(
+        "--save-seconds",
+        type=finite_float,
+        default=SAVE_SECONDS,
+        help="longest time between two saves of the steps done",
+    )
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=command("lab.geometry.commands:score_command"))

@@ -62,12 +62,20 @@ def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     def save_partial(snapshot) -> tuple[float, str]:
         """After each checkpoint: the run so far, at the first and then every --save-seconds."""
         now = time.monotonic()
-        if snapshot.done > saved["done"] and (saved["done"] == 0
-                                              or now - saved["at"] >= args.save_seconds):
-            partial = geometry_run(run_id, rbm_run, data_ids, options, snapshot.datasets,
-                                   "interrupted", created=created, finished=utc_now(),
-                                   message=f"recorded {snapshot.done} of {snapshot.total} "
-                                           f"checkpoints")
+        if snapshot.done > saved["done"] and (
+            saved["done"] == 0 or now - saved["at"] >= args.save_seconds
+        ):
+            partial = geometry_run(
+                run_id,
+                rbm_run,
+                data_ids,
+                options,
+                snapshot.datasets,
+                "interrupted",
+                created=created,
+                finished=utc_now(),
+                message=f"recorded {snapshot.done} of {snapshot.total} checkpoints",
+            )
             store_runs(args.path, [partial], replace=saved["done"] > 0)
             saved.update(done=snapshot.done, at=now)
         return snapshot.progress, f"checkpoint {snapshot.done}/{snapshot.total}"
@@ -76,14 +84,24 @@ def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         status, message = drive(task, run_id, args.quiet, save_partial)
     except (ValueError, RuntimeError, ArithmeticError) as exc:
         status, message = "failed", f"checkpoint {task.done + 1}: {exc}"
-    run = geometry_run(run_id, rbm_run, data_ids, options, task.datasets(), status,
-                       created=created, finished=utc_now(), message=message)
+    run = geometry_run(
+        run_id,
+        rbm_run,
+        data_ids,
+        options,
+        task.datasets(),
+        status,
+        created=created,
+        finished=utc_now(),
+        message=message,
+    )
     store_runs(args.path, [run], replace=saved["done"] > 0)
     print(format_geometry(run))
     print(f"{run.id}: {status}, {task.done} of {task.total} checkpoints  ->  {args.path}")
     if status == "failed":
-        print(f"monge-lab: geometry failed at {message} (kept the checkpoints done)",
-              file=sys.stderr)
+        print(
+            f"monge-lab: geometry failed at {message} (kept the checkpoints done)", file=sys.stderr
+        )
         return 1
     return 0 if status == "finished" else 130
 
@@ -105,13 +123,23 @@ def _score(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     saved = {"done": 0, "at": 0.0, "printed": 0}
 
     def make_run(snapshot_datasets: dict, status: str, message: str) -> RunRecord:
-        return scores_run(run_id, plan, options, snapshot_datasets, status,
-                          n_samples=task.n_samples, solvers=list(task.solvers),
-                          steps_done=task.done, seconds=task.seconds, created=created,
-                          finished=utc_now(), message=message)
+        return scores_run(
+            run_id,
+            plan,
+            options,
+            snapshot_datasets,
+            status,
+            n_samples=task.n_samples,
+            solvers=list(task.solvers),
+            steps_done=task.done,
+            seconds=task.seconds,
+            created=created,
+            finished=utc_now(),
+            message=message,
+        )
 
     def print_lines() -> None:
-        for line in task.lines[saved["printed"]:]:
+        for line in task.lines[saved["printed"] :]:
             print(line, flush=True)
         saved["printed"] = len(task.lines)
 
@@ -120,10 +148,14 @@ def _score(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         --save-seconds."""
         print_lines()
         now = time.monotonic()
-        if snapshot.done > saved["done"] and (saved["done"] == 0
-                                              or now - saved["at"] >= args.save_seconds):
-            partial = make_run(snapshot.datasets, "interrupted",
-                               f"recorded {snapshot.done} of {snapshot.total} steps")
+        if snapshot.done > saved["done"] and (
+            saved["done"] == 0 or now - saved["at"] >= args.save_seconds
+        ):
+            partial = make_run(
+                snapshot.datasets,
+                "interrupted",
+                f"recorded {snapshot.done} of {snapshot.total} steps",
+            )
             store_runs(args.path, [partial], replace=saved["done"] > 0)
             saved.update(done=snapshot.done, at=now)
         return snapshot.progress, f"step {snapshot.done}/{snapshot.total}"
@@ -135,9 +167,11 @@ def _score(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     print_lines()
     run = make_run(task.datasets(), status, message)
     store_runs(args.path, [run], replace=saved["done"] > 0)
-    print(f"{run.id}: {status}, {task.done} of {task.total} steps ({plan.mode} of "
-          f"{plan.source_id}, N = {task.n_samples}, {', '.join(task.solvers) or 'no'} solver, "
-          f"{task.seconds:.1f} s)  ->  {args.path}")
+    print(
+        f"{run.id}: {status}, {task.done} of {task.total} steps ({plan.mode} of "
+        f"{plan.source_id}, N = {task.n_samples}, {', '.join(task.solvers) or 'no'} solver, "
+        f"{task.seconds:.1f} s)  ->  {args.path}"
+    )
     if status == "failed":
         print(f"monge-lab: score failed at {message} (kept the steps done)", file=sys.stderr)
         return 1

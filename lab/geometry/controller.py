@@ -65,8 +65,13 @@ class GeometryController(JobController):
     runMade = Signal(str)  # the id of the geometry run just added
     followingChanged = Signal(bool)  # True while a live training is followed
 
-    def __init__(self, session: Session, jobs: JobManager, trainer: RBMTrainingController,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        jobs: JobManager,
+        trainer: RBMTrainingController,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(session, jobs, parent)
         self.trainer = trainer
         self.task: GeometryTask | None = None
@@ -99,8 +104,10 @@ class GeometryController(JobController):
 
     def rbm_sources(self) -> list[RBMSource]:
         """:meth:`rbm_candidates` as the dock lists them: id, hidden units, live or not."""
-        return [RBMSource(run.id, self.hidden_units(run.id), self.is_live(run.id))
-                for run in self.rbm_candidates()]
+        return [
+            RBMSource(run.id, self.hidden_units(run.id), self.is_live(run.id))
+            for run in self.rbm_candidates()
+        ]
 
     def hidden_units(self, rbm_id: str) -> int | None:
         """m of the ``rbm`` run ``rbm_id`` (None when it does not record it)."""
@@ -159,9 +166,11 @@ class GeometryController(JobController):
         self._started = utc_now()
         self.run_id = ""
         self.recorder.start()
-        self.session.log(f"geometry of {rbm_id}: {len(checkpoints)} checkpoint(s), "
-                         f"ε = {options.epsilon:g}, {options.samples} samples, seed "
-                         f"{options.seed}" + (" (following the training)" if live else ""))
+        self.session.log(
+            f"geometry of {rbm_id}: {len(checkpoints)} checkpoint(s), "
+            f"ε = {options.epsilon:g}, {options.samples} samples, seed "
+            f"{options.seed}" + (" (following the training)" if live else "")
+        )
         self._set_following(live)
         self._start()
 
@@ -181,7 +190,7 @@ class GeometryController(JobController):
         checkpoints = self.trainer.checkpoints() if self.trainer.run_id == self.rbm_id else []
         added = self.task.extend(checkpoints)
         if added:
-            self.checkpoints.extend(checkpoints[len(self.checkpoints):])
+            self.checkpoints.extend(checkpoints[len(self.checkpoints) :])
             self._start()
         elif not self.is_live(self.rbm_id):
             self._set_following(False)
@@ -190,8 +199,7 @@ class GeometryController(JobController):
     def record_progress(self) -> None:
         """Add or update the growing run with the checkpoints the job has done so far."""
         snapshot = self.snapshot()
-        recorded = self.session.run(self.run_id).results.get("checkpoints", 0) if self.run_id \
-            else 0
+        recorded = self.session.run(self.run_id).results.get("checkpoints", 0) if self.run_id else 0
         if snapshot is not None and snapshot.done > recorded:
             self._put(snapshot.datasets, "running", None)
 
@@ -214,8 +222,12 @@ class GeometryController(JobController):
             self.recorder.stop()
             self.session.log(f"geometry of {self.rbm_id} failed: {self.job.error}")
             if self.run_id:
-                self.session.update_run(self.run_id, status="failed", finished=utc_now(),
-                                        message=short_message(self.job.error))
+                self.session.update_run(
+                    self.run_id,
+                    status="failed",
+                    finished=utc_now(),
+                    message=short_message(self.job.error),
+                )
             return
         if state == JobState.STOPPED.value:
             self._set_following(False)
@@ -231,20 +243,33 @@ class GeometryController(JobController):
         if self.task is None or self.task.done == 0:
             return
         run = self._put(self.task.datasets(), status, utc_now())
-        self.session.log(f"{run.id} {status}: geometry of {self.rbm_id} at "
-                         f"{self.task.done} checkpoint(s)")
+        self.session.log(
+            f"{run.id} {status}: geometry of {self.rbm_id} at {self.task.done} checkpoint(s)"
+        )
         self.runMade.emit(run.id)
 
-    def _put(self, datasets: dict[str, np.ndarray], status: str,
-             finished: str | None) -> RunRecord:
+    def _put(self, datasets: dict[str, np.ndarray], status: str, finished: str | None) -> RunRecord:
         """Add the computation's run with ``datasets`` (the first time), or update it."""
-        run = geometry_run(self.run_id or self.session.new_run_id("geometry"),
-                           self.session.run(self.rbm_id), self._data_ids, self.options,
-                           datasets, status, created=self._started, finished=finished)
+        run = geometry_run(
+            self.run_id or self.session.new_run_id("geometry"),
+            self.session.run(self.rbm_id),
+            self._data_ids,
+            self.options,
+            datasets,
+            status,
+            created=self._started,
+            finished=finished,
+        )
         if not self.run_id:
             self.run_id = run.id
             return self.session.add_run(run)
         return self.session.update_run(
-            run.id, status=run.status, finished=run.finished, message=run.message,
-            params=run.params, datasets=run.datasets, dataset_attrs=run.dataset_attrs,
-            results=run.results)
+            run.id,
+            status=run.status,
+            finished=run.finished,
+            message=run.message,
+            params=run.params,
+            datasets=run.datasets,
+            dataset_attrs=run.dataset_attrs,
+            results=run.results,
+        )

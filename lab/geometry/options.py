@@ -50,8 +50,9 @@ class GeometryOptions:
         if self.k == 0:
             return min(MAX_K, n_hidden)
         if self.k > n_hidden:
-            raise ValueError(f"k = {self.k} must be at most the {n_hidden} hidden units "
-                             "(0 fits any model)")
+            raise ValueError(
+                f"k = {self.k} must be at most the {n_hidden} hidden units (0 fits any model)"
+            )
         return self.k
 
     def params(self) -> dict[str, float | int]:
@@ -60,23 +61,56 @@ class GeometryOptions:
 
 DEFAULTS = GeometryOptions()
 SETTINGS = (
-    Setting("epsilon", "ε", CONSTRAINTS["epsilon"], DEFAULTS.epsilon,
-            help="regularization Σ + εI (spin²)", widget="geometryEpsilonEdit"),
-    Setting("samples", "samples", CONSTRAINTS["samples"], DEFAULTS.samples,
-            help="model samples per checkpoint for the transport distances",
-            widget="geometrySamplesBox"),
+    Setting(
+        "epsilon",
+        "ε",
+        CONSTRAINTS["epsilon"],
+        DEFAULTS.epsilon,
+        help="regularization Σ + εI (spin²)",
+        widget="geometryEpsilonEdit",
+    ),
+    Setting(
+        "samples",
+        "samples",
+        CONSTRAINTS["samples"],
+        DEFAULTS.samples,
+        help="model samples per checkpoint for the transport distances",
+        widget="geometrySamplesBox",
+    ),
     Setting("seed", "seed", CONSTRAINTS["seed"], DEFAULTS.seed, widget="geometrySeedBox"),
-    Setting("n_points", "Gaussian draws", CONSTRAINTS["n_points"], DEFAULTS.n_points,
-            option="--points", help="draws of N(0, WWᵀ + εI) for the Gaussian OT residual",
-            widget="geometryPointsBox"),
-    Setting("k", "k", CONSTRAINTS["k"], DEFAULTS.k,
-            help=f"size of the compression for the Monge–Ampère residual (0: min({MAX_K}, m))",
-            widget="geometryKBox"),
-    Setting("burn_in", "burn-in", CONSTRAINTS["burn_in"], DEFAULTS.burn_in,
-            help="Gibbs sweeps before the model samples"),
-    Setting("thin", "thinning", CONSTRAINTS["thin"], DEFAULTS.thin,
-            help="Gibbs sweeps between model samples"),
-    Setting("chains", "chains", CONSTRAINTS["chains"], DEFAULTS.chains,
-            help="Gibbs chains of the model"),
+    Setting(
+        "n_points",
+        "Gaussian draws",
+        CONSTRAINTS["n_points"],
+        DEFAULTS.n_points,
+        option="--points",
+        help="draws of N(0, WWᵀ + εI) for the Gaussian OT residual",
+        widget="geometryPointsBox",
+    ),
+    Setting(
+        "k",
+        "k",
+        CONSTRAINTS["k"],
+        DEFAULTS.k,
+        help=f"size of the compression for the Monge–Ampère residual (0: min({MAX_K}, m))",
+        widget="geometryKBox",
+    ),
+    Setting(
+        "burn_in",
+        "burn-in",
+        CONSTRAINTS["burn_in"],
+        DEFAULTS.burn_in,
+        help="Gibbs sweeps before the model samples",
+    ),
+    Setting(
+        "thin",
+        "thinning",
+        CONSTRAINTS["thin"],
+        DEFAULTS.thin,
+        help="Gibbs sweeps between model samples",
+    ),
+    Setting(
+        "chains", "chains", CONSTRAINTS["chains"], DEFAULTS.chains, help="Gibbs chains of the model"
+    ),
 )
 """The rows of the command's options and the dock's form (the dock shows the first five)."""

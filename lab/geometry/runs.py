@@ -37,61 +37,111 @@ from lab.geometry.task import TRAJECTORY_METRICS
 _C = "checkpoint"
 _FIXED: dict[str, tuple[str, str, str]] = {
     "epoch": ("epochs", _C, "training epoch of each checkpoint"),
-    "spectrum": ("dimensionless (W is dimensionless)", f"{_C}, eigenvalue",
-                 "eigenvalues of W Wᵀ (squared singular values of W), descending"),
+    "spectrum": (
+        "dimensionless (W is dimensionless)",
+        f"{_C}, eigenvalue",
+        "eigenvalues of W Wᵀ (squared singular values of W), descending",
+    ),
     "rank": ("count", _C, "numerical rank of W"),
     "condition": ("dimensionless", _C, "λmax/λmin of WᵀW; inf when rank < m"),
-    "n_outliers": ("count", _C, "eigenvalues of W Wᵀ above the Marchenko–Pastur edge of the "
-                   "initialization times (1 + 3 p^(-2/3)) (Tracy–Widom margin)"),
-    "mp_law": ("(count, count, dimensionless)", "(n, m, s²)",
-               "the Marchenko–Pastur law of the initialization: n visible, m hidden units and "
-               "the weights' variance s² fitted on the epoch-0 checkpoint (NaN without one)"),
-    "mp_fit": ("see columns: ks dimensionless, scale2 and edges in eigenvalue units, "
-               "n_outliers count, scale_fitted 1 if s² is each checkpoint's own moment fit",
-               f"{_C}, column", "the Marchenko–Pastur law against each checkpoint's spectrum"),
-    "eigenvectors": ("dimensionless (unit vectors)", f"{_C}, vector, row, column",
-                     "the min(8, m) leading eigenvectors of W Wᵀ as L×L images, signs fixed so "
-                     "that the largest entry is positive"),
-    "monge_ampere_residual": ("nats", _C,
-                              "log det D²F − 2F of the SPD cone's canonical potential (Hessian "
-                              "by autograd) at the k×k compression of W Wᵀ + εI on the first "
-                              "checkpoint's k leading eigenvectors; 0 in exact arithmetic"),
-    "gaussian_ot_residual": ("dimensionless (relative)", _C,
-                             "Theorem 1: max |log ρ₀(x) − log ρ₁(Tx) − log det T| / "
-                             "max |log ρ₀(x)| for the Brenier map T from N(0, WWᵀ + εI) to "
-                             "N(0, data second moment + εI), on seeded draws x ~ ρ₀"),
-    "gaussian_w2": ("spin (W₂ per configuration)", _C,
-                    "W₂ between N(0, WWᵀ + εI) and N(0, data second moment + εI)"),
-    "wasserstein_to_data": ("fraction of spins", _C,
-                            "W₁ for the normalized Hamming cost between model samples (fresh "
-                            "equilibrium chains) and a fixed subsample of the data"),
-    "energy_w1": ("J per spin (J = 1)", _C,
-                  "W₁ between the energy-per-spin distributions of model samples and data"),
-    "magnetization_w1": ("per spin", _C, "W₁ between the signed magnetization-per-spin "
-                         "distributions of model samples and data"),
+    "n_outliers": (
+        "count",
+        _C,
+        "eigenvalues of W Wᵀ above the Marchenko–Pastur edge of the "
+        "initialization times (1 + 3 p^(-2/3)) (Tracy–Widom margin)",
+    ),
+    "mp_law": (
+        "(count, count, dimensionless)",
+        "(n, m, s²)",
+        "the Marchenko–Pastur law of the initialization: n visible, m hidden units and "
+        "the weights' variance s² fitted on the epoch-0 checkpoint (NaN without one)",
+    ),
+    "mp_fit": (
+        "see columns: ks dimensionless, scale2 and edges in eigenvalue units, "
+        "n_outliers count, scale_fitted 1 if s² is each checkpoint's own moment fit",
+        f"{_C}, column",
+        "the Marchenko–Pastur law against each checkpoint's spectrum",
+    ),
+    "eigenvectors": (
+        "dimensionless (unit vectors)",
+        f"{_C}, vector, row, column",
+        "the min(8, m) leading eigenvectors of W Wᵀ as L×L images, signs fixed so "
+        "that the largest entry is positive",
+    ),
+    "monge_ampere_residual": (
+        "nats",
+        _C,
+        "log det D²F − 2F of the SPD cone's canonical potential (Hessian "
+        "by autograd) at the k×k compression of W Wᵀ + εI on the first "
+        "checkpoint's k leading eigenvectors; 0 in exact arithmetic",
+    ),
+    "gaussian_ot_residual": (
+        "dimensionless (relative)",
+        _C,
+        "Theorem 1: max |log ρ₀(x) − log ρ₁(Tx) − log det T| / "
+        "max |log ρ₀(x)| for the Brenier map T from N(0, WWᵀ + εI) to "
+        "N(0, data second moment + εI), on seeded draws x ~ ρ₀",
+    ),
+    "gaussian_w2": (
+        "spin (W₂ per configuration)",
+        _C,
+        "W₂ between N(0, WWᵀ + εI) and N(0, data second moment + εI)",
+    ),
+    "wasserstein_to_data": (
+        "fraction of spins",
+        _C,
+        "W₁ for the normalized Hamming cost between model samples (fresh "
+        "equilibrium chains) and a fixed subsample of the data",
+    ),
+    "energy_w1": (
+        "J per spin (J = 1)",
+        _C,
+        "W₁ between the energy-per-spin distributions of model samples and data",
+    ),
+    "magnetization_w1": (
+        "per spin",
+        _C,
+        "W₁ between the signed magnetization-per-spin distributions of model samples and data",
+    ),
     "entropy": ("nats", _C, "von Neumann entropy of ρ = (WWᵀ + εI)/tr"),
-    "relative_entropy_to_data": ("nats", _C, "S(ρ_model ‖ ρ_data), ρ_data = (data second moment "
-                                 "⟨vvᵀ⟩ + εI)/tr"),
-    "bloch": ("dimensionless", f"{_C}, (x, z)",
-              "Bloch-disk point of the trace-normalized 2×2 compression of WWᵀ + εI on the two "
-              "leading eigenvectors of the last checkpoint's"),
-    "modular_spectrum": ("nats", f"{_C}, eigenvalue", "eigenvalues of the modular Hamiltonian "
-                         "−log ρ, ascending"),
+    "relative_entropy_to_data": (
+        "nats",
+        _C,
+        "S(ρ_model ‖ ρ_data), ρ_data = (data second moment ⟨vvᵀ⟩ + εI)/tr",
+    ),
+    "bloch": (
+        "dimensionless",
+        f"{_C}, (x, z)",
+        "Bloch-disk point of the trace-normalized 2×2 compression of WWᵀ + εI on the two "
+        "leading eigenvectors of the last checkpoint's",
+    ),
+    "modular_spectrum": (
+        "nats",
+        f"{_C}, eigenvalue",
+        "eigenvalues of the modular Hamiltonian −log ρ, ascending",
+    ),
     "data_covariance": ("spin²", "visible, visible", "second moment ⟨vvᵀ⟩ of the data"),
-    "model_covariance": ("spin²", "visible, visible",
-                         "second moment ⟨vvᵀ⟩ of the model samples at the last checkpoint"),
-    "data_spectrum": ("spin²", "eigenvalue", "eigenvalues of the data's second moment, "
-                      "descending"),
-    "ot_plan": ("probability (sums to 1)", "model sample, data sample",
-                "the exact optimal plan between ≤ 100 model samples of the last checkpoint and as "
-                "many data samples (normalized Hamming cost)"),
+    "model_covariance": (
+        "spin²",
+        "visible, visible",
+        "second moment ⟨vvᵀ⟩ of the model samples at the last checkpoint",
+    ),
+    "data_spectrum": ("spin²", "eigenvalue", "eigenvalues of the data's second moment, descending"),
+    "ot_plan": (
+        "probability (sums to 1)",
+        "model sample, data sample",
+        "the exact optimal plan between ≤ 100 model samples of the last checkpoint and as "
+        "many data samples (normalized Hamming cost)",
+    ),
 }
 _QUANTITY = {
     "distance": ("{u}", "distance from the first checkpoint in the {m} metric{e}"),
     "speed": ("{u} per epoch", "step length / Δepoch in the {m} metric{e} (NaN at the first)"),
     "path_length": ("{u}", "length of the polygon through the checkpoints, {m} metric{e}"),
-    "line_shape": ("dimensionless, in (0, 1]", "distance / path length, {m} metric{e} (1 on a "
-                   "geodesic; NaN at the first)"),
+    "line_shape": (
+        "dimensionless, in (0, 1]",
+        "distance / path length, {m} metric{e} (1 on a geodesic; NaN at the first)",
+    ),
 }
 
 
@@ -103,29 +153,55 @@ def dataset_info(name: str) -> tuple[str, str, str]:
     units, text = _QUANTITY[quantity]
     exact = metric == "bures_wasserstein_exact"
     base = "bures_wasserstein" if exact else metric
-    return (units.format(u="dimensionless" if base != "bures_wasserstein"
-                         else "dimensionless (units of Σ^½)"),
-            _C,
-            text.format(m=base.replace("_", "-"),
-                        e=" on WWᵀ (ε = 0)" if exact else " on WWᵀ + εI"))
+    return (
+        units.format(
+            u="dimensionless" if base != "bures_wasserstein" else "dimensionless (units of Σ^½)"
+        ),
+        _C,
+        text.format(m=base.replace("_", "-"), e=" on WWᵀ (ε = 0)" if exact else " on WWᵀ + εI"),
+    )
 
 
 def _ids(runs: Sequence[RunRecord | str]) -> list[str]:
     return [r if isinstance(r, str) else r.id for r in runs]
 
 
-def geometry_run(run_id: str, rbm_run: RunRecord, data_runs: Sequence[RunRecord | str],
-                 options: GeometryOptions, datasets: Mapping[str, np.ndarray], status: str,
-                 created: str = "", finished: str | None = None, message: str = "") -> RunRecord:
+def geometry_run(
+    run_id: str,
+    rbm_run: RunRecord,
+    data_runs: Sequence[RunRecord | str],
+    options: GeometryOptions,
+    datasets: Mapping[str, np.ndarray],
+    status: str,
+    created: str = "",
+    finished: str | None = None,
+    message: str = "",
+) -> RunRecord:
     """A ``geometry`` run holding ``datasets`` (a task's :meth:`datasets`, or a snapshot's)."""
     data_ids = _ids(data_runs)
     n, m = (int(x) for x in datasets["mp_law"][:2])
     params: dict = {k: v for k, v in options.params().items() if k != "seed"}
-    params.update({"size": math.isqrt(n), "n_visible": n, "n_hidden": m, "rbm": rbm_run.id,
-                   "data": data_ids, "metrics": list(TRAJECTORY_METRICS)})
-    run = RunRecord(id=run_id, kind="geometry", status=status, seed=options.seed, params=params,
-                    inputs=[rbm_run.id, *data_ids], created=created, finished=finished,
-                    message=short_message(message))
+    params.update(
+        {
+            "size": math.isqrt(n),
+            "n_visible": n,
+            "n_hidden": m,
+            "rbm": rbm_run.id,
+            "data": data_ids,
+            "metrics": list(TRAJECTORY_METRICS),
+        }
+    )
+    run = RunRecord(
+        id=run_id,
+        kind="geometry",
+        status=status,
+        seed=options.seed,
+        params=params,
+        inputs=[rbm_run.id, *data_ids],
+        created=created,
+        finished=finished,
+        message=short_message(message),
+    )
     run.datasets = {name: np.asarray(array) for name, array in datasets.items()}
     for name in run.datasets:
         units, axes, description = dataset_info(name)
@@ -157,23 +233,31 @@ def format_geometry(run: RunRecord) -> str:
     """A table of a geometry run, one line per checkpoint, for the command line."""
     ds = run.datasets
     ks = MP_FIT_COLUMNS.index("ks")
-    header = (f"{'epoch':>6} {'rank':>4} {'KS':>6} {'out':>3}  {'d_AI':>8} {'d_LE':>8} "
-              f"{'d_BW':>8} {'d_Th':>8}  {'shp_AI':>6} {'shp_BW':>6}  {'MA res':>8} "
-              f"{'G res':>8}  {'W1 data':>7} {'S':>7}")
-    lines = [f"{run.id}: geometry of {run.params.get('rbm')} against "
-             f"{', '.join(run.params.get('data', []))} (ε = {run.params.get('epsilon')}, "
-             f"{run.params.get('samples')} samples per checkpoint); distances and line shapes on "
-             "WWᵀ + εI, W1 data in fraction of spins, S in nats", header]
+    header = (
+        f"{'epoch':>6} {'rank':>4} {'KS':>6} {'out':>3}  {'d_AI':>8} {'d_LE':>8} "
+        f"{'d_BW':>8} {'d_Th':>8}  {'shp_AI':>6} {'shp_BW':>6}  {'MA res':>8} "
+        f"{'G res':>8}  {'W1 data':>7} {'S':>7}"
+    )
+    lines = [
+        f"{run.id}: geometry of {run.params.get('rbm')} against "
+        f"{', '.join(run.params.get('data', []))} (ε = {run.params.get('epsilon')}, "
+        f"{run.params.get('samples')} samples per checkpoint); distances and line shapes on "
+        "WWᵀ + εI, W1 data in fraction of spins, S in nats",
+        header,
+    ]
     for i, epoch in enumerate(ds["epoch"]):
-        d = [ds[f"distance/{m}"][i] for m in
-             ("affine_invariant", "log_euclidean", "bures_wasserstein", "thompson")]
+        d = [
+            ds[f"distance/{m}"][i]
+            for m in ("affine_invariant", "log_euclidean", "bures_wasserstein", "thompson")
+        ]
         lines.append(
             f"{epoch:>6} {ds['rank'][i]:>4} {ds['mp_fit'][i, ks]:>6.3f} {ds['n_outliers'][i]:>3}  "
             + " ".join(f"{x:>8.4g}" for x in d)
             + f"  {ds['line_shape/affine_invariant'][i]:>6.3f} "
             f"{ds['line_shape/bures_wasserstein'][i]:>6.3f}  "
             f"{ds['monge_ampere_residual'][i]:>8.1e} {ds['gaussian_ot_residual'][i]:>8.1e}  "
-            f"{ds['wasserstein_to_data'][i]:>7.4f} {ds['entropy'][i]:>7.4f}")
+            f"{ds['wasserstein_to_data'][i]:>7.4f} {ds['entropy'][i]:>7.4f}"
+        )
     return "\n".join(lines)
 
 

@@ -76,10 +76,24 @@ STREAM_DATA, STREAM_MODEL, STREAM_GAUSSIAN = 1, 2, 3
 """The streams of :func:`stream_seed`: the data subsample, the model's chains, the Gaussian draws
 (the Wasserstein scores of :mod:`lab.geometry.score_task` draw theirs from the same streams)."""
 _STREAM_DATA, _STREAM_MODEL, _STREAM_GAUSSIAN = STREAM_DATA, STREAM_MODEL, STREAM_GAUSSIAN
-_ROWS = ("epoch", "spectrum", "rank", "condition", "n_outliers", "mp_fit", "eigenvectors",
-         "monge_ampere_residual", "gaussian_ot_residual", "gaussian_w2", "wasserstein_to_data",
-         "energy_w1", "magnetization_w1", "entropy", "relative_entropy_to_data",
-         "modular_spectrum")
+_ROWS = (
+    "epoch",
+    "spectrum",
+    "rank",
+    "condition",
+    "n_outliers",
+    "mp_fit",
+    "eigenvectors",
+    "monge_ampere_residual",
+    "gaussian_ot_residual",
+    "gaussian_w2",
+    "wasserstein_to_data",
+    "energy_w1",
+    "magnetization_w1",
+    "entropy",
+    "relative_entropy_to_data",
+    "modular_spectrum",
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ class GeometrySnapshot:
 def leading_eigenvectors(W: np.ndarray, k: int) -> np.ndarray:
     """(n, min(k, m)): the leading eigenvectors of W Wᵀ (those of ρ ∝ W Wᵀ + εI), descending."""
     spectrum = wishart_spectrum(W)
-    return spectrum.vectors[:, :min(k, spectrum.values.size)]
+    return spectrum.vectors[:, : min(k, spectrum.values.size)]
 
 
 def stream_seed(seed: int, stream: int, epoch: int) -> int:
@@ -118,8 +132,10 @@ def _as_configs(data: np.ndarray, size: int) -> np.ndarray:
     """(N, L, L) int8 ±1 from (N, L²) or (N, L, L) spins."""
     v = np.asarray(data)
     if v.ndim < 2 or v.shape[0] < 2 or int(np.prod(v.shape[1:])) != size * size:
-        raise ValueError(f"the data must hold at least 2 configurations of {size}×{size} spins, "
-                         f"got shape {v.shape}")
+        raise ValueError(
+            f"the data must hold at least 2 configurations of {size}×{size} spins, "
+            f"got shape {v.shape}"
+        )
     v = v.reshape(v.shape[0], size, size)
     if not np.all(np.abs(v) == 1):
         raise ValueError("the data must contain only ±1 spins")
@@ -131,8 +147,13 @@ class GeometryTask:
     pending. ``checkpoints`` are (epoch, W (n, m), a (n,), b (m,)) with strictly increasing
     epochs, ``data`` the (N, n) or (N, L, L) ±1 configurations the model is compared with."""
 
-    def __init__(self, checkpoints: Sequence[Checkpoint], data: np.ndarray, size: int,
-                 options: GeometryOptions | None = None) -> None:
+    def __init__(
+        self,
+        checkpoints: Sequence[Checkpoint],
+        data: np.ndarray,
+        size: int,
+        options: GeometryOptions | None = None,
+    ) -> None:
         self.options = options if options is not None else GeometryOptions()
         if size < 2:
             raise ValueError(f"L must be >= 2, got {size}")
@@ -142,8 +163,9 @@ class GeometryTask:
         self.n = size * size
         W0 = np.asarray(checkpoints[0][1])
         if W0.ndim != 2 or W0.shape[0] != self.n:
-            raise ValueError(f"the RBM has W of shape {W0.shape}, the data {self.n} spins "
-                             f"(L = {size})")
+            raise ValueError(
+                f"the RBM has W of shape {W0.shape}, the data {self.n} spins (L = {size})"
+            )
         self.m = int(W0.shape[1])
         self.k = self.options.compression(self.m)
         self._pending: list[Checkpoint] = []
@@ -160,11 +182,13 @@ class GeometryTask:
         keep = min(configs.shape[0], self.options.samples)
         self._data_ot = configs[np.sort(rng.choice(configs.shape[0], keep, replace=False))]
         first_epoch, first_W = int(checkpoints[0][0]), np.asarray(checkpoints[0][1], np.float64)
-        self._init_scale2 = (float(np.sum(first_W * first_W)) / (self.n * self.m)
-                             if first_epoch == 0 else math.nan)
+        self._init_scale2 = (
+            float(np.sum(first_W * first_W)) / (self.n * self.m) if first_epoch == 0 else math.nan
+        )
         self._rows: dict[str, list] = {name: [] for name in _ROWS}
-        self._trajectory = {(q, metric): [] for q in TRAJECTORY_QUANTITIES
-                            for metric in TRAJECTORY_METRICS}
+        self._trajectory = {
+            (q, metric): [] for q in TRAJECTORY_QUANTITIES for metric in TRAJECTORY_METRICS
+        }
         self._weights: list[np.ndarray] = []
         self._first: tuple[FactoredPSD, FactoredPSD] | None = None
         self._previous: tuple[FactoredPSD, FactoredPSD] | None = None
@@ -183,12 +207,16 @@ class GeometryTask:
                 continue
             if a is None or b is None:
                 raise ValueError(f"the checkpoint of epoch {epoch} has no biases a, b")
-            if np.shape(W) != (self.n, self.m) or np.shape(a) != (self.n,) or np.shape(b) != (
-                    self.m,):
-                raise ValueError(f"the checkpoint of epoch {epoch} has W of shape {np.shape(W)}, "
-                                 f"expected {(self.n, self.m)} with matching biases")
-            if not (np.all(np.isfinite(W)) and np.all(np.isfinite(a))
-                    and np.all(np.isfinite(b))):
+            if (
+                np.shape(W) != (self.n, self.m)
+                or np.shape(a) != (self.n,)
+                or np.shape(b) != (self.m,)
+            ):
+                raise ValueError(
+                    f"the checkpoint of epoch {epoch} has W of shape {np.shape(W)}, "
+                    f"expected {(self.n, self.m)} with matching biases"
+                )
+            if not (np.all(np.isfinite(W)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
                 raise ValueError(f"the checkpoint of epoch {epoch} has non-finite parameters")
             self._pending.append((epoch, W, a, b))
             self._last_epoch = epoch
@@ -238,11 +266,17 @@ class GeometryTask:
         self._trajectory_step(epoch, point)
 
         if self._directions is None:
-            self._directions = spectrum.vectors[:, :self.k].copy()
+            self._directions = spectrum.vectors[:, : self.k].copy()
         rows["monge_ampere_residual"].append(
-            monge_ampere_check(compression(W64, self._directions, eps)).residual)
-        check = latent_transport_check(W64, self._data_gaussian, eps, n_points=opts.n_points,
-                                       seed=_seed(opts.seed, _STREAM_GAUSSIAN, epoch))
+            monge_ampere_check(compression(W64, self._directions, eps)).residual
+        )
+        check = latent_transport_check(
+            W64,
+            self._data_gaussian,
+            eps,
+            n_points=opts.n_points,
+            seed=_seed(opts.seed, _STREAM_GAUSSIAN, epoch),
+        )
         rows["gaussian_ot_residual"].append(check.relative_residual)
         rows["gaussian_w2"].append(math.sqrt(check.w2_squared))
 
@@ -261,8 +295,9 @@ class GeometryTask:
         self._weights.append(W)
         self._model_covariance = spin_covariance(samples).astype(np.float32)
         pairs = min(PLAN_SAMPLES, samples.shape[0], self._data_ot.shape[0])
-        self._ot_plan = configuration_wasserstein(samples[:pairs], self._data_ot[:pairs],
-                                                  plan_max=pairs).plan
+        self._ot_plan = configuration_wasserstein(
+            samples[:pairs], self._data_ot[:pairs], plan_max=pairs
+        ).plan
         self._bloch = self._bloch_points(state)
         self.done += 1
 
@@ -271,40 +306,49 @@ class GeometryTask:
         if self._first is None:
             self._first = point
             for metric in TRAJECTORY_METRICS:
-                for q, value in zip(TRAJECTORY_QUANTITIES, (0.0, math.nan, 0.0, math.nan),
-                                    strict=True):
+                for q, value in zip(
+                    TRAJECTORY_QUANTITIES, (0.0, math.nan, 0.0, math.nan), strict=True
+                ):
                     series[q, metric].append(value)
         else:
             previous_epoch = self._rows["epoch"][-2]
             start = self._distances(self._first, point)
-            step = start if self._previous is self._first else self._distances(self._previous,
-                                                                                point)
+            step = (
+                start if self._previous is self._first else self._distances(self._previous, point)
+            )
             for metric in TRAJECTORY_METRICS:
                 length = series["path_length", metric][-1] + step[metric]
                 series["distance", metric].append(start[metric])
                 series["speed", metric].append(step[metric] / (epoch - previous_epoch))
                 series["path_length", metric].append(length)
-                series["line_shape", metric].append(start[metric] / length if length > 0
-                                                    else math.nan)
+                series["line_shape", metric].append(
+                    start[metric] / length if length > 0 else math.nan
+                )
         self._previous = point
 
     @staticmethod
-    def _distances(p: tuple[FactoredPSD, FactoredPSD],
-                   q: tuple[FactoredPSD, FactoredPSD]) -> dict[str, float]:
+    def _distances(
+        p: tuple[FactoredPSD, FactoredPSD], q: tuple[FactoredPSD, FactoredPSD]
+    ) -> dict[str, float]:
         out = factored_distances(p[0], q[0], METRICS)
-        out["bures_wasserstein_exact"] = factored_distances(p[1], q[1],
-                                                            ("bures_wasserstein",))[
-            "bures_wasserstein"]
+        out["bures_wasserstein_exact"] = factored_distances(p[1], q[1], ("bures_wasserstein",))[
+            "bures_wasserstein"
+        ]
         return out
 
-    def _model_samples(self, epoch: int, W: np.ndarray, a: np.ndarray,
-                       b: np.ndarray) -> np.ndarray:
+    def _model_samples(self, epoch: int, W: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         opts = self.options
-        model = RBM(np.asarray(W, np.float32), np.asarray(a, np.float32),
-                    np.asarray(b, np.float32))
+        model = RBM(np.asarray(W, np.float32), np.asarray(a, np.float32), np.asarray(b, np.float32))
         generator = torch.Generator().manual_seed(_seed(opts.seed, _STREAM_MODEL, epoch))
-        samples, _ = sample_model(model, opts.samples, burn_in=opts.burn_in, thin=opts.thin,
-                                  n_chains=opts.chains, generator=generator, flip_moves=True)
+        samples, _ = sample_model(
+            model,
+            opts.samples,
+            burn_in=opts.burn_in,
+            thin=opts.thin,
+            n_chains=opts.chains,
+            generator=generator,
+            flip_moves=True,
+        )
         return samples.reshape(-1, self.size, self.size)
 
     def _bloch_points(self, last: FactoredPSD) -> np.ndarray:
@@ -329,7 +373,8 @@ class GeometryTask:
             "mp_law": np.array([n, m, self._init_scale2], dtype=np.float64),
             "mp_fit": np.array(rows["mp_fit"], dtype=np.float64).reshape(C, len(MP_FIT_COLUMNS)),
             "eigenvectors": np.array(rows["eigenvectors"], dtype=np.float32).reshape(
-                C, images, self.size, self.size),
+                C, images, self.size, self.size
+            ),
             "modular_spectrum": np.array(rows["modular_spectrum"], dtype=np.float64).reshape(C, n),
             "bloch": self._bloch.copy(),
             "data_covariance": self._data_covariance.astype(np.float32),
@@ -337,11 +382,17 @@ class GeometryTask:
             "data_spectrum": self._data_spectrum.copy(),
             "ot_plan": np.array(self._ot_plan, dtype=np.float64),
         }
-        for name in ("monge_ampere_residual", "gaussian_ot_residual", "gaussian_w2",
-                     "wasserstein_to_data", "energy_w1", "magnetization_w1", "entropy",
-                     "relative_entropy_to_data"):
+        for name in (
+            "monge_ampere_residual",
+            "gaussian_ot_residual",
+            "gaussian_w2",
+            "wasserstein_to_data",
+            "energy_w1",
+            "magnetization_w1",
+            "entropy",
+            "relative_entropy_to_data",
+        ):
             out[name] = np.array(rows[name], dtype=np.float64)
         for (q, metric), values in self._trajectory.items():
             out[f"{q}/{metric}"] = np.array(values, dtype=np.float64)
         return out
-

@@ -79,28 +79,49 @@ def _resumed(
         raise CliError(f"no run '{run_id}' in {path}")
     run = read_run(path, run_id)
     if run.kind != "ising" or run.status not in ("interrupted", "stopped"):
-        raise CliError(f"run '{run_id}' is a {run.status} {run.kind} run; only interrupted or "
-                       "stopped Ising runs can be resumed")
+        raise CliError(
+            f"run '{run_id}' is a {run.status} {run.kind} run; only interrupted or "
+            "stopped Ising runs can be resumed"
+        )
     try:
         task, kept = resume_ising_task(run)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    header = RunRecord(id=run.id, kind=run.kind, status="running", seed=run.seed,
-                       params=run.params, inputs=run.inputs, created=run.created,
-                       groups=run.groups)
+    header = RunRecord(
+        id=run.id,
+        kind=run.kind,
+        status="running",
+        seed=run.seed,
+        params=run.params,
+        inputs=run.inputs,
+        created=run.created,
+        groups=run.groups,
+    )
     return header, task, kept
 
 
-def _record(args: argparse.Namespace, header: RunRecord, task: IsingTask,
-            kept: dict[str, np.ndarray], path: Path) -> int:
+def _record(
+    args: argparse.Namespace,
+    header: RunRecord,
+    task: IsingTask,
+    kept: dict[str, np.ndarray],
+    path: Path,
+) -> int:
     """Run ``task`` recording live into ``path`` (the run ``header``, continuing the series
     ``kept``: :func:`lab.ising.workflow.record_simulation`), then fold the recording into the
     session."""
     report = _print_flushes if args.report_flushes else None
     try:
-        status, _ = record_simulation(header, task, kept, path, session=str(args.out),
-                                      flush_seconds=args.flush_seconds, on_flush=report,
-                                      quiet=args.quiet)
+        status, _ = record_simulation(
+            header,
+            task,
+            kept,
+            path,
+            session=str(args.out),
+            flush_seconds=args.flush_seconds,
+            on_flush=report,
+            quiet=args.quiet,
+        )
     except RecordingError as exc:
         raise CliError(f"{exc}; what was recorded is kept: run 'recover {args.out}'") from None
     line = f"{utc_now()}  simulate: {'resumed' if kept else 'added'} {header.id} ({status})"
@@ -108,9 +129,11 @@ def _record(args: argparse.Namespace, header: RunRecord, task: IsingTask,
     if result.failed:
         raise CliError(str(result.failed[0][1]))
     run = read_run(args.out, result.folded[0])
-    print(f"{run.id}: {len(run.datasets['energy'])} samples, e = "
-          f"{format_estimate(run.results, 'e')}, <|m|> = {format_estimate(run.results, 'abs_m')}"
-          f"  ->  {args.out}")
+    print(
+        f"{run.id}: {len(run.datasets['energy'])} samples, e = "
+        f"{format_estimate(run.results, 'e')}, <|m|> = {format_estimate(run.results, 'abs_m')}"
+        f"  ->  {args.out}"
+    )
     return 0 if status == "finished" else 130
 
 
@@ -121,8 +144,18 @@ def _print_flushes(committed: dict[str, int]) -> None:
 INSPECT_COLUMNS = (("e", "e"), ("|m|", "abs_m"), ("c", "c"), ("chi", "chi"), ("U4", "binder"))
 
 
-PARAM_KEYS = ("size", "temperature", "field", "algorithm", "samples", "interval", "n_hidden",
-              "method", "epochs", "learning_rate")
+PARAM_KEYS = (
+    "size",
+    "temperature",
+    "field",
+    "algorithm",
+    "samples",
+    "interval",
+    "n_hidden",
+    "method",
+    "epochs",
+    "learning_rate",
+)
 
 
 def inspect(args: argparse.Namespace) -> int:
@@ -130,8 +163,10 @@ def inspect(args: argparse.Namespace) -> int:
         record = load_session(args.path)
     except SessionFileError as exc:
         raise CliError(str(exc)) from None
-    print(f"{args.path}: {len(record.runs)} run(s), created {record.created}, "
-          f"Monge Lab {record.app_version}")
+    print(
+        f"{args.path}: {len(record.runs)} run(s), created {record.created}, "
+        f"Monge Lab {record.app_version}"
+    )
     for run in record.runs.values():
         shown = ", ".join(f"{k}={run.params[k]}" for k in PARAM_KEYS if k in run.params)
         inputs = f"  inputs: {', '.join(run.inputs)}" if run.inputs else ""

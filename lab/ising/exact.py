@@ -39,16 +39,18 @@ def _values(size: int, temperature, coupling: float, field: float, moments: bool
 
 
 @lru_cache(maxsize=4096)
-def exact_reference(size: int, temperature: float, coupling: float = 1.0,
-                    field: float = 0.0) -> dict[str, float]:
+def exact_reference(
+    size: int, temperature: float, coupling: float = 1.0, field: float = 0.0
+) -> dict[str, float]:
     """Known exact values at one point: keys among e, c, abs_m, m2, chi, binder (finite L)
     and e_inf, c_inf, m_inf (Onsager, infinite lattice, h = 0)."""
     values = _values(size, temperature, coupling, field, size <= POINT_MAX_L)
     return {key: float(value) for key, value in values.items()}
 
 
-def exact_curves(size: int, temperatures: np.ndarray, coupling: float = 1.0,
-                 field: float = 0.0) -> dict[str, np.ndarray]:
+def exact_curves(
+    size: int, temperatures: np.ndarray, coupling: float = 1.0, field: float = 0.0
+) -> dict[str, np.ndarray]:
     """The same along a temperature grid, as arrays (keys that are not known are absent)."""
     temperatures = np.asarray(temperatures, dtype=float)
     values = _values(size, temperatures, coupling, field, size <= CURVE_MAX_L)

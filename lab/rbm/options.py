@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from engines.rbm.config import LR_SCHEDULES, METHODS, OPTIMIZERS, RBMConfig, check_device
 
-__all__ = ["LR_SCHEDULES", "METHODS", "OPTIMIZERS", "RBMConfig", "available_devices",
-           "check_device"]
+__all__ = [
+    "LR_SCHEDULES",
+    "METHODS",
+    "OPTIMIZERS",
+    "RBMConfig",
+    "available_devices",
+    "check_device",
+]
 
 
 def available_devices() -> list[str]:

@@ -134,8 +134,6 @@ def config_values(config) -> dict[str, object]:
     return {s.key: getattr(config, s.key) for s in TRAINER}
 
 
-
-
 def recipe_defaults(n_configurations: int | None = None):
     """The trainer's defaults for Ising data, as ``train`` takes them: the Ising recipe
     (:func:`engines.rbm.recipes.ising_config`), its epochs set for ``n_configurations``

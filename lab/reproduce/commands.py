@@ -38,8 +38,10 @@ def reproduce(args: argparse.Namespace) -> int:
     if args.list:
         return _list()
     if not args.name or not args.path:
-        raise CliError("give the experiment and the session: reproduce NAME S.h5 "
-                       "(reproduce --list names the experiments)")
+        raise CliError(
+            "give the experiment and the session: reproduce NAME S.h5 "
+            "(reproduce --list names the experiments)"
+        )
     try:
         exp = experiment(args.name)
         SEED.check("--seed", args.seed)
@@ -55,16 +57,19 @@ def reproduce(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, runs: dict, settings: dict) -> int:
     bar = None if args.quiet else ProgressBar(args.name)
-    task = ReproductionTask(args.name, settings, args.quick, args.seed,
-                            on_progress=None if bar is None else bar.update)
+    task = ReproductionTask(
+        args.name, settings, args.quick, args.seed, on_progress=None if bar is None else bar.update
+    )
     created = utc_now()
     try:
         task.step()
     except (Interrupted, KeyboardInterrupt):
         if bar is not None:
             bar.close(task.snapshot().progress, "stopped")
-        print(f"monge-lab: {args.name} stopped before its end; nothing was added to "
-              f"{args.path}", file=sys.stderr)
+        print(
+            f"monge-lab: {args.name} stopped before its end; nothing was added to {args.path}",
+            file=sys.stderr,
+        )
         return 130
     if bar is not None:
         bar.close(1.0, "done")
@@ -77,17 +82,23 @@ def _run(args: argparse.Namespace, runs: dict, settings: dict) -> int:
         ids.append(data_ids[-1])
     run_id = next_run_id(ids, "reproduction")
     finished = utc_now()
-    new = [*data_runs(outcome, data_ids, created),
-           reproduction_run(outcome, run_id, data_ids, created, finished)]
+    new = [
+        *data_runs(outcome, data_ids, created),
+        reproduction_run(outcome, run_id, data_ids, created, finished),
+    ]
     store_runs(args.path, new)
     folder = Path(args.report) if args.report else report_folder(args.path, run_id)
     try:
         written = write_report(outcome, folder, os.path.abspath(args.path), run_id)
     except OSError as exc:
-        raise CliError(f"the runs are saved in {args.path}, but the report could not be "
-                       f"written to {folder}: {exc}") from None
-    print(f"{run_id}: {outcome.title} ({'quick' if outcome.quick else 'full'}, seed "
-          f"{outcome.seed}, {outcome.seconds:.0f} s)  ->  {args.path}")
+        raise CliError(
+            f"the runs are saved in {args.path}, but the report could not be "
+            f"written to {folder}: {exc}"
+        ) from None
+    print(
+        f"{run_id}: {outcome.title} ({'quick' if outcome.quick else 'full'}, seed "
+        f"{outcome.seed}, {outcome.seconds:.0f} s)  ->  {args.path}"
+    )
     print(table_markdown(outcome))
     for note in outcome.notes:
         print(f"- {note}")

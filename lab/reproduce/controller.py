@@ -57,10 +57,10 @@ class ReproduceController(JobController):
             raise ValueError(f"the seed must be an integer ≥ 0, got {seed!r}")
         settings = self.settings_with(name, quick, list(overrides))
         self._started = utc_now()
-        self._start_job(ReproductionTask(name, settings, quick, seed),
-                        name=f"reproduce {name}")
-        self.session.log(f"reproduction {name} started ({'quick' if quick else 'full'}, "
-                         f"seed {seed})")
+        self._start_job(ReproductionTask(name, settings, quick, seed), name=f"reproduce {name}")
+        self.session.log(
+            f"reproduction {name} started ({'quick' if quick else 'full'}, seed {seed})"
+        )
         self.job.start()
 
     def snapshot(self) -> ReproductionSnapshot | None:
@@ -77,8 +77,7 @@ class ReproduceController(JobController):
         run_id = self.session.new_run_id("reproduction")
         for run in data_runs(outcome, data_ids, self._started):
             self.session.add_run(run)
-        self.session.add_run(reproduction_run(outcome, run_id, data_ids, self._started,
-                                              utc_now()))
+        self.session.add_run(reproduction_run(outcome, run_id, data_ids, self._started, utc_now()))
         self.session.log(f"{run_id} added: {outcome.title}")
         self.outcomeReady.emit(run_id)
 
@@ -91,9 +90,17 @@ class ReproduceController(JobController):
     def write_report(self, run_id: str, folder: Path) -> list[Path]:
         """Write the report of the stored run ``run_id`` into ``folder`` (OSError)."""
         view = self.view(run_id)
-        outcome = Outcome(view.experiment, view.title, view.quick, int(view.seed or 0),
-                          view.rows, view.figures, view.notes, view.settings,
-                          {k: float(v) for k, v in view.record.results.items()},
-                          float(view.record.results.get("seconds", float("nan"))))
+        outcome = Outcome(
+            view.experiment,
+            view.title,
+            view.quick,
+            int(view.seed or 0),
+            view.rows,
+            view.figures,
+            view.notes,
+            view.settings,
+            {k: float(v) for k, v in view.record.results.items()},
+            float(view.record.results.get("seconds", float("nan"))),
+        )
         session = str(self.session.path) if self.session.path is not None else "unsaved session"
         return write_report(outcome, folder, session, run_id)

@@ -85,6 +85,7 @@ def parse_override(text: str, presets: dict[str, Any]) -> tuple[str, Any]:
         else:
             value = json.loads(raw)
     except ValueError:
-        raise ValueError(f"setting '{key}' expects a value like {json.dumps(current)}, "
-                         f"got '{raw}'") from None
+        raise ValueError(
+            f"setting '{key}' expects a value like {json.dumps(current)}, got '{raw}'"
+        ) from None
     return key, value

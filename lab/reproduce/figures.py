@@ -14,8 +14,11 @@ import numpy as np
 
 from lab.reproduce.outcome import Figure, Panel
 
-STYLES = {"points": {"marker": "o", "linestyle": "none", "markersize": 4},
-          "line": {"linestyle": "-"}, "dashed": {"linestyle": "--"}}
+STYLES = {
+    "points": {"marker": "o", "linestyle": "none", "markersize": 4},
+    "line": {"linestyle": "-"},
+    "dashed": {"linestyle": "--"},
+}
 
 
 def _mosaic(ax, panel: Panel) -> None:
@@ -27,7 +30,7 @@ def _mosaic(ax, panel: Panel) -> None:
     for i in range(k):
         r, c = divmod(i, cols)
         scale = np.max(np.abs(images[i])) or 1.0
-        canvas[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = images[i] / scale
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[i] / scale
     ax.imshow(canvas, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -44,12 +47,26 @@ def _curves(ax, panel: Panel) -> None:
             ax.plot(s.x, s.y, label=s.name, **style)
     for value, label in panel.hlines:
         ax.axhline(value, color="gray", linestyle=":", linewidth=1)
-        ax.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), fontsize=7,
-                    ha="right", va="bottom", color="gray")
+        ax.annotate(
+            label,
+            (1.0, value),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            ha="right",
+            va="bottom",
+            color="gray",
+        )
     for value, label in panel.vlines:
         ax.axvline(value, color="gray", linestyle=":", linewidth=1)
-        ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), fontsize=7,
-                    ha="left", va="top", color="gray")
+        ax.annotate(
+            label,
+            (value, 1.0),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            ha="left",
+            va="top",
+            color="gray",
+        )
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
     if panel.series:
@@ -91,7 +108,14 @@ def write_figure(figure: Figure, folder: Path, metadata: dict[str, str]) -> list
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{figure.name}.png", folder / f"{figure.name}.svg"
     description = "; ".join(f"{k}: {v}" for k, v in metadata.items())
-    fig.savefig(png, dpi=150, metadata={"Title": figure.title, "Description": description,
-                                        "Software": metadata.get("Software", "Monge Lab")})
+    fig.savefig(
+        png,
+        dpi=150,
+        metadata={
+            "Title": figure.title,
+            "Description": description,
+            "Software": metadata.get("Software", "Monge Lab"),
+        },
+    )
     fig.savefig(svg, metadata={"Title": figure.title, "Description": description})
     return [png, svg]

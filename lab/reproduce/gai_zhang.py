@@ -39,8 +39,10 @@ def _check(settings: dict[str, Any]) -> None:
     if bad:
         raise ValueError(f"unknown families {sorted(bad)} (choose among {', '.join(FAMILIES)})")
     if settings["size"] % settings["block"] ** settings["levels"]:
-        raise ValueError(f"size L = {settings['size']} is not divisible by block^levels = "
-                         f"{settings['block']}^{settings['levels']}")
+        raise ValueError(
+            f"size L = {settings['size']} is not divisible by block^levels = "
+            f"{settings['block']}^{settings['levels']}"
+        )
     for key in ("samples", "per_temperature", "bootstrap"):
         if not isinstance(settings[key], int) or settings[key] < 1:
             raise ValueError(f"setting '{key}' must be an integer ≥ 1, got {settings[key]!r}")
@@ -64,20 +66,43 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
     say("drawing the Wolff configurations")
     temperatures = [float(T) for T in settings["temperatures"]]
     seeds = np.random.SeedSequence([int(seed), 15]).generate_state(len(temperatures))
-    configurations = {T: wolff_samples(int(settings["size"]), T,
-                                       int(settings["per_temperature"]), int(s),
-                                       thermalize=THERMALIZE, interval=INTERVAL)
-                      for T, s in zip(temperatures, seeds, strict=True)}
-    data_sets = [{"role": "scored", "temperature": T, "seed": int(s), "samples": x,
-                  "thermalize": THERMALIZE, "interval": INTERVAL}
-                 for (T, x), s in zip(configurations.items(), seeds, strict=True)]
-    result = gai_zhang(quick, seed, overrides=overrides, families=families, progress=say,
-                       configurations=configurations)
+    configurations = {
+        T: wolff_samples(
+            int(settings["size"]),
+            T,
+            int(settings["per_temperature"]),
+            int(s),
+            thermalize=THERMALIZE,
+            interval=INTERVAL,
+        )
+        for T, s in zip(temperatures, seeds, strict=True)
+    }
+    data_sets = [
+        {
+            "role": "scored",
+            "temperature": T,
+            "seed": int(s),
+            "samples": x,
+            "thermalize": THERMALIZE,
+            "interval": INTERVAL,
+        }
+        for (T, x), s in zip(configurations.items(), seeds, strict=True)
+    ]
+    result = gai_zhang(
+        quick,
+        seed,
+        overrides=overrides,
+        families=families,
+        progress=say,
+        configurations=configurations,
+    )
     rows_in = result["rows"]
     rows, flat = [], {}
-    setting = (f"L = {settings['size']}, b = {settings['block']}, {settings['levels']} levels, "
-               f"{settings['samples']} samples per level, {settings['bootstrap']} bootstrap "
-               f"replicates")
+    setting = (
+        f"L = {settings['size']}, b = {settings['block']}, {settings['levels']} levels, "
+        f"{settings['samples']} samples per level, {settings['bootstrap']} bootstrap "
+        f"replicates"
+    )
     total = float(sum(result["seconds"].values())) if isinstance(result["seconds"], dict) else 0
     for family in families:
         found = [r for r in rows_in if r["family"] == family]
@@ -90,47 +115,109 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
             flat[f"{key}_lss"], flat[f"{key}_lss_error"] = r["lss"], r["lss_error"]
             flat[f"{key}_ots_total"] = r["ots_total"]
             flat[f"{key}_ots_total_error"] = r["ots_total_error"]
-        lss_text = ", ".join(f"T = {r['temperature']:.3g}: {pm(r['lss'], r['lss_error'])}"
-                             for r in found)
-        rows.append(Row(f"{family}: the tracks of the data through the levels are line-shaped "
-                        f"(LSS ≤ {LINE_SHAPED})", f"LSS {lss_text}",
-                        "reproduced" if np.all(lss <= LINE_SHAPED) else
-                        "partly" if np.any(lss <= LINE_SHAPED) else "not reproduced",
-                        setting, total / parts))
-        ots_text = ", ".join(f"T = {r['temperature']:.3g}: largest map OTS {max(r['ots']):.4f}, "
-                             f"whole {pm(r['ots_total'], r['ots_total_error'], 4)}"
-                             for r in found)
-        rows.append(Row(f"{family}: each map is close to the optimal transport map "
-                        f"(OTS ≤ {NEAR_OPTIMAL})", ots_text,
-                        "reproduced" if np.all(ots <= NEAR_OPTIMAL) else
-                        "partly" if np.any(ots <= NEAR_OPTIMAL) else "not reproduced",
-                        setting, total / parts))
-    lss_panel = Panel("line-shape score of the tracks", "T", "LSS (1: straight)",
-                      vlines=[(T_C, "T_c")], hlines=[(1.0, "straight")])
-    ots_panel = Panel("OTS of the whole map x⁰ → x^K", "T", "OTS (1: optimal)",
-                      vlines=[(T_C, "T_c")], hlines=[(1.0, "optimal")])
+        lss_text = ", ".join(
+            f"T = {r['temperature']:.3g}: {pm(r['lss'], r['lss_error'])}" for r in found
+        )
+        rows.append(
+            Row(
+                f"{family}: the tracks of the data through the levels are line-shaped "
+                f"(LSS ≤ {LINE_SHAPED})",
+                f"LSS {lss_text}",
+                "reproduced"
+                if np.all(lss <= LINE_SHAPED)
+                else "partly"
+                if np.any(lss <= LINE_SHAPED)
+                else "not reproduced",
+                setting,
+                total / parts,
+            )
+        )
+        ots_text = ", ".join(
+            f"T = {r['temperature']:.3g}: largest map OTS {max(r['ots']):.4f}, "
+            f"whole {pm(r['ots_total'], r['ots_total_error'], 4)}"
+            for r in found
+        )
+        rows.append(
+            Row(
+                f"{family}: each map is close to the optimal transport map (OTS ≤ {NEAR_OPTIMAL})",
+                ots_text,
+                "reproduced"
+                if np.all(ots <= NEAR_OPTIMAL)
+                else "partly"
+                if np.any(ots <= NEAR_OPTIMAL)
+                else "not reproduced",
+                setting,
+                total / parts,
+            )
+        )
+    lss_panel = Panel(
+        "line-shape score of the tracks",
+        "T",
+        "LSS (1: straight)",
+        vlines=[(T_C, "T_c")],
+        hlines=[(1.0, "straight")],
+    )
+    ots_panel = Panel(
+        "OTS of the whole map x⁰ → x^K",
+        "T",
+        "OTS (1: optimal)",
+        vlines=[(T_C, "T_c")],
+        hlines=[(1.0, "optimal")],
+    )
     for family in families:
-        found = sorted((r for r in rows_in if r["family"] == family),
-                       key=lambda r: r["temperature"])
+        found = sorted(
+            (r for r in rows_in if r["family"] == family), key=lambda r: r["temperature"]
+        )
         if not found:
             continue
         T = np.array([r["temperature"] for r in found])
-        lss_panel.series.append(Series(family, T, np.array([r["lss"] for r in found]),
-                                       np.array([r["lss_error"] for r in found])))
-        ots_panel.series.append(Series(family, T, np.array([r["ots_total"] for r in found]),
-                                       np.array([r["ots_total_error"] for r in found])))
-    notes = [*statement(rows_in),
-             "A majority-rule level repeated over its blocks is the nearest block-constant "
-             "configuration, so each majority map has OTS = 1 by construction; only the "
-             "composition of levels departs from 1.",
-             "OTS of a map that is not optimal grows slowly with the number of samples N "
-             "(x → decimation: 1.00014 at 500, 1.0015 at 2000, 1.0056 at 10 000): scores are "
-             "compared at equal N."]
-    return Outcome(NAME, "Gai & Zhang 2021: line-shaped tracks and optimal-transport maps",
-                   quick, seed, rows, [Figure("scores", "LSS and OTS against T",
-                                              [lss_panel, ots_panel])], notes, settings, flat,
-                   time.perf_counter() - t0, data=data_sets)
+        lss_panel.series.append(
+            Series(
+                family,
+                T,
+                np.array([r["lss"] for r in found]),
+                np.array([r["lss_error"] for r in found]),
+            )
+        )
+        ots_panel.series.append(
+            Series(
+                family,
+                T,
+                np.array([r["ots_total"] for r in found]),
+                np.array([r["ots_total_error"] for r in found]),
+            )
+        )
+    notes = [
+        *statement(rows_in),
+        "A majority-rule level repeated over its blocks is the nearest block-constant "
+        "configuration, so each majority map has OTS = 1 by construction; only the "
+        "composition of levels departs from 1.",
+        "OTS of a map that is not optimal grows slowly with the number of samples N "
+        "(x → decimation: 1.00014 at 500, 1.0015 at 2000, 1.0056 at 10 000): scores are "
+        "compared at equal N.",
+    ]
+    return Outcome(
+        NAME,
+        "Gai & Zhang 2021: line-shaped tracks and optimal-transport maps",
+        quick,
+        seed,
+        rows,
+        [Figure("scores", "LSS and OTS against T", [lss_panel, ots_panel])],
+        notes,
+        settings,
+        flat,
+        time.perf_counter() - t0,
+        data=data_sets,
+    )
 
 
-register(Experiment(NAME, "Gai & Zhang 2021: line-shaped tracks and optimal-transport maps",
-                    "Gai & Zhang, arXiv:2102.09235", _presets, _run, _check))
+register(
+    Experiment(
+        NAME,
+        "Gai & Zhang 2021: line-shaped tracks and optimal-transport maps",
+        "Gai & Zhang, arXiv:2102.09235",
+        _presets,
+        _run,
+        _check,
+    )
+)

@@ -45,8 +45,10 @@ def epoch_progress(progress: Progress, total_epochs: int, what: str):
 
     def callback(level: int, trainer) -> None:
         done["epochs"] += 1
-        progress(min(0.99, done["epochs"] / max(1, total_epochs)),
-                 f"{what}: level {level}, epoch {trainer.epoch}")
+        progress(
+            min(0.99, done["epochs"] / max(1, total_epochs)),
+            f"{what}: level {level}, epoch {trainer.epoch}",
+        )
 
     return callback
 
@@ -62,14 +64,17 @@ def _top_fields(W: np.ndarray, shares: np.ndarray, L: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- Mehta & Schwab
-def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int,
-                  progress: Progress) -> Outcome:
+def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:
     t0 = time.perf_counter()
     epochs = settings["epochs"]
     total = sum(epochs) if isinstance(epochs, list) else epochs * settings["levels"]
-    out = run_reproduction("mehta-schwab", quick, seed,
-                           epoch_progress(progress, total, "training the stack"),
-                           engine_overrides("mehta-schwab", settings, quick))
+    out = run_reproduction(
+        "mehta-schwab",
+        quick,
+        seed,
+        epoch_progress(progress, total, "training the stack"),
+        engine_overrides("mehta-schwab", settings, quick),
+    )
     L, b = out["size"], out["block"]
     rows, results = [], {}
     levels = out["levels"]
@@ -79,48 +84,75 @@ def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int,
         mean, err = float(share.mean()), _sem(share)
         results[f"level_{k}_matched_share"] = mean
         results[f"level_{k}_matched_share_error"] = err
-        verdict = "reproduced" if mean >= LOCAL_SHARE else (
-            "partly" if lv["fraction_local"] >= 0.25 else "not reproduced")
-        rows.append(Row(
-            f"Level {k} of a greedily trained stack ({shape}) has local, block-like receptive "
-            f"fields, learned from a random start with L1 (Mehta & Schwab 2014, Fig. 4)",
-            f"matched share {pm(mean, err)} (chance {lv['chance']:.4f}); "
-            f"{100 * lv['fraction_local']:.0f} % of units ≥ {LOCAL_SHARE}; "
-            f"{lv['distinct_blocks']} of {lv['n_blocks']} blocks are a unit's best",
-            verdict,
-            f"L = {L} at T = {settings['temperature']:.4g}, {out['n_samples']} Wolff samples, "
-            f"L1 {lv['config']['l1']:g}, lr {lv['config']['learning_rate']:g} "
-            f"({lv['config']['lr_schedule']}), {lv['config']['epochs']} epochs, "
-            f"{lv['config']['method']}-{lv['config']['k']}",
-            lv["seconds"]))
+        verdict = (
+            "reproduced"
+            if mean >= LOCAL_SHARE
+            else ("partly" if lv["fraction_local"] >= 0.25 else "not reproduced")
+        )
+        rows.append(
+            Row(
+                f"Level {k} of a greedily trained stack ({shape}) has local, block-like receptive "
+                f"fields, learned from a random start with L1 (Mehta & Schwab 2014, Fig. 4)",
+                f"matched share {pm(mean, err)} (chance {lv['chance']:.4f}); "
+                f"{100 * lv['fraction_local']:.0f} % of units ≥ {LOCAL_SHARE}; "
+                f"{lv['distinct_blocks']} of {lv['n_blocks']} blocks are a unit's best",
+                verdict,
+                f"L = {L} at T = {settings['temperature']:.4g}, {out['n_samples']} Wolff samples, "
+                f"L1 {lv['config']['l1']:g}, lr {lv['config']['learning_rate']:g} "
+                f"({lv['config']['lr_schedule']}), {lv['config']['epochs']} epochs, "
+                f"{lv['config']['method']}-{lv['config']['k']}",
+                lv["seconds"],
+            )
+        )
         if "composite" in lv:
             comp = np.asarray(lv["composite"]["matched_share"])
             cmean, cerr = float(comp.mean()), _sem(comp)
             results[f"level_{k}_composite_matched_share"] = cmean
-            rows.append(Row(
-                f"Level {k}'s fields on the original lattice grow to blocks of side b^{k} = "
-                f"{b**k} (receptive fields grow with depth)",
-                f"matched share of the composite fields on {b**k}×{b**k} blocks "
-                f"{pm(cmean, cerr)} (chance {lv['composite']['chance']:.4f})",
-                "reproduced" if cmean >= LOCAL_SHARE else "partly",
-                "fields pulled back through the levels below", lv["seconds"]))
+            rows.append(
+                Row(
+                    f"Level {k}'s fields on the original lattice grow to blocks of side b^{k} = "
+                    f"{b**k} (receptive fields grow with depth)",
+                    f"matched share of the composite fields on {b**k}×{b**k} blocks "
+                    f"{pm(cmean, cerr)} (chance {lv['composite']['chance']:.4f})",
+                    "reproduced" if cmean >= LOCAL_SHARE else "partly",
+                    "fields pulled back through the levels below",
+                    lv["seconds"],
+                )
+            )
     panels = []
     Lk = L
     for lv, W in zip(levels, out["weights"], strict=True):
-        panels.append(Panel(f"level {lv['level']}: {min(SHOWN_UNITS, lv['n_units'])} most "
-                            f"local units ({Lk}×{Lk} fields)",
-                            images=_top_fields(W, lv["matched_share"], Lk)))
+        panels.append(
+            Panel(
+                f"level {lv['level']}: {min(SHOWN_UNITS, lv['n_units'])} most "
+                f"local units ({Lk}×{Lk} fields)",
+                images=_top_fields(W, lv["matched_share"], Lk),
+            )
+        )
         Lk //= b
     for lv, fields in zip(levels[1:], out["composite_fields"][1:], strict=True):
-        panels.append(Panel(f"level {lv['level']} on the original lattice",
-                            images=_top_fields(fields, lv["composite"]["matched_share"], L)))
+        panels.append(
+            Panel(
+                f"level {lv['level']} on the original lattice",
+                images=_top_fields(fields, lv["composite"]["matched_share"], L),
+            )
+        )
     ks = np.array([lv["level"] for lv in levels], dtype=float)
-    shares = Panel("matched share per level", "level", "matched share", series=[
-        Series("mean matched share ± s.e.", ks,
-               np.array([results[f"level_{int(k)}_matched_share"] for k in ks]),
-               np.array([results[f"level_{int(k)}_matched_share_error"] for k in ks])),
-        Series("chance", ks, np.array([lv["chance"] for lv in levels]), style="dashed")],
-        hlines=[(LOCAL_SHARE, "local")])
+    shares = Panel(
+        "matched share per level",
+        "level",
+        "matched share",
+        series=[
+            Series(
+                "mean matched share ± s.e.",
+                ks,
+                np.array([results[f"level_{int(k)}_matched_share"] for k in ks]),
+                np.array([results[f"level_{int(k)}_matched_share_error"] for k in ks]),
+            ),
+            Series("chance", ks, np.array([lv["chance"] for lv in levels]), style="dashed"),
+        ],
+        hlines=[(LOCAL_SHARE, "local")],
+    )
     notes = [
         "Locality is the matched share: hidden units matched one to one to the b×b blocks "
         "(Hungarian), each unit's share of squared weight on its block, averaged; 1 for exact "
@@ -134,76 +166,131 @@ def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int,
         "the likelihood pulls each field over its neighbours (compact fields of about 3×3 "
         "sites).",
     ]
-    return Outcome("mehta-schwab", "Mehta & Schwab 2014: a stacked RBM learns block spins", quick,
-                   seed, rows, [Figure("receptive_fields", "Receptive fields per level", panels),
-                                Figure("matched_share", "Locality per level", [shares])],
-                   notes, settings, results, time.perf_counter() - t0,
-                   data=_data(out), models=[{"name": f"level_{k}", "W": W}
-                                            for k, W in enumerate(out["weights"], start=1)])
+    return Outcome(
+        "mehta-schwab",
+        "Mehta & Schwab 2014: a stacked RBM learns block spins",
+        quick,
+        seed,
+        rows,
+        [
+            Figure("receptive_fields", "Receptive fields per level", panels),
+            Figure("matched_share", "Locality per level", [shares]),
+        ],
+        notes,
+        settings,
+        results,
+        time.perf_counter() - t0,
+        data=_data(out),
+        models=[{"name": f"level_{k}", "W": W} for k, W in enumerate(out["weights"], start=1)],
+    )
 
 
 # ---------------------------------------------------------------------------- Combe §4.1
 def _combe(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:
     t0 = time.perf_counter()
     total = settings["seeds"] * settings["epochs"]
-    out = run_reproduction("combe-4.1", quick, seed,
-                           epoch_progress(progress, total, "training one RBM per seed"),
-                           engine_overrides("combe-4.1", settings, quick))
+    out = run_reproduction(
+        "combe-4.1",
+        quick,
+        seed,
+        epoch_progress(progress, total, "training one RBM per seed"),
+        engine_overrides("combe-4.1", settings, quick),
+    )
     per_seed = out["per_seed"]
     shares = np.array([p["mean_matched_share"] for p in per_seed])
     covered = sum(bool(p["blocks_covered"]) for p in per_seed)
     shifted = out["any_offset"]
     n = len(per_seed)
     spread = float(shares.std(ddof=1)) if n > 1 else np.nan
-    verdict = ("reproduced" if covered == n and out["seeds_local"] == n else
-               "partly" if covered >= n / 2 else "not reproduced")
-    setting = (f"L = 4 at T = {settings['temperature']:.4g}, {settings['n_samples']} Wolff "
-               f"samples, 4 hidden units, L1 {settings['l1']:g}, {settings['epochs']} epochs, "
-               f"{n} seeds from {seed}")
+    verdict = (
+        "reproduced"
+        if covered == n and out["seeds_local"] == n
+        else "partly"
+        if covered >= n / 2
+        else "not reproduced"
+    )
+    setting = (
+        f"L = 4 at T = {settings['temperature']:.4g}, {settings['n_samples']} Wolff "
+        f"samples, 4 hidden units, L1 {settings['l1']:g}, {settings['epochs']} epochs, "
+        f"{n} seeds from {seed}"
+    )
     rows = [
-        Row("Each of the four hidden units of an L = 4 RBM summarizes one 2×2 block "
-            "(Combe §4.1)",
+        Row(
+            "Each of the four hidden units of an L = 4 RBM summarizes one 2×2 block (Combe §4.1)",
             f"matched share {pm(float(shares.mean()), spread)} over {n} seeds (±: spread "
             f"over seeds; chance 0.25); ≥ {LOCAL_SHARE} in {out['seeds_local']} of {n} seeds",
-            verdict, setting, out["seconds"]),
-        Row("…and the four units sit on four different blocks",
+            verdict,
+            setting,
+            out["seconds"],
+        ),
+        Row(
+            "…and the four units sit on four different blocks",
             f"all four blocks covered in {covered} of {n} seeds on the aligned grid, "
             f"{shifted['seeds_all_blocks_covered']} of {n} on the best shifted grid",
-            "reproduced" if covered == n else "partly" if covered >= n / 2 else
-            "not reproduced", setting, out["seconds"]),
+            "reproduced" if covered == n else "partly" if covered >= n / 2 else "not reproduced",
+            setting,
+            out["seconds"],
+        ),
     ]
-    results = {"mean_matched_share": float(shares.mean()),
-               "std_matched_share": float(out["std_matched_share"]),
-               "seeds_all_blocks_covered": float(covered), "seeds": float(n),
-               "seeds_local": float(out["seeds_local"])}
+    results = {
+        "mean_matched_share": float(shares.mean()),
+        "std_matched_share": float(out["std_matched_share"]),
+        "seeds_all_blocks_covered": float(covered),
+        "seeds": float(n),
+        "seeds_local": float(out["seeds_local"]),
+    }
     seeds = np.array([p["seed"] for p in per_seed], dtype=float)
-    bars = Panel("matched share per seed", "seed", "matched share", series=[
-        Series("aligned grid", seeds, shares),
-        Series("best shifted grid", seeds,
-               np.array([p["any_offset"]["mean_matched_share"] for p in per_seed]))],
-        hlines=[(LOCAL_SHARE, "local"), (0.25, "chance")])
+    bars = Panel(
+        "matched share per seed",
+        "seed",
+        "matched share",
+        series=[
+            Series("aligned grid", seeds, shares),
+            Series(
+                "best shifted grid",
+                seeds,
+                np.array([p["any_offset"]["mean_matched_share"] for p in per_seed]),
+            ),
+        ],
+        hlines=[(LOCAL_SHARE, "local"), (0.25, "chance")],
+    )
     images = np.concatenate([np.asarray(p["weights"]).T.reshape(-1, 4, 4) for p in per_seed])
-    mosaic = Panel("the four units of each seed (rows: seeds)", images=images,
-                   image_titles=[f"seed {p['seed']}" for p in per_seed], columns=4)
-    notes = ["Without L1 the units pile onto the same blocks (0.42 ± 0.06 mean matched share, "
-             "1 of 10 seeds covering all blocks, measured); L1 0.01 over 300 epochs is the "
-             "recipe found.",
-             "Some seeds tile the torus on a grid shifted by one site: the table gives both the "
-             "aligned grid (the paper's blocks) and the best shifted grid."]
-    return Outcome("combe-4.1", "Combe §4.1: four hidden units as 2×2 block spins", quick, seed,
-                   rows, [Figure("block_shares", "Block shares per seed", [bars, mosaic])], notes,
-                   settings, results, time.perf_counter() - t0, data=_data(out),
-                   models=[{"name": f"seed_{p['seed']}", "W": p["weights"]} for p in per_seed])
+    mosaic = Panel(
+        "the four units of each seed (rows: seeds)",
+        images=images,
+        image_titles=[f"seed {p['seed']}" for p in per_seed],
+        columns=4,
+    )
+    notes = [
+        "Without L1 the units pile onto the same blocks (0.42 ± 0.06 mean matched share, "
+        "1 of 10 seeds covering all blocks, measured); L1 0.01 over 300 epochs is the "
+        "recipe found.",
+        "Some seeds tile the torus on a grid shifted by one site: the table gives both the "
+        "aligned grid (the paper's blocks) and the best shifted grid.",
+    ]
+    return Outcome(
+        "combe-4.1",
+        "Combe §4.1: four hidden units as 2×2 block spins",
+        quick,
+        seed,
+        rows,
+        [Figure("block_shares", "Block shares per seed", [bars, mosaic])],
+        notes,
+        settings,
+        results,
+        time.perf_counter() - t0,
+        data=_data(out),
+        models=[{"name": f"seed_{p['seed']}", "W": p["weights"]} for p in per_seed],
+    )
 
 
 def _data(out: dict) -> list[dict]:
     return [{**item, "thermalize": 500, "interval": 2} for item in out["data"]]
 
 
-
-
-def check_training(settings: dict[str, Any], training_keys: tuple[str, ...],
-                   levels: int = 1) -> None:
+def check_training(
+    settings: dict[str, Any], training_keys: tuple[str, ...], levels: int = 1
+) -> None:
     """ValueError unless the lattice (size, temperature) and every level's trainer settings
     are valid: the engines' own constraints, checked before any data is drawn."""
     from engines.ising.params import IsingParams
@@ -220,13 +307,25 @@ def check_training(settings: dict[str, Any], training_keys: tuple[str, ...],
         RBMConfig(**options).validate()
 
 
-register(Experiment(
-    "mehta-schwab", "Mehta & Schwab 2014: a stacked RBM learns block spins",
-    "Mehta & Schwab, arXiv:1410.3831", lambda quick: flat_presets("mehta-schwab", quick),
-    _mehta_schwab, lambda s: check_training(s, tuple(PRESETS["mehta-schwab"]["full"]["options"]),
-                                            int(s["levels"]))))
-register(Experiment(
-    "combe-4.1", "Combe §4.1: four hidden units as 2×2 block spins",
-    "Combe, Quantum Geometry insights in Deep Learning, §4.1",
-    lambda quick: flat_presets("combe-4.1", quick), _combe,
-    lambda s: check_training(s, tuple(PRESETS["combe-4.1"]["full"]["options"]))))
+register(
+    Experiment(
+        "mehta-schwab",
+        "Mehta & Schwab 2014: a stacked RBM learns block spins",
+        "Mehta & Schwab, arXiv:1410.3831",
+        lambda quick: flat_presets("mehta-schwab", quick),
+        _mehta_schwab,
+        lambda s: check_training(
+            s, tuple(PRESETS["mehta-schwab"]["full"]["options"]), int(s["levels"])
+        ),
+    )
+)
+register(
+    Experiment(
+        "combe-4.1",
+        "Combe §4.1: four hidden units as 2×2 block spins",
+        "Combe, Quantum Geometry insights in Deep Learning, §4.1",
+        lambda quick: flat_presets("combe-4.1", quick),
+        _combe,
+        lambda s: check_training(s, tuple(PRESETS["combe-4.1"]["full"]["options"])),
+    )
+)

@@ -53,57 +53,88 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
     away = np.abs(starts - T_C) > 0.1  # a flow started at T_c can only move away from it
     toward_tc = bool(np.all(np.abs(tE[away, last] - T_C) < np.abs(starts[away] - T_C)))
     end_tc = float(np.nanmean(np.abs(tE[:, last] - T_C)))
-    setting = (f"L = {L}, {len(settings['train_temperatures'])} training temperatures × "
-               f"{settings['per_temperature']} Wolff samples, {settings['n_hidden']} hidden units, "
-               f"{settings['epochs']} epochs; flows of {settings['flow_samples']} configurations, "
-               f"{int(steps[-1])} steps")
+    setting = (
+        f"L = {L}, {len(settings['train_temperatures'])} training temperatures × "
+        f"{settings['per_temperature']} Wolff samples, {settings['n_hidden']} hidden units, "
+        f"{settings['epochs']} epochs; flows of {settings['flow_samples']} configurations, "
+        f"{int(steps[-1])} steps"
+    )
     seconds = out["seconds"]["total"]
     i_tc = int(np.argmin(np.abs(starts - T_C)))
     step1 = int(np.searchsorted(steps, 1)) if steps.size > 1 else 0
     rows = [
-        Row("The flow v → h → v′ of an RBM trained on many temperatures approaches T_c from "
+        Row(
+            "The flow v → h → v′ of an RBM trained on many temperatures approaches T_c from "
             "both sides (Iso, Shiba & Yokoo 2018, energy-like thermometer)",
             f"from every start away from T_c, T_E moves toward it: "
             f"{'yes' if toward_tc else 'no'}; after "
             f"{int(steps[-1])} steps T_E = {np.nanmin(tE[:, last]):.3f} … "
             f"{np.nanmax(tE[:, last]):.3f} (T_c = {T_C:.3f}), mean |T_E − T_c| = {end_tc:.3f}",
-            "reproduced" if toward_tc and end_tc < 0.1 else "partly" if toward_tc
-            else "not reproduced", setting, seconds),
-        Row("…and the point it approaches is T_c (a fixed point of the flow)",
+            "reproduced"
+            if toward_tc and end_tc < 0.1
+            else "partly"
+            if toward_tc
+            else "not reproduced",
+            setting,
+            seconds,
+        ),
+        Row(
+            "…and the point it approaches is T_c (a fixed point of the flow)",
             f"the flow is a Markov chain converging to the RBM's own equilibrium: its thermometry "
             f"T_E = {pm(eq['t_energy'], eq['t_energy_error'])}, T_U = "
             f"{pm(eq['t_binder'], eq['t_binder_error'])}; T_c itself goes to T_E = "
             f"{pm(tE[i_tc, step1], tE_err[i_tc, step1])} after one step",
-            "reproduced" if abs(eq["t_energy"] - T_C) < 2 * eq["t_energy_error"] + 0.02
-            else "not reproduced", setting, seconds),
-        Row("The flowed configurations are Ising configurations at the temperature read "
+            "reproduced"
+            if abs(eq["t_energy"] - T_C) < 2 * eq["t_energy_error"] + 0.02
+            else "not reproduced",
+            setting,
+            seconds,
+        ),
+        Row(
+            "The flowed configurations are Ising configurations at the temperature read "
             "(the thermometers agree)",
             f"energy vs Binder thermometer after one step from T_c: T_E = "
             f"{pm(tE[i_tc, step1], tE_err[i_tc, step1])}, T_U = "
             f"{pm(tU[i_tc, step1], tU_err[i_tc, step1])}; at the end they differ by "
             f"{np.nanmean(np.abs(tU[:, last] - tE[:, last])):.3f} on average, largest |z| of "
             f"the other observables at T_E {np.nanmax(np.asarray(flow['max_abs_z'])[:, last]):.1f}",
-            "reproduced" if np.nanmax(np.abs(tU[:, last] - tE[:, last])) < 0.05 else
-            "not reproduced", setting, seconds),
+            "reproduced"
+            if np.nanmax(np.abs(tU[:, last] - tE[:, last])) < 0.05
+            else "not reproduced",
+            setting,
+            seconds,
+        ),
     ]
-    results = {"end_t_energy_min": float(np.nanmin(tE[:, last])),
-               "end_t_energy_max": float(np.nanmax(tE[:, last])),
-               "end_mean_distance_to_tc": end_tc, "end_spread": spread_end,
-               "equilibrium_t_energy": float(eq["t_energy"]),
-               "equilibrium_t_binder": float(eq["t_binder"]),
-               "pooled_t_energy": float(pooled["t_energy"]),
-               "pooled_t_binder": float(pooled["t_binder"])}
+    results = {
+        "end_t_energy_min": float(np.nanmin(tE[:, last])),
+        "end_t_energy_max": float(np.nanmax(tE[:, last])),
+        "end_mean_distance_to_tc": end_tc,
+        "end_spread": spread_end,
+        "equilibrium_t_energy": float(eq["t_energy"]),
+        "equilibrium_t_binder": float(eq["t_binder"]),
+        "pooled_t_energy": float(pooled["t_energy"]),
+        "pooled_t_binder": float(pooled["t_binder"]),
+    }
     flows = Panel("T′ along the flow", "step", "temperature", series=[])
     for i, T in enumerate(starts):
-        flows.series.append(Series(f"T_E from {T:.2f}", steps.astype(float), tE[i], tE_err[i],
-                                   style="line"))
-        flows.series.append(Series(f"T_U from {T:.2f}", steps.astype(float), tU[i], tU_err[i],
-                                   style="dashed"))
+        flows.series.append(
+            Series(f"T_E from {T:.2f}", steps.astype(float), tE[i], tE_err[i], style="line")
+        )
+        flows.series.append(
+            Series(f"T_U from {T:.2f}", steps.astype(float), tU[i], tU_err[i], style="dashed")
+        )
     flows.hlines = [(T_C, "T_c"), (float(eq["t_energy"]), "RBM equilibrium (T_E)")]
-    one_step = Panel("one step: T′ against T", "T (start)", "T′ after one step", series=[
-        Series("energy thermometer T_E", starts, tE[:, step1], tE_err[:, step1]),
-        Series("Binder thermometer T_U", starts, tU[:, step1], tU_err[:, step1]),
-        Series("T′ = T", starts, starts, style="dashed")], vlines=[(T_C, "T_c")])
+    one_step = Panel(
+        "one step: T′ against T",
+        "T (start)",
+        "T′ after one step",
+        series=[
+            Series("energy thermometer T_E", starts, tE[:, step1], tE_err[:, step1]),
+            Series("Binder thermometer T_U", starts, tU[:, step1], tU_err[:, step1]),
+            Series("T′ = T", starts, starts, style="dashed"),
+        ],
+        vlines=[(T_C, "T_c")],
+    )
     notes = [
         "Each step of the flow is one block-Gibbs sweep of the RBM, so the flow is a Markov chain "
         "that converges to the RBM's own distribution p(v) from any start; 'approaching T_c' is "
@@ -118,11 +149,20 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
         "Veiga & Vicente (2020) show the same flow towards T_c on data without lattice "
         "topology: the flow is not evidence of learned scale invariance.",
     ]
-    return Outcome(NAME, "Iso, Shiba & Yokoo 2018: the RBM flow and T_c", quick, seed, rows,
-                   [Figure("flow", "The RBM flow read by two thermometers", [flows, one_step])],
-                   notes, settings, results, time.perf_counter() - t0,
-                   data=[{**item, "thermalize": 500, "interval": 2} for item in out["data"]],
-                   models=[{"name": "flow_rbm", **out["model"]}])
+    return Outcome(
+        NAME,
+        "Iso, Shiba & Yokoo 2018: the RBM flow and T_c",
+        quick,
+        seed,
+        rows,
+        [Figure("flow", "The RBM flow read by two thermometers", [flows, one_step])],
+        notes,
+        settings,
+        results,
+        time.perf_counter() - t0,
+        data=[{**item, "thermalize": 500, "interval": 2} for item in out["data"]],
+        models=[{"name": "flow_rbm", **out["model"]}],
+    )
 
 
 def _engine(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> dict:
@@ -132,12 +172,22 @@ def _engine(settings: dict[str, Any], quick: bool, seed: int, progress: Progress
     for key in ("train_temperatures", "flow_temperatures", "read_steps"):
         if overrides.get(key) is not None:
             overrides[key] = tuple(overrides[key])
-    return run_reproduction(ENGINE, quick, seed,
-                            epoch_progress(progress, int(settings["epochs"]), "training the RBM"),
-                            overrides)
+    return run_reproduction(
+        ENGINE,
+        quick,
+        seed,
+        epoch_progress(progress, int(settings["epochs"]), "training the RBM"),
+        overrides,
+    )
 
 
-register(Experiment(NAME, "Iso, Shiba & Yokoo 2018: the RBM flow and T_c",
-                    "Iso, Shiba & Yokoo, PRE 97, 053304 (arXiv:1801.07172); Veiga & Vicente, "
-                    "arXiv:2006.10176", _presets, _run,
-                    lambda s: check_training(s, ("n_hidden", "epochs"))))
+register(
+    Experiment(
+        NAME,
+        "Iso, Shiba & Yokoo 2018: the RBM flow and T_c",
+        "Iso, Shiba & Yokoo, PRE 97, 053304 (arXiv:1801.07172); Veiga & Vicente, arXiv:2006.10176",
+        _presets,
+        _run,
+        lambda s: check_training(s, ("n_hidden", "epochs")),
+    )
+)

@@ -38,59 +38,98 @@ def data_runs(outcome: Outcome, ids: list[str], created: str) -> list[RunRecord]
     for run_id, item in zip(ids, outcome.data, strict=True):
         samples = np.asarray(item["samples"], dtype=np.int8)
         L = int(samples.shape[1])
-        params = IsingParams(size=L, temperature=float(item["temperature"]),
-                             coupling=float(item.get("coupling", 1.0)), algorithm="wolff",
-                             seed=int(item["seed"]))
-        arrays = {"samples": samples, "energy": energies_per_spin(samples),
-                  "magnetization": magnetizations_per_spin(samples)}
+        params = IsingParams(
+            size=L,
+            temperature=float(item["temperature"]),
+            coupling=float(item.get("coupling", 1.0)),
+            algorithm="wolff",
+            seed=int(item["seed"]),
+        )
+        arrays = {
+            "samples": samples,
+            "energy": energies_per_spin(samples),
+            "magnetization": magnetizations_per_spin(samples),
+        }
         results, extra = ising_results(arrays, params)
         run = RunRecord(
-            id=run_id, kind="ising", status="finished", seed=params.seed,
-            params={"size": L, "temperature": params.temperature, "coupling": params.coupling,
-                    "field": 0.0, "algorithm": "wolff",
-                    "thermalize": int(item.get("thermalize", 500)),
-                    "interval": int(item.get("interval", 2)), "record_spins": True,
-                    "samples": int(samples.shape[0]),
-                    "source": f"reproduce {outcome.experiment}: {item['role']}"},
-            created=created, finished=created,
+            id=run_id,
+            kind="ising",
+            status="finished",
+            seed=params.seed,
+            params={
+                "size": L,
+                "temperature": params.temperature,
+                "coupling": params.coupling,
+                "field": 0.0,
+                "algorithm": "wolff",
+                "thermalize": int(item.get("thermalize", 500)),
+                "interval": int(item.get("interval", 2)),
+                "record_spins": True,
+                "samples": int(samples.shape[0]),
+                "source": f"reproduce {outcome.experiment}: {item['role']}",
+            },
+            created=created,
+            finished=created,
         )
         run.datasets = {**arrays, **extra}
-        run.dataset_attrs = {name: dict(DATASET_ATTRS[name]) for name in run.datasets
-                             if name in DATASET_ATTRS}
+        run.dataset_attrs = {
+            name: dict(DATASET_ATTRS[name]) for name in run.datasets if name in DATASET_ATTRS
+        }
         run.results = results
         runs.append(run)
     return runs
 
 
-def reproduction_run(outcome: Outcome, run_id: str, data_ids: list[str], created: str,
-                     finished: str, status: str = "finished", message: str = "") -> RunRecord:
+def reproduction_run(
+    outcome: Outcome,
+    run_id: str,
+    data_ids: list[str],
+    created: str,
+    finished: str,
+    status: str = "finished",
+    message: str = "",
+) -> RunRecord:
     """The ``reproduction`` run of ``outcome`` (module doc)."""
     run = RunRecord(
-        id=run_id, kind="reproduction", status=status, seed=int(outcome.seed),
-        params={"experiment": outcome.experiment, "title": outcome.title,
-                "quick": bool(outcome.quick),
-                "settings": json.dumps(outcome.settings, default=_plain, sort_keys=True),
-                "data": list(data_ids)},
-        inputs=list(data_ids), created=created, finished=finished,
+        id=run_id,
+        kind="reproduction",
+        status=status,
+        seed=int(outcome.seed),
+        params={
+            "experiment": outcome.experiment,
+            "title": outcome.title,
+            "quick": bool(outcome.quick),
+            "settings": json.dumps(outcome.settings, default=_plain, sort_keys=True),
+            "data": list(data_ids),
+        },
+        inputs=list(data_ids),
+        created=created,
+        finished=finished,
         message=short_message(message),
     )
     run.results = {k: float(v) for k, v in outcome.results.items()}
     run.results["seconds"] = float(outcome.seconds)
     for k, row in enumerate(outcome.rows):
-        run.groups[f"table/row-{k:03d}"] = {"claim": row.claim, "measured": row.measured,
-                                            "verdict": row.verdict, "settings": row.settings,
-                                            "seconds": float(row.seconds)}
+        run.groups[f"table/row-{k:03d}"] = {
+            "claim": row.claim,
+            "measured": row.measured,
+            "verdict": row.verdict,
+            "settings": row.settings,
+            "seconds": float(row.seconds),
+        }
     if outcome.notes:
         run.groups["notes"] = {f"note-{k:03d}": note for k, note in enumerate(outcome.notes)}
     for figure in outcome.figures:
         base = f"figures/{figure.name}"
-        run.groups[f"figure/{figure.name}"] = {"title": figure.title,
-                                               "panels": len(figure.panels)}
+        run.groups[f"figure/{figure.name}"] = {"title": figure.title, "panels": len(figure.panels)}
         for i, panel in enumerate(figure.panels):
             where = f"{base}/panel-{i}"
             run.groups[f"figure/{figure.name}/panel-{i}"] = {
-                "title": panel.title, "xlabel": panel.xlabel, "ylabel": panel.ylabel,
-                "series": [s.name for s in panel.series], "styles": [s.style for s in panel.series],
+                "title": panel.title,
+                "xlabel": panel.xlabel,
+                "ylabel": panel.ylabel,
+                "series": [s.name for s in panel.series],
+                "styles": [s.style for s in panel.series],
                 "image_titles": list(panel.image_titles),
                 "hlines": [float(v) for v, _ in panel.hlines],
                 "hline_labels": [t for _, t in panel.hlines],
@@ -150,9 +189,15 @@ class ReproductionRunView(RunView):
         out = []
         for key in sorted(k for k in groups if k.startswith("table/row-")):
             g = groups[key]
-            out.append(Row(str(g.get("claim", "")), str(g.get("measured", "")),
-                           str(g.get("verdict", "partly")), str(g.get("settings", "")),
-                           float(g.get("seconds", float("nan")))))
+            out.append(
+                Row(
+                    str(g.get("claim", "")),
+                    str(g.get("measured", "")),
+                    str(g.get("verdict", "partly")),
+                    str(g.get("settings", "")),
+                    float(g.get("seconds", float("nan"))),
+                )
+            )
         return out
 
     @property
@@ -172,19 +217,29 @@ class ReproductionRunView(RunView):
                 where = f"figures/{name}/panel-{i}"
                 g = groups.get(f"{key}/panel-{i}", {})
                 series = []
-                for j, (sname, style) in enumerate(zip(g.get("series", []), g.get("styles", []),
-                                                       strict=False)):
+                for j, (sname, style) in enumerate(
+                    zip(g.get("series", []), g.get("styles", []), strict=False)
+                ):
                     x, y = self._dataset(f"{where}/{j}/x"), self._dataset(f"{where}/{j}/y")
                     if x is not None and y is not None:
-                        series.append(Series(str(sname), x, y,
-                                             self._dataset(f"{where}/{j}/error"), str(style)))
-                panels.append(Panel(
-                    str(g.get("title", "")), str(g.get("xlabel", "")), str(g.get("ylabel", "")),
-                    series, self._dataset(f"{where}/images"),
-                    [str(t) for t in g.get("image_titles", [])],
-                    list(zip(g.get("hlines", []), g.get("hline_labels", []), strict=False)),
-                    list(zip(g.get("vlines", []), g.get("vline_labels", []), strict=False)),
-                    int(g.get("columns", 0))))
+                        series.append(
+                            Series(
+                                str(sname), x, y, self._dataset(f"{where}/{j}/error"), str(style)
+                            )
+                        )
+                panels.append(
+                    Panel(
+                        str(g.get("title", "")),
+                        str(g.get("xlabel", "")),
+                        str(g.get("ylabel", "")),
+                        series,
+                        self._dataset(f"{where}/images"),
+                        [str(t) for t in g.get("image_titles", [])],
+                        list(zip(g.get("hlines", []), g.get("hline_labels", []), strict=False)),
+                        list(zip(g.get("vlines", []), g.get("vline_labels", []), strict=False)),
+                        int(g.get("columns", 0)),
+                    )
+                )
             out.append(Figure(name, str(meta.get("title", name)), panels))
         return out
 

@@ -30,8 +30,14 @@ class ReproductionSnapshot:
 class ReproductionTask:
     """Runs one experiment (name, settings, quick, seed) to its :class:`Outcome`."""
 
-    def __init__(self, name: str, settings: dict[str, Any], quick: bool, seed: int,
-                 on_progress: Callable[[float, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: dict[str, Any],
+        quick: bool,
+        seed: int,
+        on_progress: Callable[[float, str], None] | None = None,
+    ) -> None:
         self.experiment = experiment(name)
         self.on_progress = on_progress
         self.settings, self.quick, self.seed = dict(settings), bool(quick), int(seed)

@@ -44,10 +44,26 @@ THERMALIZE = 1000
 
 def _presets(quick: bool) -> dict[str, Any]:
     if quick:
-        return {"temperatures": [2.269, 3.0], "hidden": [16], "n_data": 2000, "samples": 2000,
-                "chains": 16, "burn_in": 200, "thin": 5, "trainer": {"epochs": 15}}
-    return {"temperatures": [1.8, 2.0, 2.269, 2.5, 3.0], "hidden": [64, 16], "n_data": 20_000,
-            "samples": 20_000, "chains": 64, "burn_in": 4000, "thin": 20, "trainer": {}}
+        return {
+            "temperatures": [2.269, 3.0],
+            "hidden": [16],
+            "n_data": 2000,
+            "samples": 2000,
+            "chains": 16,
+            "burn_in": 200,
+            "thin": 5,
+            "trainer": {"epochs": 15},
+        }
+    return {
+        "temperatures": [1.8, 2.0, 2.269, 2.5, 3.0],
+        "hidden": [64, 16],
+        "n_data": 20_000,
+        "samples": 20_000,
+        "chains": 64,
+        "burn_in": 4000,
+        "thin": 20,
+        "trainer": {},
+    }
 
 
 def _check(settings: dict[str, Any]) -> None:
@@ -61,8 +77,9 @@ def _check(settings: dict[str, Any]) -> None:
     if settings["n_data"] < 20:
         raise ValueError(f"setting 'n_data' must be at least 20, got {settings['n_data']}")
     if not isinstance(settings["trainer"], dict):
-        raise ValueError("setting 'trainer' is a JSON object of RBMConfig fields, e.g. "
-                         '{"epochs": 100}')
+        raise ValueError(
+            "setting 'trainer' is a JSON object of RBMConfig fields, e.g. {\"epochs\": 100}"
+        )
     for n_hidden in settings["hidden"]:
         ising_config(settings["n_data"], n_hidden=int(n_hidden), **settings["trainer"])
 
@@ -89,39 +106,69 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
     done = 0
     for i, T in enumerate(temperatures):
         data = wolff_data(T, int(settings["n_data"]), int(seeds[i]))
-        data_sets.append({"role": "training", "temperature": T, "seed": int(seeds[i]),
-                          "samples": data.reshape(-1, L, L), "thermalize": THERMALIZE,
-                          "interval": 1})
+        data_sets.append(
+            {
+                "role": "training",
+                "temperature": T,
+                "seed": int(seeds[i]),
+                "samples": data.reshape(-1, L, L),
+                "thermalize": THERMALIZE,
+                "interval": 1,
+            }
+        )
         exact = exact_thermodynamics(L, T)
         for n_hidden in hidden:
-            config = ising_config(int(settings["n_data"]), n_hidden=n_hidden, seed=int(seed),
-                                  **settings["trainer"])
+            config = ising_config(
+                int(settings["n_data"]), n_hidden=n_hidden, seed=int(seed), **settings["trainer"]
+            )
             trainer = RBMTrainer(config, data)
             start = time.perf_counter()
             while not trainer.finished:
                 trainer.step_batch()
                 if trainer.batch_in_epoch == 0:
-                    progress((done + trainer.epoch / config.epochs) / jobs,
-                             f"T = {T:g}, n_h = {n_hidden}: epoch {trainer.epoch} of "
-                             f"{config.epochs}")
+                    progress(
+                        (done + trainer.epoch / config.epochs) / jobs,
+                        f"T = {T:g}, n_h = {n_hidden}: epoch {trainer.epoch} of {config.epochs}",
+                    )
             seconds = time.perf_counter() - start
             progress((done + 1) / jobs, f"T = {T:g}, n_h = {n_hidden}: equilibrium samples")
             measured = model_thermodynamics(
-                trainer.model, T, n_samples=int(settings["samples"]),
-                n_chains=int(settings["chains"]), burn_in=int(settings["burn_in"]),
+                trainer.model,
+                T,
+                n_samples=int(settings["samples"]),
+                n_chains=int(settings["chains"]),
+                burn_in=int(settings["burn_in"]),
                 thin=int(settings["thin"]),
-                generator=torch.Generator().manual_seed(int(seed) + 17))
-            table = compare(measured["estimates"], data_thermodynamics(trainer.train_data, T),
-                            exact, keys=(*OBSERVABLES, "m"))
-            results[f"{T:g}/{n_hidden}"] = {"T": T, "n_hidden": n_hidden, "table": table,
-                                           "seconds": seconds, "config": config.to_dict(),
-                                           "tau": measured["tau_int_sweeps"]}
+                generator=torch.Generator().manual_seed(int(seed) + 17),
+            )
+            table = compare(
+                measured["estimates"],
+                data_thermodynamics(trainer.train_data, T),
+                exact,
+                keys=(*OBSERVABLES, "m"),
+            )
+            results[f"{T:g}/{n_hidden}"] = {
+                "T": T,
+                "n_hidden": n_hidden,
+                "table": table,
+                "seconds": seconds,
+                "config": config.to_dict(),
+                "tau": measured["tau_int_sweeps"],
+            }
             p = trainer.model.to_numpy()
-            models.append({"name": f"T{T:g}_nh{n_hidden}", "W": p["W"], "a": p["a"],
-                           "b": p["b"]})
+            models.append({"name": f"T{T:g}_nh{n_hidden}", "W": p["W"], "a": p["a"], "b": p["b"]})
             done += 1
-    return _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, models,
-                    time.perf_counter() - t0)
+    return _outcome(
+        settings,
+        quick,
+        seed,
+        temperatures,
+        hidden,
+        results,
+        data_sets,
+        models,
+        time.perf_counter() - t0,
+    )
 
 
 def trainer_text(config: dict[str, Any]) -> str:
@@ -129,29 +176,33 @@ def trainer_text(config: dict[str, Any]) -> str:
     included): "n_h = 64, PCD-20 on 256 chains, flip move, symmetry hidden-spins, adam 0.003
     (linear schedule), 1105 epochs of 512"."""
     method = str(config["method"]).upper()
-    sampler = (f"{method}-{config['k']}" if method != "EXACT" else "exact negative phase")
+    sampler = f"{method}-{config['k']}" if method != "EXACT" else "exact negative phase"
     if method in ("PCD", "PT"):
         sampler += f" on {config['n_chains'] or config['batch_size']} chains"
     parts = [f"n_h = {config['n_hidden']}", sampler]
     if config.get("flip_moves") and method in ("PCD", "PT"):
         parts.append("flip move")
     parts.append(f"symmetry {config['symmetry']}")
-    parts.append(f"{config['optimizer']} {config['learning_rate']:g} "
-                 f"({config['lr_schedule']} schedule)")
+    parts.append(
+        f"{config['optimizer']} {config['learning_rate']:g} ({config['lr_schedule']} schedule)"
+    )
     if config.get("l1"):
         parts.append(f"L1 {config['l1']:g}")
     parts.append(f"{config['epochs']} epochs of {config['batch_size']}")
     return ", ".join(parts)
 
 
-def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, models,
-             seconds) -> Outcome:
+def _outcome(
+    settings, quick, seed, temperatures, hidden, results, data_sets, models, seconds
+) -> Outcome:
     rows, flat = [], {}
     for n_hidden in hidden:
         cells = [results[f"{T:g}/{n_hidden}"] for T in temperatures]
-        setting_text = (f"L = {L}, {settings['n_data']} Wolff configurations per T, "
-                        f"{trainer_text(cells[0]['config'])}, {settings['samples']} model "
-                        f"samples from {settings['chains']} chains")
+        setting_text = (
+            f"L = {L}, {settings['n_data']} Wolff configurations per T, "
+            f"{trainer_text(cells[0]['config'])}, {settings['samples']} model "
+            f"samples from {settings['chains']} chains"
+        )
         per_T = [max(abs(c["table"][k]["z_exact"]) for k in OBSERVABLES) for c in cells]
         worst_rel = [max(abs(c["table"][k]["relative"]) for k in ("e", "abs_m")) for c in cells]
         m_z = [abs(c["table"]["m"]["z_exact"]) for c in cells]
@@ -164,24 +215,50 @@ def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, mo
                 flat[f"nh{n_hidden}_T{T:g}_{k}_z"] = row["z_exact"]
             flat[f"nh{n_hidden}_T{T:g}_seconds"] = c["seconds"]
         zs = ", ".join(f"T = {T:g}: {z:.1f}" for T, z in zip(temperatures, per_T, strict=True))
-        rows.append(Row(
-            f"n_h = {n_hidden}: the RBM's e, ⟨|m|⟩, c and χ match the exact values at every T "
-            f"(within 3σ)", f"largest |z| over e, |m|, c, χ — {zs}",
-            "reproduced" if max(per_T) <= 3 else "partly" if max(per_T) <= 5 else
-            "not reproduced", setting_text, mean_seconds))
-        rels = ", ".join(f"{T:g}: {100 * r:.2f} %" for T, r in
-                         zip(temperatures, worst_rel, strict=True))
-        rows.append(Row(
-            f"n_h = {n_hidden}: e and ⟨|m|⟩ within 1 % of exact at every T (Torlai & Melko: "
-            f"accurate for n_h ≳ 16)", f"largest relative deviation of e, |m| — {rels}",
-            "reproduced" if max(worst_rel) <= 0.01 else "partly" if max(worst_rel) <= 0.02
-            else "not reproduced", setting_text, mean_seconds))
-        ms = ", ".join(f"{T:g}: {pm(c['table']['m']['model'], c['table']['m']['model_error'])}"
-                       for T, c in zip(temperatures, cells, strict=True))
-        rows.append(Row(f"n_h = {n_hidden}: the model keeps the up/down symmetry, ⟨m⟩ = 0",
-                        f"model ⟨m⟩ — {ms}",
-                        "reproduced" if max(m_z) <= 3 else "not reproduced",
-                        setting_text, mean_seconds))
+        rows.append(
+            Row(
+                f"n_h = {n_hidden}: the RBM's e, ⟨|m|⟩, c and χ match the exact values at every T "
+                f"(within 3σ)",
+                f"largest |z| over e, |m|, c, χ — {zs}",
+                "reproduced"
+                if max(per_T) <= 3
+                else "partly"
+                if max(per_T) <= 5
+                else "not reproduced",
+                setting_text,
+                mean_seconds,
+            )
+        )
+        rels = ", ".join(
+            f"{T:g}: {100 * r:.2f} %" for T, r in zip(temperatures, worst_rel, strict=True)
+        )
+        rows.append(
+            Row(
+                f"n_h = {n_hidden}: e and ⟨|m|⟩ within 1 % of exact at every T (Torlai & Melko: "
+                f"accurate for n_h ≳ 16)",
+                f"largest relative deviation of e, |m| — {rels}",
+                "reproduced"
+                if max(worst_rel) <= 0.01
+                else "partly"
+                if max(worst_rel) <= 0.02
+                else "not reproduced",
+                setting_text,
+                mean_seconds,
+            )
+        )
+        ms = ", ".join(
+            f"{T:g}: {pm(c['table']['m']['model'], c['table']['m']['model_error'])}"
+            for T, c in zip(temperatures, cells, strict=True)
+        )
+        rows.append(
+            Row(
+                f"n_h = {n_hidden}: the model keeps the up/down symmetry, ⟨m⟩ = 0",
+                f"model ⟨m⟩ — {ms}",
+                "reproduced" if max(m_z) <= 3 else "not reproduced",
+                setting_text,
+                mean_seconds,
+            )
+        )
     panels = []
     grid = np.linspace(min(temperatures) - 0.2, max(temperatures) + 0.2, 41)
     curves = {"e": energy_per_spin(L, grid), "c": specific_heat_per_spin(L, grid)}
@@ -192,21 +269,50 @@ def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, mo
         series = [Series(f"exact (L = {L})", grid, np.asarray(curves[k]), style="line")]
         first = results[f"{temperatures[0]:g}/{hidden[0]}"]["table"][k]
         if "data" in first:
-            series.append(Series("training data", Ts, np.array(
-                [results[f"{T:g}/{hidden[0]}"]["table"][k]["data"] for T in temperatures]),
-                np.array([results[f"{T:g}/{hidden[0]}"]["table"][k]["data_error"]
-                          for T in temperatures])))
+            series.append(
+                Series(
+                    "training data",
+                    Ts,
+                    np.array(
+                        [results[f"{T:g}/{hidden[0]}"]["table"][k]["data"] for T in temperatures]
+                    ),
+                    np.array(
+                        [
+                            results[f"{T:g}/{hidden[0]}"]["table"][k]["data_error"]
+                            for T in temperatures
+                        ]
+                    ),
+                )
+            )
         for n_hidden in hidden:
             cells = [results[f"{T:g}/{n_hidden}"]["table"][k] for T in temperatures]
-            series.append(Series(f"RBM, n_h = {n_hidden}", Ts + 0.01 * hidden.index(n_hidden),
-                                 np.array([c["model"] for c in cells]),
-                                 np.array([c["model_error"] for c in cells])))
+            series.append(
+                Series(
+                    f"RBM, n_h = {n_hidden}",
+                    Ts + 0.01 * hidden.index(n_hidden),
+                    np.array([c["model"] for c in cells]),
+                    np.array([c["model_error"] for c in cells]),
+                )
+            )
         panels.append(Panel(TITLES[k], "T", TITLES[k], series))
-    zpanel = Panel("deviation from exact", "T", "z = (model − exact)/σ", series=[
-        Series(f"{k}, n_h = {n_hidden}", Ts, np.array(
-            [results[f"{T:g}/{n_hidden}"]["table"][k]["z_exact"] for T in temperatures]),
-            style="line")
-        for n_hidden in hidden for k in OBSERVABLES], hlines=[(3.0, "3σ"), (-3.0, "−3σ")])
+    zpanel = Panel(
+        "deviation from exact",
+        "T",
+        "z = (model − exact)/σ",
+        series=[
+            Series(
+                f"{k}, n_h = {n_hidden}",
+                Ts,
+                np.array(
+                    [results[f"{T:g}/{n_hidden}"]["table"][k]["z_exact"] for T in temperatures]
+                ),
+                style="line",
+            )
+            for n_hidden in hidden
+            for k in OBSERVABLES
+        ],
+        hlines=[(3.0, "3σ"), (-3.0, "−3σ")],
+    )
     notes = [
         "Model observables come from equilibrium chains of the trained RBM (block Gibbs with the "
         "exact global flip v → −v), never from k-step reconstructions of the data; σ includes "
@@ -215,13 +321,33 @@ def _outcome(settings, quick, seed, temperatures, hidden, results, data_sets, mo
         "with k = 20 sweeps on 256 persistent chains (the model's mixing time grows during "
         "training: Decelle, Furtlehner & Seoane 2021), and Adam with a small, decaying rate.",
     ]
-    return Outcome(NAME, "Torlai & Melko 2016: RBMs learn the thermodynamics", quick, seed,
-                   rows, [Figure("observables", "Model, data and exact against T",
-                                 panels[:2]),
-                          Figure("fluctuations", "Specific heat and susceptibility", panels[2:]),
-                          Figure("deviations", "Deviations from the exact values", [zpanel])],
-                   notes, settings, flat, seconds, data=data_sets, models=models)
+    return Outcome(
+        NAME,
+        "Torlai & Melko 2016: RBMs learn the thermodynamics",
+        quick,
+        seed,
+        rows,
+        [
+            Figure("observables", "Model, data and exact against T", panels[:2]),
+            Figure("fluctuations", "Specific heat and susceptibility", panels[2:]),
+            Figure("deviations", "Deviations from the exact values", [zpanel]),
+        ],
+        notes,
+        settings,
+        flat,
+        seconds,
+        data=data_sets,
+        models=models,
+    )
 
 
-register(Experiment(NAME, "Torlai & Melko 2016: RBMs learn the thermodynamics",
-                    "Torlai & Melko, PRB 94, 165134 (arXiv:1606.02718)", _presets, _run, _check))
+register(
+    Experiment(
+        NAME,
+        "Torlai & Melko 2016: RBMs learn the thermodynamics",
+        "Torlai & Melko, PRB 94, 165134 (arXiv:1606.02718)",
+        _presets,
+        _run,
+        _check,
+    )
+)

@@ -92,8 +92,15 @@ class CoarseGrainTask:
     The run's id is left empty: the session gives it the next free ``rg-NNN`` in the GUI thread.
     """
 
-    def __init__(self, data_run: RunRecord, rules: list[str], block: int, levels: int,
-                 seed: int, rbm_run: RunRecord | None) -> None:
+    def __init__(
+        self,
+        data_run: RunRecord,
+        rules: list[str],
+        block: int,
+        levels: int,
+        seed: int,
+        rbm_run: RunRecord | None,
+    ) -> None:
         self.data_run, self.rules, self.block = data_run, list(rules), block
         self.levels, self.seed, self.rbm_run = levels, seed, rbm_run
         self.finished = not self.rules
@@ -145,8 +152,11 @@ class RGController(JobController):
     def data_candidates(self) -> list[IsingRunView]:
         """Ising runs with at least two recorded configurations, by size, temperature, id."""
         views = [IsingRunView(r) for r in self.session.runs() if r.kind == "ising"]
-        views = [v for v in views
-                 if v.samples is not None and v.samples.ndim == 3 and v.samples.shape[0] >= 2]
+        views = [
+            v
+            for v in views
+            if v.samples is not None and v.samples.ndim == 3 and v.samples.shape[0] >= 2
+        ]
         return sorted(views, key=lambda v: (int(v.samples.shape[1]), v.temperature, v.id))
 
     def rbm_candidates(self, size: int, block: int) -> list[RBMRunView]:
@@ -201,8 +211,15 @@ class RGController(JobController):
         return None
 
     # ----------------------------------------------------------------- control
-    def start(self, data_id: str, rules: list[str], block: int, levels: int, seed: int,
-              rbm_id: str | None = None) -> None:
+    def start(
+        self,
+        data_id: str,
+        rules: list[str],
+        block: int,
+        levels: int,
+        seed: int,
+        rbm_id: str | None = None,
+    ) -> None:
         """Coarse-grain ``data_id`` with each rule (majority, decimation, rbm) in a job.
 
         The rbm rule makes one level with ``rbm_id`` whatever ``levels`` is. Raises ValueError
@@ -223,16 +240,20 @@ class RGController(JobController):
                 raise ValueError("the RBM method needs an rbm run")
             rbm_run = self.session.run(rbm_id)
             if rbm_id not in [v.id for v in self.rbm_candidates(size, block)]:
-                raise ValueError(f"{rbm_id} does not have n = {size}² visible and "
-                                 f"m = ({size}/{block})² hidden units")
+                raise ValueError(
+                    f"{rbm_id} does not have n = {size}² visible and "
+                    f"m = ({size}/{block})² hidden units"
+                )
         task = CoarseGrainTask(data_run, rules, block, levels, seed, rbm_run)
         if self.job is not None:
             dispose(self.job)
         self._made = []
         job = self._start_job(task, name=f"coarse-grain {data_id}")
         job.outputProduced.connect(self._on_run)
-        self.session.log(f"coarse-graining {data_id}: {', '.join(rules)}, b = {block}, "
-                         f"{levels} level(s), seed {seed}")
+        self.session.log(
+            f"coarse-graining {data_id}: {', '.join(rules)}, b = {block}, "
+            f"{levels} level(s), seed {seed}"
+        )
         job.start()
 
     # ----------------------------------------------------------------- results

@@ -66,25 +66,31 @@ def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPl
     else:
         levels = args.levels if args.levels is not None else (len(rbm_runs) or DEFAULT_LEVELS)
         if rbm_runs and levels != len(rbm_runs):
-            raise CliError(f"--levels {levels} but {len(rbm_runs)} --rbm runs: the rbm rule "
-                           f"makes one level per RBM")
+            raise CliError(
+                f"--levels {levels} but {len(rbm_runs)} --rbm runs: the rbm rule "
+                f"makes one level per RBM"
+            )
         if levels < 1 or args.block < 2 or args.size % args.block**levels:
-            raise CliError(f"L = {args.size} must be divisible by b^levels = "
-                           f"{args.block}^{levels}")
+            raise CliError(f"L = {args.size} must be divisible by b^levels = {args.block}^{levels}")
     try:
         temperatures = parse_temperatures(args.temperatures)
-        plan = IsingPlan(thermalize=args.thermalize, interval=args.interval,
-                         samples=args.samples)
+        plan = IsingPlan(thermalize=args.thermalize, interval=args.interval, samples=args.samples)
         plan.validate()
-        IsingParams(size=args.size, temperature=float(temperatures[0]),
-                    algorithm=args.algorithm, seed=args.seed).validate()
+        IsingParams(
+            size=args.size,
+            temperature=float(temperatures[0]),
+            algorithm=args.algorithm,
+            seed=args.seed,
+        ).validate()
         if args.rule == "rbm":
             check_stack(rbm_runs, args.size, args.block)
         if args.rule == "rbm-flow" and rbm_runs:
             n_visible = rbm_from_run(rbm_runs[0]).n_visible
             if n_visible != args.size**2:
-                raise RunInputError(f"run '{rbm_runs[0].id}' has {n_visible} visible units, "
-                                    f"L = {args.size} needs {args.size**2}")
+                raise RunInputError(
+                    f"run '{rbm_runs[0].id}' has {n_visible} visible units, "
+                    f"L = {args.size} needs {args.size**2}"
+                )
     except ValueError as exc:
         raise CliError(str(exc)) from None
     config = None
@@ -94,30 +100,34 @@ def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPl
     return FlowPlan(temperatures, plan, levels, rbm_runs, config)
 
 
-def _simulate(run_id: str, params: IsingParams, plan: IsingPlan,
-              quiet: bool) -> tuple[RunRecord, str, str]:
+def _simulate(
+    run_id: str, params: IsingParams, plan: IsingPlan, quiet: bool
+) -> tuple[RunRecord, str, str]:
     """Simulate one Ising run to its end (Ctrl-C stops it); returns (run, status, message)."""
     run = new_ising_run(run_id, params, plan)
     run.created = utc_now()
     recording = IsingRecording()
     task = IsingTask(params, plan, recording)
-    status, message = drive(task, f"{run_id} T={params.temperature:.4g}", quiet,
-                            lambda s: (s.progress or 0.0, s.phase))
+    status, message = drive(
+        task, f"{run_id} T={params.temperature:.4g}", quiet, lambda s: (s.progress or 0.0, s.phase)
+    )
     return finish_ising_run(run, recording, params, status, utc_now(), message), status, message
 
 
-def _flow_rbms(args: argparse.Namespace, flow: FlowPlan, ids: list[str],
-               ising_runs: list[RunRecord],
-               rg_ids: list[str]) -> tuple[list[RunRecord], list[RunRecord], str, str]:
+def _flow_rbms(
+    args: argparse.Namespace,
+    flow: FlowPlan,
+    ids: list[str],
+    ising_runs: list[RunRecord],
+    rg_ids: list[str],
+) -> tuple[list[RunRecord], list[RunRecord], str, str]:
     """(RBMs to use, new RBM runs, status, error): given, or trained on the pooled runs
     (a stack for the rule rbm, whose rg runs will be ``rg_ids``)."""
     if flow.config is None:
         return flow.rbm_runs, [], "finished", ""
     if args.rule == "rbm":
-        outcome = _train_stack(ids, ising_runs, flow.levels, args.block, flow.config, args,
-                               rg_ids)
-        return (outcome.rbm_runs[:outcome.levels], outcome.rbm_runs, outcome.status,
-                outcome.error)
+        outcome = _train_stack(ids, ising_runs, flow.levels, args.block, flow.config, args, rg_ids)
+        return (outcome.rbm_runs[: outcome.levels], outcome.rbm_runs, outcome.status, outcome.error)
     data, size = training_data(ising_runs)
     trainer = RBMTrainer(flow.config, data)
     run = new_rbm_run(next_run_id(ids, "rbm"), flow.config, size, [r.id for r in ising_runs])
@@ -127,29 +137,50 @@ def _flow_rbms(args: argparse.Namespace, flow: FlowPlan, ids: list[str],
     return [run], [run], status, message if status == "failed" else ""
 
 
-def _flow_run(run_id: str, args: argparse.Namespace, flow_plan: FlowPlan,
-              rg_runs: list[RunRecord], rbms: list[RunRecord], status: str,
-              message: str) -> RunRecord:
+def _flow_run(
+    run_id: str,
+    args: argparse.Namespace,
+    flow_plan: FlowPlan,
+    rg_runs: list[RunRecord],
+    rbms: list[RunRecord],
+    status: str,
+    message: str,
+) -> RunRecord:
     """The rg-flow run: T → T′ per level (per step for rbm-flow) of every rg run made."""
     params: dict[str, object] = {
-        "rule": args.rule, "block": 1 if args.rule == "rbm-flow" else args.block,
-        "levels": flow_plan.levels, "size": args.size,
-        "temperatures": [float(t) for t in flow_plan.temperatures], "samples": args.samples,
+        "rule": args.rule,
+        "block": 1 if args.rule == "rbm-flow" else args.block,
+        "levels": flow_plan.levels,
+        "size": args.size,
+        "temperatures": [float(t) for t in flow_plan.temperatures],
+        "samples": args.samples,
         "algorithm": args.algorithm,
-        "mode": "rbm-flow" if args.rule == "rbm-flow" else "coarse-grain"}
+        "mode": "rbm-flow" if args.rule == "rbm-flow" else "coarse-grain",
+    }
     if rbms:
         params["rbm"] = [r.id for r in rbms]
     if args.rule == "rbm-flow":
         params["steps"] = args.steps
-    flow = RunRecord(id=run_id, kind="rg-flow", status=status, seed=args.seed, params=params,
-                     inputs=[r.id for r in rg_runs], created=utc_now(), finished=utc_now(),
-                     message=message[:200])
+    flow = RunRecord(
+        id=run_id,
+        kind="rg-flow",
+        status=status,
+        seed=args.seed,
+        params=params,
+        inputs=[r.id for r in rg_runs],
+        created=utc_now(),
+        finished=utc_now(),
+        message=message[:200],
+    )
     done = len(rg_runs)
     flow.datasets["temperature"] = np.asarray(flow_plan.temperatures[:done], dtype=float)
     for name in TEMPERATURE_CURVES:
         for key in (name, f"{name}_error"):
-            flow.datasets[key] = np.array([r.datasets[key] for r in rg_runs],
-                                          dtype=float).reshape(done, flow_plan.levels)
-    flow.dataset_attrs = {name: {"units": "T in units of J", "axes": "temperature, level"}
-                          for name in TEMPERATURE_CURVES}
+            flow.datasets[key] = np.array([r.datasets[key] for r in rg_runs], dtype=float).reshape(
+                done, flow_plan.levels
+            )
+    flow.dataset_attrs = {
+        name: {"units": "T in units of J", "axes": "temperature, level"}
+        for name in TEMPERATURE_CURVES
+    }
     return flow

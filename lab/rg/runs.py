@@ -75,12 +75,14 @@ def check_stack(rbm_runs: Sequence[RunRecord], size: int, block: int) -> None:
             raise RunInputError(
                 f"run '{run.id}' cannot be level {k} of a stack on L = {size} with blocks "
                 f"b = {block}: it has {W.shape[0]} visible and {W.shape[1]} hidden units, level "
-                f"{k} needs {L * L} and {(L // block) ** 2}")
+                f"{k} needs {L * L} and {(L // block) ** 2}"
+            )
         L //= block
 
 
-def _rbm_levels(rbm_runs: Sequence[RunRecord], samples: np.ndarray, block: int, seed: int,
-                min_share: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _rbm_levels(
+    rbm_runs: Sequence[RunRecord], samples: np.ndarray, block: int, seed: int, min_share: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     check_stack(rbm_runs, samples.shape[1], block)
     stack = []
     for run in rbm_runs:
@@ -114,9 +116,16 @@ def _as_stack(rbm_run: RunRecord | Sequence[RunRecord] | None) -> list[RunRecord
     return [rbm_run] if isinstance(rbm_run, RunRecord) else list(rbm_run)
 
 
-def coarse_grain_run(run_id: str, data_run: RunRecord, rule: str, block: int, levels: int,
-                     seed: int = 0, rbm_run: RunRecord | Sequence[RunRecord] | None = None,
-                     min_share: float = MIN_BLOCK_SHARE) -> RunRecord:
+def coarse_grain_run(
+    run_id: str,
+    data_run: RunRecord,
+    rule: str,
+    block: int,
+    levels: int,
+    seed: int = 0,
+    rbm_run: RunRecord | Sequence[RunRecord] | None = None,
+    min_share: float = MIN_BLOCK_SHARE,
+) -> RunRecord:
     """The ``rg`` run of ``data_run`` (ValueError / RunInputError with a clear message).
 
     For the rule ``rbm``, ``rbm_run`` is one RBM run or the stack (level 1 first), and
@@ -135,8 +144,9 @@ def coarse_grain_run(run_id: str, data_run: RunRecord, rule: str, block: int, le
         if not stack:
             raise RunInputError("the rbm rule needs the RBM run (--rbm RUN)")
         if levels != len(stack):
-            raise RunInputError(f"the rbm rule makes one level per RBM: {len(stack)} RBM runs "
-                                f"for {levels} levels")
+            raise RunInputError(
+                f"the rbm rule makes one level per RBM: {len(stack)} RBM runs for {levels} levels"
+            )
         inputs += [r.id for r in stack]
         configs, shares = _rbm_levels(stack, samples, block, seed, min_share)
         datasets.update(locality_datasets(stack[0], samples.shape[1], block))
@@ -146,36 +156,61 @@ def coarse_grain_run(run_id: str, data_run: RunRecord, rule: str, block: int, le
         extra = {"rbm": [r.id for r in stack], "min_share": float(min_share)}
     else:
         configs = coarse_grain(samples, rule, block, levels, seed)
-    run = levels_run(run_id, data_run, configs, block, seed, inputs,
-                     {"rule": rule, "block": block, "levels": levels, **extra})
+    run = levels_run(
+        run_id,
+        data_run,
+        configs,
+        block,
+        seed,
+        inputs,
+        {"rule": rule, "block": block, "levels": levels, **extra},
+    )
     run.datasets.update(datasets)
     if rule == "rbm":
         run.dataset_attrs["block_share"] = {
-            "units": "fraction", "axes": "level",
-            "description": "mean share of a unit's squared weight on its matched block"}
+            "units": "fraction",
+            "axes": "level",
+            "description": "mean share of a unit's squared weight on its matched block",
+        }
     return run
 
 
-def rbm_flow_run(run_id: str, data_run: RunRecord, rbm_run: RunRecord, steps: int,
-                 seed: int = 0) -> RunRecord:
+def rbm_flow_run(
+    run_id: str, data_run: RunRecord, rbm_run: RunRecord, steps: int, seed: int = 0
+) -> RunRecord:
     """The ``rg`` run of the Iso–Shiba–Yokoo flow of ``data_run``: one level per step."""
     samples = _samples_of(data_run)
     model = rbm_from_run(rbm_run)
     if model.n_visible != samples.shape[1] ** 2:
-        raise RunInputError(f"run '{rbm_run.id}' has {model.n_visible} visible units, the data "
-                            f"L = {samples.shape[1]} needs {samples.shape[1] ** 2}")
+        raise RunInputError(
+            f"run '{rbm_run.id}' has {model.n_visible} visible units, the data "
+            f"L = {samples.shape[1]} needs {samples.shape[1] ** 2}"
+        )
     params = model.to_numpy()
     try:
         configs = rbm_flow(params["W"], params["a"], params["b"], samples, steps, seed)
     except ValueError as exc:
         raise RunInputError(str(exc)) from None
-    return levels_run(run_id, data_run, configs, 1, seed, [data_run.id, rbm_run.id],
-                      {"rule": "rbm-flow", "block": 1, "levels": steps, "mode": "rbm-flow",
-                       "rbm": [rbm_run.id]})
+    return levels_run(
+        run_id,
+        data_run,
+        configs,
+        1,
+        seed,
+        [data_run.id, rbm_run.id],
+        {"rule": "rbm-flow", "block": 1, "levels": steps, "mode": "rbm-flow", "rbm": [rbm_run.id]},
+    )
 
 
-def levels_run(run_id: str, data_run: RunRecord, configs: list[np.ndarray], block: int,
-               seed: int, inputs: list[str], params: dict[str, object]) -> RunRecord:
+def levels_run(
+    run_id: str,
+    data_run: RunRecord,
+    configs: list[np.ndarray],
+    block: int,
+    seed: int,
+    inputs: list[str],
+    params: dict[str, object],
+) -> RunRecord:
     """An ``rg`` run from ``configs`` = [level 0, level 1, …]: per-level datasets and curves.
 
     C(r) of level k is reported at r = b^k × (coarse distance). ``params`` (rule, block, levels,
@@ -193,8 +228,10 @@ def levels_run(run_id: str, data_run: RunRecord, configs: list[np.ndarray], bloc
         for name in CURVES:
             curves[name].append(obs[name].value)
             curves[f"{name}_error"].append(obs[name].error)
-        for name, estimate in (("effective_temperature", obs.get("t_eff")),
-                               ("binder_temperature", _binder_temperature(obs["binder"], size))):
+        for name, estimate in (
+            ("effective_temperature", obs.get("t_eff")),
+            ("binder_temperature", _binder_temperature(obs["binder"], size)),
+        ):
             curves[name].append(np.nan if estimate is None else estimate.value)
             curves[f"{name}_error"].append(np.nan if estimate is None else estimate.error)
         datasets[f"level_{k}/samples"] = level.astype(np.int8)
@@ -202,19 +239,32 @@ def levels_run(run_id: str, data_run: RunRecord, configs: list[np.ndarray], bloc
             datasets[f"level_{k}/{key}"] = np.asarray(obs[key], dtype=float)
     datasets.update({k: np.asarray(v, dtype=float) for k, v in curves.items()})
     samples = configs[0]
-    params = {"mode": "coarse-grain", **params, "size": int(samples.shape[1]),
-              "data": data_run.id}
+    params = {"mode": "coarse-grain", **params, "size": int(samples.shape[1]), "data": data_run.id}
     if "temperature" in data_run.params:
         params["temperature"] = float(data_run.params["temperature"])
-    run = RunRecord(id=run_id, kind="rg", status="finished", seed=seed, params=params,
-                    inputs=inputs, created=utc_now(), finished=utc_now(), datasets=datasets)
+    run = RunRecord(
+        id=run_id,
+        kind="rg",
+        status="finished",
+        seed=seed,
+        params=params,
+        inputs=inputs,
+        created=utc_now(),
+        finished=utc_now(),
+        datasets=datasets,
+    )
     run.dataset_attrs = {
-        "effective_temperature": {"units": "T in units of J", "axes": "level",
-                                  "description": "T where Kaufman's exact e(L', T) equals the "
-                                                 "coarse configurations' energy per spin"},
-        "binder_temperature": {"units": "T in units of J", "axes": "level",
-                               "description": "T where the exact U4(L', T) equals theirs "
-                                              "(L' <= 8, NaN beyond)"},
+        "effective_temperature": {
+            "units": "T in units of J",
+            "axes": "level",
+            "description": "T where Kaufman's exact e(L', T) equals the "
+            "coarse configurations' energy per spin",
+        },
+        "binder_temperature": {
+            "units": "T in units of J",
+            "axes": "level",
+            "description": "T where the exact U4(L', T) equals theirs (L' <= 8, NaN beyond)",
+        },
     }
     return run
 
@@ -225,8 +275,10 @@ def locality_datasets(rbm_run: RunRecord, L: int, b: int) -> dict[str, np.ndarra
     in that b×b block: 1 for a perfectly block-local unit), ``locality/spread`` (m,) (RMS
     distance of |w| from the centre, lattice spacings)."""
     found = locality(rbm_from_run(rbm_run).to_numpy()["W"], L, b)
-    return {f"locality/{key}": np.asarray(found[key])
-            for key in ("centre", "best_block", "block_share", "spread")}
+    return {
+        f"locality/{key}": np.asarray(found[key])
+        for key in ("centre", "best_block", "block_share", "spread")
+    }
 
 
 def format_locality(run: RunRecord) -> list[str]:
@@ -234,29 +286,33 @@ def format_locality(run: RunRecord) -> list[str]:
     found = RGRunView(run).locality
     if found is None:
         return []
-    lines = [f"{'unit':>4} {'centre (row, col)':>18} {'best block':>11} {'share':>7} "
-             f"{'spread':>7}"]
+    lines = [f"{'unit':>4} {'centre (row, col)':>18} {'best block':>11} {'share':>7} {'spread':>7}"]
     for j, share in enumerate(found.block_share):
         row, col = found.centre[j]
         br, bc = found.best_block[j]
-        lines.append(f"{j:>4} {f'({row:.2f}, {col:.2f})':>18} {f'({br}, {bc})':>11} "
-                     f"{share:>7.3f} {found.spread[j]:>7.3f}")
+        lines.append(
+            f"{j:>4} {f'({row:.2f}, {col:.2f})':>18} {f'({br}, {bc})':>11} "
+            f"{share:>7.3f} {found.spread[j]:>7.3f}"
+        )
     return lines
 
 
 def format_levels(run: RunRecord) -> list[str]:
     """A table of an ``rg`` run's levels: size, e, U4 and both effective temperatures."""
-    lines = [f"{'level':>5} {'L':>4} {'e':>18} {'U4':>18} {'T_eff (energy)':>18} "
-             f"{'T_U (Binder)':>18}"]
+    lines = [
+        f"{'level':>5} {'L':>4} {'e':>18} {'U4':>18} {'T_eff (energy)':>18} {'T_U (Binder)':>18}"
+    ]
 
     def cell(estimate: Estimate) -> str:
         value, error = estimate.value, estimate.error
         return "—" if not np.isfinite(value) else f"{value:.4f} ± {error:.4f}"
 
     for level in RGRunView(run).levels:
-        lines.append(f"{level.index:>5} {level.size:>4} {cell(level.e):>18} "
-                     f"{cell(level.binder):>18} {cell(level.effective_temperature):>18} "
-                     f"{cell(level.binder_temperature):>18}")
+        lines.append(
+            f"{level.index:>5} {level.size:>4} {cell(level.e):>18} "
+            f"{cell(level.binder):>18} {cell(level.effective_temperature):>18} "
+            f"{cell(level.binder_temperature):>18}"
+        )
     return lines
 
 
@@ -317,7 +373,7 @@ class RGRunView(RunView):
 
     @property
     def mode(self) -> str:
-        """"coarse-grain" or "rbm-flow" (runs made before the mode existed: coarse-grain)."""
+        """ "coarse-grain" or "rbm-flow" (runs made before the mode existed: coarse-grain)."""
         return str(self._param("mode", "coarse-grain"))
 
     @property
@@ -374,14 +430,18 @@ class RGRunView(RunView):
         if not math.isfinite(size):
             size = samples.shape[1] if samples is not None else 0
         return RGLevel(
-            index=k, size=int(size), samples=samples,
+            index=k,
+            size=int(size),
+            samples=samples,
             correlation=self._correlation(f"level_{k}", "C_error"),
-            e=self._estimate("e", k - 1), abs_m=self._estimate("abs_m", k - 1),
+            e=self._estimate("e", k - 1),
+            abs_m=self._estimate("abs_m", k - 1),
             binder=self._estimate("binder", k - 1),
             effective_temperature=self._estimate("effective_temperature", k - 1),
             binder_temperature=self._estimate("binder_temperature", k - 1),
             block_share=self._dataset(f"level_{k}/block_share"),
-            mean_block_share=self._curve("block_share", k - 1))
+            mean_block_share=self._curve("block_share", k - 1),
+        )
 
     @property
     def levels(self) -> tuple[RGLevel, ...]:
@@ -391,8 +451,10 @@ class RGRunView(RunView):
     @property
     def locality(self) -> UnitLocality | None:
         """Where level 1's hidden units look (rbm rule), or None."""
-        arrays = [self._dataset(f"locality/{key}")
-                  for key in ("centre", "best_block", "block_share", "spread")]
+        arrays = [
+            self._dataset(f"locality/{key}")
+            for key in ("centre", "best_block", "block_share", "spread")
+        ]
         return None if any(a is None for a in arrays) else UnitLocality(*arrays)
 
 
@@ -473,8 +535,9 @@ class RGFlowRunView(RunView):
         values, errors = self._dataset(name), self._dataset(f"{name}_error")
         count = self.temperatures.size
         nan = np.full(count, np.nan)
-        return FlowCurve(nan if values is None else values[:, k],
-                         nan if errors is None else errors[:, k])
+        return FlowCurve(
+            nan if values is None else values[:, k], nan if errors is None else errors[:, k]
+        )
 
     @property
     def levels(self) -> tuple[FlowLevel, ...]:
@@ -483,9 +546,15 @@ class RGFlowRunView(RunView):
         curves = self._dataset("effective_temperature")
         if T.size == 0 or curves is None or curves.ndim != 2:
             return ()
-        return tuple(FlowLevel(k + 1, T, self._flow_curve("effective_temperature", k),
-                               self._flow_curve("binder_temperature", k))
-                     for k in range(curves.shape[1]))
+        return tuple(
+            FlowLevel(
+                k + 1,
+                T,
+                self._flow_curve("effective_temperature", k),
+                self._flow_curve("binder_temperature", k),
+            )
+            for k in range(curves.shape[1])
+        )
 
 
 # ---------------------------------------------------------------------------- registry

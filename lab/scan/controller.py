@@ -49,9 +49,12 @@ class ScanController(JobController):
 
         def tee(point: RunRecord) -> TeeRecording:  # in the worker thread
             try:
-                recorder = RunRecorder(paths[point.id], point,
-                                       ising_streams(base.size, plan.record_spins),
-                                       session=session_path)
+                recorder = RunRecorder(
+                    paths[point.id],
+                    point,
+                    ising_streams(base.size, plan.record_spins),
+                    session=session_path,
+                )
             except RecordingError as exc:
                 recording = TeeRecording(None, plan.record_spins)
                 recording.error = f"no live recording: {exc}"
@@ -110,5 +113,7 @@ class ScanController(JobController):
             for name in run.datasets
         }
         self.session.update_run(run.id)
-        self.session.log(f"{run.id} {state}: {len(self._points)} of "
-                         f"{len(run.params['temperatures'])} temperatures")
+        self.session.log(
+            f"{run.id} {state}: {len(self._points)} of "
+            f"{len(run.params['temperatures'])} temperatures"
+        )

@@ -48,8 +48,7 @@ class ScanRunView(RunView):
     def curves(self) -> dict[str, np.ndarray]:
         """``temperature`` and each observable with its ``*_error`` (NaN where missing)."""
         out = scan_datasets([])
-        for name in ("temperature", *SCAN_OBSERVABLES,
-                     *(f"{n}_error" for n in SCAN_OBSERVABLES)):
+        for name in ("temperature", *SCAN_OBSERVABLES, *(f"{n}_error" for n in SCAN_OBSERVABLES)):
             values = self._dataset(name)
             if values is not None:
                 out[name] = values

@@ -71,8 +71,14 @@ class ScanTask:
     (default: memory only).
     """
 
-    def __init__(self, base: IsingParams, temperatures: np.ndarray, plan: IsingPlan,
-                 run_ids: list[str] | None = None, tee: RecorderFactory | None = None) -> None:
+    def __init__(
+        self,
+        base: IsingParams,
+        temperatures: np.ndarray,
+        plan: IsingPlan,
+        run_ids: list[str] | None = None,
+        tee: RecorderFactory | None = None,
+    ) -> None:
         if plan.samples is None:
             raise ValueError("a scan needs a finite number of samples per temperature")
         base.validate()
@@ -91,8 +97,11 @@ class ScanTask:
         self._run: RunRecord | None = None
 
     def _start_point(self) -> None:
-        params = replace(self.base, temperature=float(self.temperatures[self._index]),
-                         seed=self.seeds[self._index])
+        params = replace(
+            self.base,
+            temperature=float(self.temperatures[self._index]),
+            seed=self.seeds[self._index],
+        )
         self._run = new_ising_run(self.run_ids[self._index], params, self.plan)
         self._run.created = utc_now()
         self._task = RecordedIsingTask(params, self.plan, self._tee(self._run))
@@ -108,8 +117,7 @@ class ScanTask:
         snapshot = self._task.step()
         if self._task.finished:
             params = self._task.simulation.params
-            run = finish_ising_run(self._run, self._task.recording, params, "finished",
-                                   utc_now())
+            run = finish_ising_run(self._run, self._task.recording, params, "finished", utc_now())
             self._points.append({"temperature": params.temperature, **run.results})
             self.emit((run, self._task.recording))
             self._task = None
@@ -121,8 +129,12 @@ class ScanTask:
         """Hand over the point in progress as a 'stopped' run, so its samples are kept."""
         if self._task is not None and len(self._task.recording) > 0:
             params = self._task.simulation.params
-            self.emit((finish_ising_run(self._run, self._task.recording, params, "stopped",
-                                        utc_now()), self._task.recording))
+            self.emit(
+                (
+                    finish_ising_run(self._run, self._task.recording, params, "stopped", utc_now()),
+                    self._task.recording,
+                )
+            )
             self._task = None
 
     def snapshot(self) -> ScanSnapshot:

@@ -31,8 +31,12 @@ class Autosaver(QObject):
     saved = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, session: Session, save: Callable[[], Path] | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        save: Callable[[], Path] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self._save = save or (lambda: session.save())

@@ -63,9 +63,16 @@ def npz_key(path: str) -> str:
 def run_meta(run: RunRecord, session_path: str | Path | None = None) -> dict:
     """Everything about ``run`` except its arrays, as JSON-ready values."""
     return {
-        "id": run.id, "kind": run.kind, "status": run.status, "seed": run.seed,
-        "params": run.params, "inputs": list(run.inputs), "created": run.created,
-        "finished": run.finished, "message": run.message, "results": run.results,
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "seed": run.seed,
+        "params": run.params,
+        "inputs": list(run.inputs),
+        "created": run.created,
+        "finished": run.finished,
+        "message": run.message,
+        "results": run.results,
         "dataset_attrs": run.dataset_attrs,
         "session": None if session_path is None else str(session_path),
     }
@@ -79,8 +86,7 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def export_npz(run: RunRecord, path: str | Path,
-               session_path: str | Path | None = None) -> Path:
+def export_npz(run: RunRecord, path: str | Path, session_path: str | Path | None = None) -> Path:
     """Write every dataset of ``run`` and its ``meta`` JSON to ``path`` (compressed .npz).
 
     Raises ValueError if two datasets (or a dataset and ``meta``) would share an entry name,
@@ -91,8 +97,10 @@ def export_npz(run: RunRecord, path: str | Path,
     for name, array in run.datasets.items():
         key = npz_key(name)
         if key in arrays or key == META_KEY:
-            raise ValueError(f"run '{run.id}': dataset '{name}' would be stored as '{key}', "
-                             "which is already taken")
+            raise ValueError(
+                f"run '{run.id}': dataset '{name}' would be stored as '{key}', "
+                "which is already taken"
+            )
         arrays[key] = np.asarray(array)
     meta = json.dumps(run_meta(run, session_path), default=_json_default, allow_nan=True)
     arrays[META_KEY] = np.array(meta)
@@ -132,8 +140,11 @@ def _index_name(run: RunRecord) -> str | None:
         array = np.asarray(run.datasets[name])
         if array.ndim == 1 and _is_real(array):
             return name
-    ones = [(n, a.size) for n, a in run.datasets.items()
-            if np.asarray(a).ndim == 1 and _is_real(np.asarray(a)) and a.size > 0]
+    ones = [
+        (n, a.size)
+        for n, a in run.datasets.items()
+        if np.asarray(a).ndim == 1 and _is_real(np.asarray(a)) and a.size > 0
+    ]
     if not ones:
         return None
     counts = Counter(size for _, size in ones)
@@ -196,8 +207,7 @@ def _cell(value: np.generic) -> str:
     return format(float(value), ".17g")
 
 
-def export_csv(run: RunRecord, path: str | Path,
-               session_path: str | Path | None = None) -> Path:
+def export_csv(run: RunRecord, path: str | Path, session_path: str | Path | None = None) -> Path:
     """Write the run's time series to ``path`` as CSV (comment line, header with units, rows).
 
     Raises ValueError when the run has no time series, OSError when the file cannot be written.

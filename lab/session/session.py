@@ -249,8 +249,9 @@ class Session(QObject):
         self._recordings.add(path)
         return path
 
-    def open_recorder(self, header: RunRecord, streams: Mapping[str, Stream],
-                      **options: object) -> RunRecorder:
+    def open_recorder(
+        self, header: RunRecord, streams: Mapping[str, Stream], **options: object
+    ) -> RunRecorder:
         """A :class:`RunRecorder` for the live run ``header`` (in the GUI thread; the recorder
         is then used by one thread at a time). Raises RecordingError if it cannot be created."""
         path = self.recording_path_for(header.id)
@@ -282,8 +283,9 @@ class Session(QObject):
                 paths.extend(recordings_in(directory))
         return [describe_recording(p) for p in paths if p not in self._recordings]
 
-    def recover(self, items: list[Recoverable],
-                finish: Callable[[RunRecord], RunRecord] = lambda run: run) -> list[str]:
+    def recover(
+        self, items: list[Recoverable], finish: Callable[[RunRecord], RunRecord] = lambda run: run
+    ) -> list[str]:
         """Fold the recordings ``items`` into this session: each becomes a run (``finish``
         completes it, e.g. computes its results), replacing the run of the same id if it is the
         same run (same kind and creation time: a snapshot saved while it ran), else under a new
@@ -342,11 +344,19 @@ def describe_recording(path: Path) -> Recoverable:
         run = read_recording(path)
     except RecordingError as exc:
         return Recoverable(path, path.name, "?", 0, "", "", "unreadable", exc.problem)
-    rows = max((len(a) for k, a in run.datasets.items()
-                if not k.startswith("resume/") and isinstance(a, np.ndarray) and a.ndim),
-               default=0)
-    session = "" if path.parent.parent == recordings_dir(None, "x").parent else str(
-        _session_of(path.parent))
+    rows = max(
+        (
+            len(a)
+            for k, a in run.datasets.items()
+            if not k.startswith("resume/") and isinstance(a, np.ndarray) and a.ndim
+        ),
+        default=0,
+    )
+    session = (
+        ""
+        if path.parent.parent == recordings_dir(None, "x").parent
+        else str(_session_of(path.parent))
+    )
     return Recoverable(path, run.id, run.kind, rows, run.created or "", session, run.status)
 
 
@@ -361,5 +371,3 @@ def _delete_recording(path: Path) -> None:
         with suppress(FileNotFoundError, SessionFileError):
             leftover.unlink()
     tidy_recordings_dir(path.parent)
-
-

@@ -234,8 +234,7 @@ def stored_content(node: h5py.Group | h5py.Dataset) -> list:
         else:
             infos = [obj.id.get_chunk_info(i) for i in range(obj.id.get_num_chunks())]
             data = [(i.chunk_offset, obj.id.read_direct_chunk(i.chunk_offset)) for i in infos]
-        out.append((obj.id.get_type().encode(), obj.shape, obj.maxshape, obj.chunks, filters,
-                    data))
+        out.append((obj.id.get_type().encode(), obj.shape, obj.maxshape, obj.chunks, filters, data))
 
     describe("", node)
     return out

@@ -43,10 +43,20 @@ def session_files() -> tuple[bytes, bytes]:
     replace_runs. Both have runs with attribute groups, nested and empty ones included."""
     rng = np.random.default_rng(7)
     ising = RunRecord(
-        id="ising-001", kind="ising", status="finished", seed=3,
-        params={"size": 8, "temperature": 2.5, "algorithm": "metropolis", "record_spins": True,
-                "sizes": [4, 8], "names": ["a", "β"]},
-        created="2026-11-22T14:00:00Z", finished="2026-11-22T14:01:00Z",
+        id="ising-001",
+        kind="ising",
+        status="finished",
+        seed=3,
+        params={
+            "size": 8,
+            "temperature": 2.5,
+            "algorithm": "metropolis",
+            "record_spins": True,
+            "sizes": [4, 8],
+            "names": ["a", "β"],
+        },
+        created="2026-11-22T14:00:00Z",
+        finished="2026-11-22T14:01:00Z",
         datasets={
             "samples": rng.choice(np.array([-1, 1], dtype=np.int8), size=(12, 8, 8)),
             "energy": rng.normal(size=12),
@@ -58,16 +68,25 @@ def session_files() -> tuple[bytes, bytes]:
         groups={"correlation/fit": {"xi": 1.5, "model": "exp"}, "marker": {}},
     )
     rbm = RunRecord(
-        id="rbm-001", kind="rbm", status="stopped", seed=None,
-        params={f"p{i}": float(i) for i in range(12)}, inputs=["ising-001"],
-        datasets={"checkpoints/W": rng.normal(size=(2, 16, 4))}, message="stopped by the user",
-        groups={"evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
-                "evaluation/data-ising-001": {"nll": 0.71, "epochs": [0, 10]}},
+        id="rbm-001",
+        kind="rbm",
+        status="stopped",
+        seed=None,
+        params={f"p{i}": float(i) for i in range(12)},
+        inputs=["ising-001"],
+        datasets={"checkpoints/W": rng.normal(size=(2, 16, 4))},
+        message="stopped by the user",
+        groups={
+            "evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
+            "evaluation/data-ising-001": {"nll": 0.71, "epochs": [0, 10]},
+        },
     )
     whole = SessionRecord(
         runs={"ising-001": ising, "rbm-001": rbm},
         ui={"window_state": bytes(range(64)), "panels": '{"k": "v"}'},
-        log=["created", "ünïcode 🙂"], created="2026-11-22T13:59:00Z", app_version="0.1.0",
+        log=["created", "ünïcode 🙂"],
+        created="2026-11-22T13:59:00Z",
+        app_version="0.1.0",
     )
     with tempfile.TemporaryDirectory() as directory:
         first = os.path.join(directory, "first.h5")
@@ -165,13 +184,17 @@ def _record(path: str, end: str) -> None:
         "energy": Stream((), np.float64, attrs={"units": "J per spin"}),
         "samples": Stream((6, 6), np.int8, spins=True),
     }
-    header = RunRecord(id="ising-001", kind="ising", status="running", seed=1,
-                       params={"size": 6})
-    recorder = RunRecorder(path, header, streams,
-                           state_source=lambda: {"rng": rng.integers(0, 9, 4)})
+    header = RunRecord(id="ising-001", kind="ising", status="running", seed=1, params={"size": 6})
+    recorder = RunRecorder(
+        path, header, streams, state_source=lambda: {"rng": rng.integers(0, 9, 4)}
+    )
     for _ in range(3):
-        recorder.append({"energy": rng.normal(size=5),
-                         "samples": rng.choice(np.array([-1, 1], np.int8), (5, 6, 6))})
+        recorder.append(
+            {
+                "energy": rng.normal(size=5),
+                "samples": rng.choice(np.array([-1, 1], np.int8), (5, 6, 6)),
+            }
+        )
         recorder.flush()
     if end == "close":
         recorder.close("finished")
@@ -219,7 +242,7 @@ def damaged_recording(draw) -> bytes:
             data[start : start + len(patch)] = patch[: len(data) - start]
         return bytes(data)
     other = draw(st.sampled_from([f for f in files if f is not base]))
-    return base[: draw(st.integers(0, len(base)))] + other[draw(st.integers(0, len(other))):]
+    return base[: draw(st.integers(0, len(base)))] + other[draw(st.integers(0, len(other))) :]
 
 
 @settings(max_examples=90, deadline=None, derandomize=True, database=None)

@@ -32,8 +32,7 @@ def doc() -> str:
 def snippets() -> list[str]:
     """The doc's ```python blocks that read a file (they begin with ``import h5py``)."""
     blocks = re.findall(r"^( *)```python\n(.*?)^\1```", doc(), flags=re.S | re.M)
-    code = ["\n".join(line[len(indent):] for line in body.splitlines())
-            for indent, body in blocks]
+    code = ["\n".join(line[len(indent) :] for line in body.splitlines()) for indent, body in blocks]
     return [c for c in code if c.startswith("import h5py")]
 
 
@@ -41,9 +40,15 @@ def ising_session(path: Path) -> None:
     rng = np.random.default_rng(3)
     s = rng.choice(np.array([-1, 1], np.int8), size=(50, 8, 8))
     e = -(s * (np.roll(s, -1, axis=2) + np.roll(s, -1, axis=1))).sum(axis=(1, 2)) / 64
-    run = RunRecord(id="ising-001", kind="ising", status="finished", seed=1, params={"size": 8},
-                    datasets={"samples": s, "energy": e, "magnetization": s.mean(axis=(1, 2))},
-                    dataset_attrs={"energy": {"units": "J per spin"}})
+    run = RunRecord(
+        id="ising-001",
+        kind="ising",
+        status="finished",
+        seed=1,
+        params={"size": 8},
+        datasets={"samples": s, "energy": e, "magnetization": s.mean(axis=(1, 2))},
+        dataset_attrs={"energy": {"units": "J per spin"}},
+    )
     save_session(SessionRecord(runs={run.id: run}, log=["created"]), path)
 
 
@@ -59,8 +64,11 @@ def test_the_h5py_snippets_run_on_a_session(tmp_path, monkeypatch, capsys):
 
 
 def test_the_table_of_run_kinds_is_the_code_s():
-    rows = re.findall(r"^\| `([a-z-]+)` \| (.+?) \| (int8|real|integer) \| `([^`]+)` \| (.*?) \|$",
-                      doc(), flags=re.M)
+    rows = re.findall(
+        r"^\| `([a-z-]+)` \| (.+?) \| (int8|real|integer) \| `([^`]+)` \| (.*?) \|$",
+        doc(),
+        flags=re.M,
+    )
     table: dict[str, dict] = {}
     params: dict[str, dict] = {}
     for kind, names, dtype, axes, given in rows:
@@ -68,8 +76,10 @@ def test_the_table_of_run_kinds_is_the_code_s():
             table.setdefault(kind, {})[name] = (dtype, axes)
         for symbol, param in re.findall(r"(\w+) = `(\w+)`", given):
             params.setdefault(kind, {})[symbol] = param
-    assert table == {kind: {name: (rule.dtype, rule.axes) for name, rule in rules.datasets.items()}
-                     for kind, rules in RUN_KINDS.items()}
+    assert table == {
+        kind: {name: (rule.dtype, rule.axes) for name, rule in rules.datasets.items()}
+        for kind, rules in RUN_KINDS.items()
+    }
     assert params == {kind: rules.params for kind, rules in RUN_KINDS.items() if rules.params}
 
 
@@ -78,9 +88,14 @@ def test_the_root_attribute_table_gives_the_schema_written():
     assert f"# The session file (schema {SCHEMA_VERSION})" in doc()
 
 
-@pytest.mark.parametrize("example", ["was written by a newer Monge Lab",
-                                     "dataset 'energy' has shape (10,)",
-                                     "spin_encoding is 'zip'"])
+@pytest.mark.parametrize(
+    "example",
+    [
+        "was written by a newer Monge Lab",
+        "dataset 'energy' has shape (10,)",
+        "spin_encoding is 'zip'",
+    ],
+)
 def test_the_example_messages_are_real(tmp_path, example):
     line = next(line for line in doc().splitlines() if line.startswith("S.h5 ") and example in line)
     path = tmp_path / "S.h5"

@@ -46,10 +46,22 @@ FIXTURE = Path(__file__).parent / "fixtures" / "schema1-session.h5"
 def schema1_session() -> SessionRecord:
     """The record the fixture was written from (do not change: the file is frozen)."""
     ising = RunRecord(
-        id="ising-001", kind="ising", status="finished", seed=42,
-        params={"size": 4, "temperature": 2.269, "algorithm": "wolff", "record_spins": True,
-                "sizes": [4, 8], "temperatures": [2.0, 2.5], "names": ["a", "β"], "nothing": []},
-        created="2026-11-22T14:00:00Z", finished="2026-11-22T14:05:00Z",
+        id="ising-001",
+        kind="ising",
+        status="finished",
+        seed=42,
+        params={
+            "size": 4,
+            "temperature": 2.269,
+            "algorithm": "wolff",
+            "record_spins": True,
+            "sizes": [4, 8],
+            "temperatures": [2.0, 2.5],
+            "names": ["a", "β"],
+            "nothing": [],
+        },
+        created="2026-11-22T14:00:00Z",
+        finished="2026-11-22T14:05:00Z",
         datasets={
             "samples": (np.arange(3 * 4 * 4).reshape(3, 4, 4) % 2 * 2 - 1).astype(np.int8),
             "energy": np.array([-1.5, -1.25, -1.75]),
@@ -61,15 +73,21 @@ def schema1_session() -> SessionRecord:
         results={"e": -1.5, "e_error": 0.125, "n_samples": 3, "converged": True},
     )
     rbm = RunRecord(
-        id="rbm-001", kind="rbm", status="stopped", seed=None,
-        params={"hidden": 2}, inputs=["ising-001"], created="2026-11-22T14:06:00Z",
+        id="rbm-001",
+        kind="rbm",
+        status="stopped",
+        seed=None,
+        params={"hidden": 2},
+        inputs=["ising-001"],
+        created="2026-11-22T14:06:00Z",
         datasets={"checkpoints/W": np.array([[0.5, -0.5], [0.25, 1.0]])},
         message="stopped by the user",
     )
     return SessionRecord(
         runs={"ising-001": ising, "rbm-001": rbm},
         ui={"window_state": bytes(range(8)), "panels": '{"ising": {"label": "σ"}}'},
-        log=["session created", "ünïcode ✓"], created="2026-11-22T13:59:00Z",
+        log=["session created", "ünïcode ✓"],
+        created="2026-11-22T13:59:00Z",
         app_version="0.1.0",
     )
 
@@ -94,8 +112,9 @@ def test_schema_1_file_is_upgraded_on_extension_then_extended_without_touching_r
         samples = f["runs/ising-001/samples"]
         assert samples.dtype == np.int8 and samples.shape == (3, 4, 4)
         assert samples.scaleoffset == 0 and list(samples.attrs) == []
-        np.testing.assert_array_equal(samples[()], schema1_session().runs["ising-001"]
-                                      .datasets["samples"])
+        np.testing.assert_array_equal(
+            samples[()], schema1_session().runs["ising-001"].datasets["samples"]
+        )
         ising_before = stored_content(f["runs/ising-001"])
     add_runs(path, [make_run(id="late", groups={"fit": {"chi2": 1.5}})])
     loaded = load_session(path)
@@ -137,10 +156,20 @@ def schema2_session() -> SessionRecord:
     writes (Ising and RBM samples, RG levels, persistent chains and replicas, an empty series,
     frames whose spins do not fill whole bytes) and the RBM history names that schema 3 fixes."""
     ising = RunRecord(
-        id="ising-001", kind="ising", status="finished", seed=7,
-        params={"size": 8, "temperature": 2.269, "algorithm": "wolff", "thermalize": 100,
-                "interval": 1, "record_spins": True},
-        created="2026-11-22T14:00:00Z", finished="2026-11-22T14:05:00Z",
+        id="ising-001",
+        kind="ising",
+        status="finished",
+        seed=7,
+        params={
+            "size": 8,
+            "temperature": 2.269,
+            "algorithm": "wolff",
+            "thermalize": 100,
+            "interval": 1,
+            "record_spins": True,
+        },
+        created="2026-11-22T14:00:00Z",
+        finished="2026-11-22T14:05:00Z",
         datasets={
             "samples": spins((12, 8, 8), 1),
             "energy": np.linspace(-1.6, -1.2, 12),
@@ -153,15 +182,24 @@ def schema2_session() -> SessionRecord:
         },
         results={"e": -1.4, "e_error": 0.02, "n_samples": 12},
     )
-    history = {"epoch": np.arange(4.0), "nll_train": np.array([0.9, 0.8, 0.75, 0.7]),
-               "reconstruction_error": np.array([0.4, 0.3, 0.25, 0.2])}
+    history = {
+        "epoch": np.arange(4.0),
+        "nll_train": np.array([0.9, 0.8, 0.75, 0.7]),
+        "reconstruction_error": np.array([0.4, 0.3, 0.25, 0.2]),
+    }
     rbm = RunRecord(
-        id="rbm-001", kind="rbm", status="finished", seed=3,
+        id="rbm-001",
+        kind="rbm",
+        status="finished",
+        seed=3,
         params={"n_hidden": 4, "size": 4, "n_visible": 16, "trainer_meta": '{"epoch": 3}'},
-        inputs=["ising-001"], created="2026-11-22T14:06:00Z", finished="2026-11-22T14:07:00Z",
+        inputs=["ising-001"],
+        created="2026-11-22T14:06:00Z",
+        finished="2026-11-22T14:07:00Z",
         datasets={
             "W": np.arange(64, dtype=np.float32).reshape(16, 4) / 64,
-            "a": np.zeros(16, dtype=np.float32), "b": np.ones(4, dtype=np.float32),
+            "a": np.zeros(16, dtype=np.float32),
+            "b": np.ones(4, dtype=np.float32),
             "checkpoints/epoch": np.array([0, 3]),
             "checkpoints/W": np.zeros((2, 16, 4), dtype=np.float32),
             "checkpoints/a": np.zeros((2, 16), dtype=np.float32),
@@ -180,36 +218,66 @@ def schema2_session() -> SessionRecord:
         results={"nll_train": 0.7, "reconstruction_error": 0.2, "epochs_done": 3},
     )
     samples = RunRecord(
-        id="rbm-samples-001", kind="rbm-samples", status="finished", seed=5,
-        params={"size": 3, "samples": 4}, inputs=["rbm-001"],
-        datasets={"samples": spins((4, 3, 3), 5), "energy": np.zeros(4),
-                  "magnetization": np.zeros(4)},
+        id="rbm-samples-001",
+        kind="rbm-samples",
+        status="finished",
+        seed=5,
+        params={"size": 3, "samples": 4},
+        inputs=["rbm-001"],
+        datasets={
+            "samples": spins((4, 3, 3), 5),
+            "energy": np.zeros(4),
+            "magnetization": np.zeros(4),
+        },
         dataset_attrs={"samples": {"units": "spin (±1)", "axes": "sample, row, column"}},
     )
     rg = RunRecord(
-        id="rg-001", kind="rg", status="finished", seed=0,
-        params={"rule": "majority", "block": 2, "levels": 2, "size": 8, "data": "ising-001",
-                "mode": "coarse-grain"},
+        id="rg-001",
+        kind="rg",
+        status="finished",
+        seed=0,
+        params={
+            "rule": "majority",
+            "block": 2,
+            "levels": 2,
+            "size": 8,
+            "data": "ising-001",
+            "mode": "coarse-grain",
+        },
         inputs=["ising-001"],
         datasets={
-            "level_1/samples": spins((12, 4, 4), 6), "level_1/r": np.array([2.0, 4.0]),
-            "level_1/C": np.array([0.5, 0.1]), "level_1/C_error": np.array([0.01, 0.01]),
-            "level_2/samples": spins((12, 2, 2), 7), "level_2/r": np.array([4.0]),
-            "level_2/C": np.array([0.2]), "level_2/C_error": np.array([0.02]),
-            "size": np.array([4.0, 2.0]), "e": np.array([-1.0, -0.5]),
+            "level_1/samples": spins((12, 4, 4), 6),
+            "level_1/r": np.array([2.0, 4.0]),
+            "level_1/C": np.array([0.5, 0.1]),
+            "level_1/C_error": np.array([0.01, 0.01]),
+            "level_2/samples": spins((12, 2, 2), 7),
+            "level_2/r": np.array([4.0]),
+            "level_2/C": np.array([0.2]),
+            "level_2/C_error": np.array([0.02]),
+            "size": np.array([4.0, 2.0]),
+            "e": np.array([-1.0, -0.5]),
             "e_error": np.array([0.1, 0.1]),
         },
     )
     empty = RunRecord(
-        id="ising-002", kind="ising", status="interrupted", seed=8,
+        id="ising-002",
+        kind="ising",
+        status="interrupted",
+        seed=8,
         params={"size": 5, "record_spins": True},
-        datasets={"samples": np.zeros((0, 5, 5), dtype=np.int8), "energy": np.zeros(0),
-                  "magnetization": np.zeros(0), "sweep": np.zeros(0, dtype=np.int64)},
+        datasets={
+            "samples": np.zeros((0, 5, 5), dtype=np.int8),
+            "energy": np.zeros(0),
+            "magnetization": np.zeros(0),
+            "sweep": np.zeros(0, dtype=np.int64),
+        },
     )
     return SessionRecord(
         runs={run.id: run for run in (ising, rbm, samples, rg, empty)},
-        ui={"panels": '{"ising": {"label": "σ"}}'}, log=["session created"],
-        created="2026-11-22T13:59:00Z", app_version="0.2.0",
+        ui={"panels": '{"ising": {"label": "σ"}}'},
+        log=["session created"],
+        created="2026-11-22T13:59:00Z",
+        app_version="0.2.0",
     )
 
 
@@ -226,8 +294,10 @@ def schema2_as_schema3() -> SessionRecord:
     rbm = record.runs["rbm-001"]
 
     def renamed(values: dict) -> dict:
-        return {key.replace("reconstruction_error", "reconstruction_mismatch"): value
-                for key, value in values.items()}
+        return {
+            key.replace("reconstruction_error", "reconstruction_mismatch"): value
+            for key, value in values.items()
+        }
 
     rbm.datasets, rbm.dataset_attrs = renamed(rbm.datasets), renamed(rbm.dataset_attrs)
     rbm.results = renamed(rbm.results)
@@ -243,7 +313,10 @@ def test_schema_2_file_opens_with_int8_spins_and_the_fixed_names(tmp_path):
     for run_id, run in schema2_as_schema3().runs.items():
         assert read_run(SCHEMA2_FIXTURE, run_id) == run
     assert list(loaded.runs["rbm-001"].datasets)[7:10] == [
-        "history/epoch", "history/nll_train", "history/reconstruction_mismatch"]
+        "history/epoch",
+        "history/nll_train",
+        "history/reconstruction_mismatch",
+    ]
     assert loaded.runs["ising-001"].datasets["samples"].dtype == np.int8
     assert loaded.runs["ising-002"].datasets["samples"].shape == (0, 5, 5)
     assert SCHEMA2_FIXTURE.read_bytes() == before  # opening never writes
@@ -260,8 +333,11 @@ def test_schema_2_file_is_rewritten_at_schema_3_on_the_next_save(tmp_path):
     assert_sessions_identical(load_session(path), expected)
     marks = []
     with h5py.File(path, "r") as f:  # plain h5py: spins as they are, no packing left
-        f.visititems(lambda name, node: marks.extend(
-            name for attr in ("spin_encoding", "spin_shape") if attr in node.attrs))
+        f.visititems(
+            lambda name, node: marks.extend(
+                name for attr in ("spin_encoding", "spin_shape") if attr in node.attrs
+            )
+        )
         assert marks == []
         samples = f["runs/ising-001/samples"]
         assert samples.dtype == np.int8 and samples.shape == (12, 8, 8)
@@ -281,8 +357,7 @@ def test_schema_2_migration_keeps_a_clash_and_adds_missing_epoch_units(tmp_path)
         f["runs/rbm-001/history"].create_dataset("reconstruction_mismatch", data=np.ones(4))
         del f["runs/rbm-001/history/epoch"].attrs["units"]
     rbm = load_session(path).runs["rbm-001"]
-    assert {"history/reconstruction_error", "history/reconstruction_mismatch"} <= set(
-        rbm.datasets)
+    assert {"history/reconstruction_error", "history/reconstruction_mismatch"} <= set(rbm.datasets)
     assert rbm.dataset_attrs["history/epoch"] == {"axes": "epoch", "units": "epochs"}
     ising = load_session(path).runs["ising-001"]  # other kinds are never renamed
     assert ising == schema2_session().runs["ising-001"]

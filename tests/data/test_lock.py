@@ -26,8 +26,10 @@ def test_a_second_writer_is_refused_with_who_holds_it(tmp_path):
     error = refused.value
     assert isinstance(error, SessionFileError)
     assert (error.pid, error.host) == (os.getpid(), socket.gethostname())
-    assert str(error).startswith(f"{session} is open for writing in another Monge Lab (pid "
-                                 f"{os.getpid()} on {socket.gethostname()}, since ")
+    assert str(error).startswith(
+        f"{session} is open for writing in another Monge Lab (pid "
+        f"{os.getpid()} on {socket.gethostname()}, since "
+    )
     assert str(error).endswith("); close it there first")
     since = str(error).split("since ")[1].split(")")[0]  # ISO 8601 UTC, as documented
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", since), since
@@ -42,15 +44,20 @@ def test_a_second_writer_is_refused_with_who_holds_it(tmp_path):
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     session = tmp_path / "S.h5"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             sys.path.insert(0, {os.getcwd()!r})
             from data.lock import SessionLock
             SessionLock({str(session)!r}).acquire()
             print("held", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -48,9 +48,16 @@ class Clock:
 
 
 def header(run_id: str = "ising-001", created: str = "2026-11-22T14:00:00Z") -> RunRecord:
-    return RunRecord(id=run_id, kind="ising", status="running", seed=3,
-                     params={"size": 5, "temperature": 2.5}, inputs=["x-1"], created=created,
-                     groups={"notes": {"who": "test"}})
+    return RunRecord(
+        id=run_id,
+        kind="ising",
+        status="running",
+        seed=3,
+        params={"size": 5, "temperature": 2.5},
+        inputs=["x-1"],
+        created=created,
+        groups={"notes": {"who": "test"}},
+    )
 
 
 def rows(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -69,9 +76,13 @@ def test_reader_sees_exactly_the_flushed_rows_then_the_closed_run(tmp_path):
     rng, clock = np.random.default_rng(1), Clock()
     state = {"n": 0}
     path = tmp_path / "ising-001.rec.h5"
-    recorder = RunRecorder(path, header(), STREAMS, clock=clock,
-                           state_source=lambda: {"count": np.array([state["n"]]),
-                                                 "spins": np.ones((5, 5), np.int8)})
+    recorder = RunRecorder(
+        path,
+        header(),
+        STREAMS,
+        clock=clock,
+        state_source=lambda: {"count": np.array([state["n"]]), "spins": np.ones((5, 5), np.int8)},
+    )
     parts = []
     for i in range(6):
         parts.append(rows(rng, i + 1))
@@ -92,13 +103,24 @@ def test_reader_sees_exactly_the_flushed_rows_then_the_closed_run(tmp_path):
     run = read_recording(path)
     everything = concat(parts)
     assert run == RunRecord(
-        id="ising-001", kind="ising", status="stopped", seed=3,
-        params={"size": 5, "temperature": 2.5}, inputs=["x-1"], created="2026-11-22T14:00:00Z",
-        finished="2026-11-22T14:05:00Z", message="stopped by the user",
-        datasets={**everything, "resume/count": np.array([21]),
-                  "resume/spins": np.ones((5, 5), np.int8)},
-        dataset_attrs={"energy": {"units": "J per spin", "axes": "sample"},
-                       "samples": {"units": "spin (±1)"}},
+        id="ising-001",
+        kind="ising",
+        status="stopped",
+        seed=3,
+        params={"size": 5, "temperature": 2.5},
+        inputs=["x-1"],
+        created="2026-11-22T14:00:00Z",
+        finished="2026-11-22T14:05:00Z",
+        message="stopped by the user",
+        datasets={
+            **everything,
+            "resume/count": np.array([21]),
+            "resume/spins": np.ones((5, 5), np.int8),
+        },
+        dataset_attrs={
+            "energy": {"units": "J per spin", "axes": "sample"},
+            "samples": {"units": "spin (±1)"},
+        },
         groups={"notes": {"who": "test"}},
     )
 
@@ -122,8 +144,9 @@ def test_a_reader_keeps_only_committed_rows_of_every_stream(tmp_path):
 def test_resume_state_switches_slots_only_on_commit(tmp_path):
     path = tmp_path / "r.rec.h5"
     value = {"x": 1.0}
-    recorder = RunRecorder(path, header(), STREAMS,
-                           state_source=lambda: {"x": np.array([value["x"]])})
+    recorder = RunRecorder(
+        path, header(), STREAMS, state_source=lambda: {"x": np.array([value["x"]])}
+    )
     value["x"] = 2.0
     recorder.flush()
     recorder.abandon()
@@ -136,9 +159,13 @@ def test_resume_state_switches_slots_only_on_commit(tmp_path):
 
 def test_bad_rows_and_headers_are_value_errors(tmp_path):
     with pytest.raises(ValueError, match="has no datasets"):
-        RunRecorder(tmp_path / "a.rec.h5", RunRecord(id="a", kind="k", status="running", seed=1,
-                                                     params={}, datasets={"x": np.zeros(2)}),
-                    STREAMS)
+        RunRecorder(
+            tmp_path / "a.rec.h5",
+            RunRecord(
+                id="a", kind="k", status="running", seed=1, params={}, datasets={"x": np.zeros(2)}
+            ),
+            STREAMS,
+        )
     with pytest.raises(ValueError, match="must be int8"):
         RunRecorder(tmp_path / "b.rec.h5", header(), {"s": Stream((3,), np.int16, spins=True)})
     with pytest.raises(ValueError, match="not a valid name"):
@@ -172,8 +199,10 @@ def test_a_write_error_stops_the_recording_and_keeps_what_was_flushed(tmp_path):
     recorder.flush()
     recorder.append(rows(rng, 2))
     full = OSError(28, "No space left on device")
-    with mock.patch.object(h5py.Dataset, "resize", side_effect=full), \
-            pytest.raises(RecordingError, match="disk is full.*flushed before is kept") as error:
+    with (
+        mock.patch.object(h5py.Dataset, "resize", side_effect=full),
+        pytest.raises(RecordingError, match="disk is full.*flushed before is kept") as error,
+    ):
         recorder.flush()
     assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
     assert not is_locked(path)  # the recorder let go of the file
@@ -202,8 +231,9 @@ def test_fold_adds_replaces_renames_and_is_idempotent(tmp_path):
     session = tmp_path / "S.h5"
     directory = recordings_dir(session)
     rng = np.random.default_rng(4)
-    add_runs(session, [RunRecord(id="other-1", kind="rbm", status="finished", seed=None,
-                                 params={})])
+    add_runs(
+        session, [RunRecord(id="other-1", kind="rbm", status="finished", seed=None, params={})]
+    )
     for run_id in ("ising-001", "ising-002", "other-1"):
         recorder = RunRecorder(recording_path(directory, run_id), header(run_id), STREAMS)
         recorder.append(rows(rng, 2))
@@ -262,8 +292,10 @@ def test_a_recording_that_cannot_be_completed_does_not_stop_the_others(tmp_path)
 
     result = fold_recordings(session, finish=finish)
     assert result.folded == ["b-1"]
-    assert [(p.name, "could not be completed: no exact reference here" in str(e))
-            for p, e in result.failed] == [("a-1.rec.h5", True)]
+    assert [
+        (p.name, "could not be completed: no exact reference here" in str(e))
+        for p, e in result.failed
+    ] == [("a-1.rec.h5", True)]
     assert recording_path(directory, "a-1").exists()
 
 
@@ -303,7 +335,10 @@ def test_end_record_is_plain_json(tmp_path):
     RunRecorder(path, header(), STREAMS).close("finished", "ok", "2026-11-22T15:00:00Z")
     with h5py.File(path, "r", swmr=True) as f:
         assert json.loads(f["end"][()].tobytes()) == {
-            "status": "finished", "message": "ok", "finished": "2026-11-22T15:00:00Z"}
+            "status": "finished",
+            "message": "ok",
+            "finished": "2026-11-22T15:00:00Z",
+        }
     assert os.path.getsize(path) > 0
 
 
@@ -320,8 +355,9 @@ def test_a_nearly_full_disk_stops_the_recording_cleanly(tmp_path, monkeypatch):
     recorder.append(rows(rng, 2))
     real = os.statvfs(tmp_path)
     assert recorder.reserve_bytes <= MIN_FREE_BYTES
-    almost_full = os.statvfs_result((*real[:4], (recorder.reserve_bytes // real.f_frsize) - 1,
-                                     *real[5:]))
+    almost_full = os.statvfs_result(
+        (*real[:4], (recorder.reserve_bytes // real.f_frsize) - 1, *real[5:])
+    )
     monkeypatch.setattr(os, "statvfs", lambda _: almost_full)
     with pytest.raises(RecordingError, match=r"disk is nearly full: \d+ MiB left.*is kept"):
         recorder.flush()
@@ -336,6 +372,7 @@ def test_a_small_run_records_on_a_small_disk(tmp_path, monkeypatch):
     """The reserve is sized by the run: a 16×16 recording goes on with 8 MiB free (a fixed
     16 MiB reserve refused it), while a 1024×1024 one keeps the full MIN_FREE_BYTES."""
     small = {"samples": Stream((16, 16), np.int8, spins=True)}
+
     def sized(L: int) -> RunRecord:
         run = header()
         run.params["size"] = L
@@ -351,8 +388,11 @@ def test_a_small_run_records_on_a_small_disk(tmp_path, monkeypatch):
     monkeypatch.undo()
     recorder.close("finished")
     assert read_recording(tmp_path / "small.rec.h5").datasets["samples"].shape == (10, 16, 16)
-    large = RunRecorder(tmp_path / "large.rec.h5", sized(2048),
-                        {"samples": Stream((2048, 2048), np.int8, spins=True)})
+    large = RunRecorder(
+        tmp_path / "large.rec.h5",
+        sized(2048),
+        {"samples": Stream((2048, 2048), np.int8, spins=True)},
+    )
     assert large.reserve_bytes == MIN_FREE_BYTES
     large.close("finished")
 
@@ -368,18 +408,26 @@ def frames(start: int, n: int, L: int = 16) -> np.ndarray:
 
 
 def spin_header(L: int = 16) -> RunRecord:
-    return RunRecord(id="ising-001", kind="ising", status="running", seed=1,
-                     params={"size": L, "temperature": 2.269})
+    return RunRecord(
+        id="ising-001",
+        kind="ising",
+        status="running",
+        seed=1,
+        params={"size": L, "temperature": 2.269},
+    )
 
 
-SPIN_STREAMS = {"energy": Stream((), np.float64),
-                "samples": Stream((16, 16), np.int8, spins=True, attrs={"units": "spin (±1)"})}
+SPIN_STREAMS = {
+    "energy": Stream((), np.float64),
+    "samples": Stream((16, 16), np.int8, spins=True, attrs={"units": "spin (±1)"}),
+}
 CHUNK = 1024  # frames of 16×16 per chunk of SPIN_CHUNK_BYTES
 
 
 @pytest.mark.parametrize("direct", [True, False])
-def test_spin_streams_are_int8_and_a_swmr_reader_sees_the_flushed_frames(tmp_path, monkeypatch,
-                                                                        direct):
+def test_spin_streams_are_int8_and_a_swmr_reader_sees_the_flushed_frames(
+    tmp_path, monkeypatch, direct
+):
     """One frame per append: whole chunks go through the writer thread (encoded and written
     directly, or, where the encoding did not match HDF5's, compressed by HDF5), the partly
     filled one is written at each flush and again once full; a plain h5py SWMR reader, kept
@@ -438,9 +486,14 @@ def _record_until_killed(path: str, report: int) -> None:
     """Child: append one frame per call for ever, flushing every 20 ms; after each flush,
     write the committed count to the pipe ``report``."""
     done = [0]
-    recorder = RunRecorder(path, spin_header(), SPIN_STREAMS, flush_seconds=0.02,
-                           state_source=lambda: {"next": np.array(done)},
-                           on_flush=lambda rows: os.write(report, b"%d\n" % rows["energy"]))
+    recorder = RunRecorder(
+        path,
+        spin_header(),
+        SPIN_STREAMS,
+        flush_seconds=0.02,
+        state_source=lambda: {"next": np.array(done)},
+        on_flush=lambda rows: os.write(report, b"%d\n" % rows["energy"]),
+    )
     while True:
         k = done[0]
         done[0] = k + 1  # the state as of the rows appended, this frame included
@@ -494,5 +547,6 @@ def test_the_writer_thread_runs_only_while_there_is_work(tmp_path):
     recorder.append({"energy": np.zeros(CHUNK), "samples": frames(2 * CHUNK, CHUNK)})  # again
     recorder.close("finished")
     assert writers() == []
-    np.testing.assert_array_equal(read_recording(tmp_path / "r.rec.h5").datasets["samples"],
-                                  frames(0, 3 * CHUNK))
+    np.testing.assert_array_equal(
+        read_recording(tmp_path / "r.rec.h5").datasets["samples"], frames(0, 3 * CHUNK)
+    )

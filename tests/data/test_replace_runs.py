@@ -51,13 +51,18 @@ def contents(path, *names: str) -> dict:
 def new_ising(**changes):
     """A different ising-001: new status, datasets, results and groups."""
     fields = {
-        "id": "ising-001", "kind": "ising", "status": "finished", "seed": 43,
+        "id": "ising-001",
+        "kind": "ising",
+        "status": "finished",
+        "seed": 43,
         "params": {"size": 4, "temperature": 3.0},
         "datasets": {"energy": np.linspace(-2.0, -1.0, 7), "correlation/r": np.arange(3.0)},
         "dataset_attrs": {"energy": {"units": "J per spin"}},
         "results": {"e": -1.5, "e_error": 0.02},
-        "groups": {"evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
-                   "evaluation/data-ising-001": {"nll": 0.5}},
+        "groups": {
+            "evaluation": {"log_z": 12.3, "log_z_error": 0.01, "log_z_method": "ais"},
+            "evaluation/data-ising-001": {"nll": 0.5},
+        },
         "finished": "2026-11-22T15:00:00Z",
     }
     fields.update(changes)
@@ -159,8 +164,9 @@ def test_replace_runs_needs_an_existing_session(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["foreign.h5"]
 
 
-@pytest.mark.parametrize(("method", "n"), [("create_dataset", 1), ("create_dataset", 2),
-                                           ("copy", 1), ("copy", 3)])
+@pytest.mark.parametrize(
+    ("method", "n"), [("create_dataset", 1), ("create_dataset", 2), ("copy", 1), ("copy", 3)]
+)
 def test_failed_replace_runs_leaves_old_file_byte_identical(saved, monkeypatch, method, n):
     path, _ = saved
     before = path.read_bytes()
@@ -212,8 +218,9 @@ def test_repeated_replacements_do_not_grow_the_file(saved, tmp_path):
     path, _ = saved
     for n in range(5, 50, 11):  # a growing run (measured: the in-place variant grew ~35%)
         samples = np.ones((n, 64, 64), np.int8)
-        replace_runs(path, [new_ising(params={"size": 64}, datasets={"samples": samples},
-                                      dataset_attrs={})])
+        replace_runs(
+            path, [new_ising(params={"size": 64}, datasets={"samples": samples}, dataset_attrs={})]
+        )
     replace_runs(path, [new_ising()])
     fresh = tmp_path / "fresh.h5"
     save_session(load_session(path), fresh)
@@ -245,8 +252,9 @@ def test_read_run_reads_each_run_exactly(saved):
     for run_id, run in record.runs.items():
         one = read_run(path, run_id)
         assert one == run
-        assert_sessions_identical(SessionRecord(runs={run_id: one}),
-                                  SessionRecord(runs={run_id: loaded.runs[run_id]}))
+        assert_sessions_identical(
+            SessionRecord(runs={run_id: one}), SessionRecord(runs={run_id: loaded.runs[run_id]})
+        )
     assert read_run(str(path), "rbm-001") == record.runs["rbm-001"]
 
 
@@ -293,14 +301,19 @@ def test_read_run_detects_damage_in_its_run_only(saved):
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
-        (lambda f: f["runs/rbm-001"].attrs.__setitem__("status", "done"),
-         r"holds invalid data \(run rbm-001: status 'done'"),
-        (lambda f: f["runs/rbm-001"].attrs.__delitem__("kind"),
-         "rbm-001 has no 'kind' attribute"),
-        (lambda f: f["runs/rbm-001/checkpoints"].attrs.__setitem__("note", 1),
-         "'checkpoints' is also the folder of dataset"),
-        (lambda f: f["runs"].__setitem__("alias", h5py.SoftLink("/runs/rbm-001")),
-         "unsupported SoftLink at /runs/alias"),
+        (
+            lambda f: f["runs/rbm-001"].attrs.__setitem__("status", "done"),
+            r"holds invalid data \(run rbm-001: status 'done'",
+        ),
+        (lambda f: f["runs/rbm-001"].attrs.__delitem__("kind"), "rbm-001 has no 'kind' attribute"),
+        (
+            lambda f: f["runs/rbm-001/checkpoints"].attrs.__setitem__("note", 1),
+            "'checkpoints' is also the folder of dataset",
+        ),
+        (
+            lambda f: f["runs"].__setitem__("alias", h5py.SoftLink("/runs/rbm-001")),
+            "unsupported SoftLink at /runs/alias",
+        ),
         (lambda f: f.__delitem__("runs"), r"no /runs group"),
     ],
     ids=["invalid status", "no kind", "folder attributes", "soft link", "no runs"],

@@ -66,22 +66,40 @@ def test_empty_session_round_trip(tmp_path):
     loaded = load_session(path)
     assert loaded == SessionRecord()
     assert read_header(path) == {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "created": "", "app_version": "",
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "created": "",
+        "app_version": "",
     }
 
 
 def test_numpy_inputs_read_back_as_python_types(tmp_path):
     run = RunRecord(
-        id="r", kind="ising", status="finished", seed=np.int64(3),
-        params={"n": np.int32(5), "x": np.float32(0.5), "on": np.bool_(True),
-                "grid": np.array([1, 2, 3]), "names": np.array(["a", "b"]), "mixed": [1, 2.5]},
+        id="r",
+        kind="ising",
+        status="finished",
+        seed=np.int64(3),
+        params={
+            "n": np.int32(5),
+            "x": np.float32(0.5),
+            "on": np.bool_(True),
+            "grid": np.array([1, 2, 3]),
+            "names": np.array(["a", "b"]),
+            "mixed": [1, 2.5],
+        },
         results={"e": np.float64(-1.25)},
     )
     path = tmp_path / "np.h5"
     save_session(SessionRecord(runs={"r": run}), path)
     loaded = load_session(path).runs["r"]
-    expected = {"n": 5, "x": 0.5, "on": True, "grid": [1, 2, 3], "names": ["a", "b"],
-                "mixed": [1.0, 2.5]}  # a list mixing ints and floats is stored as floats
+    expected = {
+        "n": 5,
+        "x": 0.5,
+        "on": True,
+        "grid": [1, 2, 3],
+        "names": ["a", "b"],
+        "mixed": [1.0, 2.5],
+    }  # a list mixing ints and floats is stored as floats
     assert_same_types(loaded.params, expected, "params")
     assert_same_types(loaded.results, {"e": -1.25}, "results")
     assert_same_types(loaded.seed, 3, "seed")
@@ -98,7 +116,10 @@ def test_many_parameters_keep_values_and_order(tmp_path):
 
 def test_parameter_at_the_size_limit_is_stored(tmp_path):
     run = RunRecord(
-        id="r", kind="k", status="finished", seed=None,
+        id="r",
+        kind="k",
+        status="finished",
+        seed=None,
         params={"text": "é" * (MAX_VALUE_BYTES // 2), "numbers": [0.5] * (MAX_VALUE_BYTES // 8)},
     )
     path = tmp_path / "limit.h5"
@@ -108,8 +129,9 @@ def test_parameter_at_the_size_limit_is_stored(tmp_path):
 
 def test_run_records_compare_arrays_by_dtype_shape_and_value():
     def run(array):
-        return RunRecord(id="r", kind="k", status="finished", seed=None, params={},
-                         datasets={"x": array})
+        return RunRecord(
+            id="r", kind="k", status="finished", seed=None, params={}, datasets={"x": array}
+        )
 
     assert run(np.array([1.0, np.nan])) == run(np.array([1.0, np.nan]))
     assert run(np.array([1.0, 2.0])) != run(np.array([1.0, 2.5]))
@@ -120,10 +142,20 @@ def test_run_records_compare_arrays_by_dtype_shape_and_value():
 def test_run_records_compare_values_with_nan_equal_to_nan():
     nan = float("nan")
     values = {"x": nan, "xs": [1.0, nan], "ok": 2}
-    one = make_run(params=dict(values), results=dict(values), groups={"g": dict(values)},
-                   datasets={"d": np.zeros(1)}, dataset_attrs={"d": dict(values)})
-    two = make_run(params=dict(values), results=dict(values), groups={"g": dict(values)},
-                   datasets={"d": np.zeros(1)}, dataset_attrs={"d": dict(values)})
+    one = make_run(
+        params=dict(values),
+        results=dict(values),
+        groups={"g": dict(values)},
+        datasets={"d": np.zeros(1)},
+        dataset_attrs={"d": dict(values)},
+    )
+    two = make_run(
+        params=dict(values),
+        results=dict(values),
+        groups={"g": dict(values)},
+        datasets={"d": np.zeros(1)},
+        dataset_attrs={"d": dict(values)},
+    )
     assert one == two
     for field in ("params", "results"):
         changed = make_run(**{field: {**values, "x": 1.0}})
@@ -138,8 +170,11 @@ def test_run_records_compare_values_with_nan_equal_to_nan():
 
 def test_a_run_with_nan_values_equals_itself_read_back(tmp_path):
     nan = float("nan")
-    run = make_run(params={"x": nan}, results={"e": nan, "e_error": nan},
-                   groups={"fit": {"chi2": nan, "values": [nan, 1.0]}})
+    run = make_run(
+        params={"x": nan},
+        results={"e": nan, "e_error": nan},
+        groups={"fit": {"chi2": nan, "values": [nan, 1.0]}},
+    )
     path = tmp_path / "nan.h5"
     save_session(SessionRecord(runs={run.id: run}), path)
     assert load_session(path).runs[run.id] == run
@@ -165,15 +200,21 @@ def test_groups_read_back_in_tree_order_and_compare_regardless_of_order(tmp_path
 
 
 _paths = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3).map("/".join)
-_values = st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(), st.text(
-    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=5),
-    st.lists(st.integers(-5, 5), max_size=3))
+_values = st.one_of(
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=5),
+    st.lists(st.integers(-5, 5), max_size=3),
+)
 _attribute_dicts = st.dictionaries(st.sampled_from(["x", "y", "z"]), _values, max_size=3)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(groups=st.dictionaries(_paths, _attribute_dicts, max_size=6),
-       dataset_paths=st.lists(_paths, max_size=3, unique=True))
+@given(
+    groups=st.dictionaries(_paths, _attribute_dicts, max_size=6),
+    dataset_paths=st.lists(_paths, max_size=3, unique=True),
+)
 def test_any_valid_groups_and_datasets_read_back_exactly(tmp_path_factory, groups, dataset_paths):
     run = make_run(groups=groups, datasets={key: np.arange(2) for key in dataset_paths})
     try:
@@ -230,7 +271,8 @@ def test_layout_is_plain_hdf5(saved):
         assert rbm.attrs["seed"] == -1
         assert "finished" not in rbm.attrs
         assert [s.decode() for s in f["runs/geometry_2.b"].attrs["inputs"]] == [
-            "rbm-001", "ising-001",
+            "rbm-001",
+            "ising-001",
         ]
         assert f["ui/window_state"].dtype == np.uint8
         assert f["ui/panels"].asstr()[()].startswith('{"ising"')
@@ -293,8 +335,9 @@ def test_a_recording_can_be_appended_in_place(saved):
     loaded = load_session(path).runs["ising-001"]
     expected = np.concatenate([record.runs["ising-001"].datasets["energy"], np.arange(5.0)])
     np.testing.assert_array_equal(loaded.datasets["energy"], expected)
-    expected = np.concatenate([record.runs["ising-001"].datasets["samples"],
-                               np.ones((5, 8, 8), np.int8)])
+    expected = np.concatenate(
+        [record.runs["ising-001"].datasets["samples"], np.ones((5, 8, 8), np.int8)]
+    )
     np.testing.assert_array_equal(loaded.datasets["samples"], expected)
     np.testing.assert_array_equal(loaded.datasets["nothing_yet"], -np.ones((2, 8, 8), np.int8))
 
@@ -302,8 +345,9 @@ def test_a_recording_can_be_appended_in_place(saved):
 def test_int8_samples_are_compressed(tmp_path):
     spins = np.ones((200, 32, 32), dtype=np.int8)
     spins[:, ::2, :] = -1
-    run = RunRecord(id="r", kind="ising", status="finished", seed=1, params={},
-                    datasets={"samples": spins})
+    run = RunRecord(
+        id="r", kind="ising", status="finished", seed=1, params={}, datasets={"samples": spins}
+    )
     path = tmp_path / "spins.h5"
     save_session(SessionRecord(runs={"r": run}), path)
     with h5py.File(path, "r") as f:
@@ -344,8 +388,9 @@ INVALID_RUNS = {
     "dataset and group": make_run(datasets={"a": np.zeros(2), "a/b": np.zeros(2)}),
     "empty path component": make_run(datasets={"a//b": np.zeros(2)}),
     "attrs of missing dataset": make_run(dataset_attrs={"x": {"units": "J"}}),
-    "too large dataset attr": make_run(datasets={"x": np.zeros(1)},
-                                   dataset_attrs={"x": {"description": "d" * 40000}}),
+    "too large dataset attr": make_run(
+        datasets={"x": np.zeros(1)}, dataset_attrs={"x": {"description": "d" * 40000}}
+    ),
     "nul in message": make_run(message="a\x00"),
     "groups not a dict": make_run(groups=[("g", {})]),
     "group values not a dict": make_run(groups={"g": 3}),
@@ -355,13 +400,16 @@ INVALID_RUNS = {
     "group named results": make_run(groups={"results": {"x": 1}}),
     "group inside results": make_run(groups={"results/fit": {"x": 1}}),
     "group is a dataset": make_run(datasets={"energy": np.zeros(2)}, groups={"energy": {}}),
-    "group is a dataset folder": make_run(datasets={"fit/x": np.zeros(2)},
-                                          groups={"fit": {"chi2": 1.0}}),
+    "group is a dataset folder": make_run(
+        datasets={"fit/x": np.zeros(2)}, groups={"fit": {"chi2": 1.0}}
+    ),
     "group is a deeper folder": make_run(datasets={"a/b/c": np.zeros(2)}, groups={"a": {"x": 1}}),
-    "group inside a dataset": make_run(datasets={"energy": np.zeros(2)},
-                                       groups={"energy/fit": {"x": 1}}),
-    "empty group around a group": make_run(groups={"evaluation": {},
-                                                   "evaluation/data": {"nll": 0.5}}),
+    "group inside a dataset": make_run(
+        datasets={"energy": np.zeros(2)}, groups={"energy/fit": {"x": 1}}
+    ),
+    "empty group around a group": make_run(
+        groups={"evaluation": {}, "evaluation/data": {"nll": 0.5}}
+    ),
     "invalid group value": make_run(groups={"g": {"x": None}}),
     "bad group attribute name": make_run(groups={"g": {"log Z": 1.0}}),
     "too large group value": make_run(groups={"g": {"text": "x" * (MAX_VALUE_BYTES + 1)}}),
@@ -381,8 +429,9 @@ def test_invalid_runs_are_refused_before_writing(tmp_path, case):
 
 def test_too_large_parameter_message_points_to_datasets(tmp_path):
     with pytest.raises(ValueError, match=r"parameter 'text' is 40000 bytes.*dataset"):
-        save_session(SessionRecord(runs={"r-1": make_run(params={"text": "x" * 40000})}),
-                     tmp_path / "S.h5")
+        save_session(
+            SessionRecord(runs={"r-1": make_run(params={"text": "x" * 40000})}), tmp_path / "S.h5"
+        )
 
 
 @pytest.mark.parametrize(
@@ -480,8 +529,10 @@ def test_add_runs_creates_a_new_session(tmp_path):
 
 def test_add_runs_appends_and_keeps_everything(saved):
     path, record = saved
-    new = [make_run(id="ising-002", params={"size": 4}),
-           make_run(id="ising-003", inputs=["ising-002"])]
+    new = [
+        make_run(id="ising-002", params={"size": 4}),
+        make_run(id="ising-003", inputs=["ising-002"]),
+    ]
     long_line = "x" * 1000  # wider than the log's current fixed width: the log is rewritten
     add_runs(path, new, log=["added two", long_line])
     loaded = load_session(path)
@@ -562,8 +613,10 @@ def test_check_writable_refuses_newer_schema(tmp_path):
         check_writable(path)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="permission bits do not bind root (or non-POSIX systems)")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="permission bits do not bind root (or non-POSIX systems)",
+)
 def test_check_writable_refuses_read_only_directory(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -613,20 +666,29 @@ def bad_files(tmp_path, saved_bytes: bytes) -> dict:
     make("missing.h5", None, "does not exist")
     make("empty.h5", b"", r"is empty \(0 bytes\)")
     make("notes.txt", b"just some text\nover lines\n", "is not an HDF5 file")
-    _hdf5_file(make("noformat.h5", None, r"not a Monge Lab session \(no 'format' attribute\)"),
-               {})
-    _hdf5_file(make("other.h5", None, "format is 'netcdf', expected 'monge-lab-session'"),
-               {"format": "netcdf", "schema_version": 1})
+    _hdf5_file(make("noformat.h5", None, r"not a Monge Lab session \(no 'format' attribute\)"), {})
+    _hdf5_file(
+        make("other.h5", None, "format is 'netcdf', expected 'monge-lab-session'"),
+        {"format": "netcdf", "schema_version": 1},
+    )
     _hdf5_file(make("numeric.h5", None, "format is 3"), {"format": 3})
-    _hdf5_file(make("newer.h5", None,
-                    rf"written by a newer Monge Lab \(schema {SCHEMA_VERSION + 1}; this version "
-                    rf"reads up to {SCHEMA_VERSION}\)"),
-               {"format": FORMAT, "schema_version": SCHEMA_VERSION + 1})
+    _hdf5_file(
+        make(
+            "newer.h5",
+            None,
+            rf"written by a newer Monge Lab \(schema {SCHEMA_VERSION + 1}; this version "
+            rf"reads up to {SCHEMA_VERSION}\)",
+        ),
+        {"format": FORMAT, "schema_version": SCHEMA_VERSION + 1},
+    )
     _hdf5_file(make("noversion.h5", None, "no 'schema_version'"), {"format": FORMAT})
-    _hdf5_file(make("textversion.h5", None, "schema_version is '1'"),
-               {"format": FORMAT, "schema_version": "1"})
-    _hdf5_file(make("noui.h5", None, r"damaged \(no /ui group\)"),
-               {"format": FORMAT, "schema_version": 1})
+    _hdf5_file(
+        make("textversion.h5", None, "schema_version is '1'"),
+        {"format": FORMAT, "schema_version": "1"},
+    )
+    _hdf5_file(
+        make("noui.h5", None, r"damaged \(no /ui group\)"), {"format": FORMAT, "schema_version": 1}
+    )
     for fraction in (0.02, 0.3, 0.6, 0.95):
         cut = int(len(saved_bytes) * fraction)
         make(f"cut{cut}.h5", saved_bytes[:cut], "damaged or truncated")
@@ -646,15 +708,23 @@ def test_bad_files_give_one_clear_line(saved, tmp_path):
         assert len(message) < len(str(bad)) + 250, name
 
 
-@pytest.mark.skipif(os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() == "FALSE",
-                    reason="HDF5 file locking is switched off in this environment")
+@pytest.mark.skipif(
+    os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() == "FALSE",
+    reason="HDF5 file locking is switched off in this environment",
+)
 def test_a_file_locked_by_another_writer_is_reported_as_such(saved):
     path, _ = saved
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, h5py; f = h5py.File(sys.argv[1], 'r+'); print('held', flush=True); "
-         "sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, h5py; f = h5py.File(sys.argv[1], 'r+'); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -673,7 +743,9 @@ def test_saving_onto_a_directory_is_refused(tmp_path):
 def test_read_header_checks_format_but_reports_newer_schema(saved, tmp_path):
     path, record = saved
     assert read_header(path) == {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "created": record.created,
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "created": record.created,
         "app_version": record.app_version,
     }
     future = tmp_path / "future.h5"
@@ -728,8 +800,7 @@ def test_implausible_dataset_size_is_refused(saved):
     # A sparse dataset claiming 8 GB with one chunk written: reading it would exhaust memory.
     path, _ = saved
     with h5py.File(path, "r+") as f:
-        sparse = f.create_dataset("runs/rbm-001/sparse", shape=(10**9,), dtype="f8",
-                                  chunks=(1024,))
+        sparse = f.create_dataset("runs/rbm-001/sparse", shape=(10**9,), dtype="f8", chunks=(1024,))
         sparse[0] = 1.0
     with pytest.raises(SessionFileError, match=r"sparse claims 8000000000 bytes but the file"):
         load_session(path)

@@ -66,27 +66,56 @@ def spin_runs(rng: np.random.Generator) -> list[RunRecord]:
         "level_1": rng.choice(np.array([-1, 1], np.int8), size=(40, 4, 4)),
         "level_2": np.ones((40, 2, 2), np.int8),
     }
-    series = {name: {"energy": lattice_energy(f), "magnetization": magnetization(f)}
-              for name, f in frames.items()}
+    series = {
+        name: {"energy": lattice_energy(f), "magnetization": magnetization(f)}
+        for name, f in frames.items()
+    }
     return [
-        RunRecord(id="ising-001", kind="ising", status="finished", seed=1, params={"size": 8},
-                  datasets={"samples": frames["ising"], **series["ising"],
-                            "sweep": np.arange(40)},
-                  dataset_attrs={"samples": {"units": "spin (±1)",
-                                             "axes": "sample, row, column"}}),
-        RunRecord(id="rbm-samples-001", kind="rbm-samples", status="finished", seed=2,
-                  params={"size": 6},
-                  datasets={"samples": frames["rbm-samples"], **series["rbm-samples"]}),
-        RunRecord(id="rg-001", kind="rg", status="finished", seed=0, params={"block": 2},
-                  datasets={"level_1/samples": frames["level_1"],
-                            "level_2/samples": frames["level_2"],
-                            "e": np.array([series["level_1"]["energy"].mean(),
-                                           series["level_2"]["energy"].mean()])}),
-        RunRecord(id="rbm-001", kind="rbm", status="stopped", seed=3, params={},
-                  datasets={"W": np.zeros((9, 2)), "a": np.zeros(9), "b": np.zeros(2),
-                            "trainer/chains": rng.choice(np.array([-1, 1], np.int8), (5, 9)),
-                            "trainer/replicas": rng.choice(np.array([-1, 1], np.int8),
-                                                           (3, 5, 9))}),
+        RunRecord(
+            id="ising-001",
+            kind="ising",
+            status="finished",
+            seed=1,
+            params={"size": 8},
+            datasets={"samples": frames["ising"], **series["ising"], "sweep": np.arange(40)},
+            dataset_attrs={"samples": {"units": "spin (±1)", "axes": "sample, row, column"}},
+        ),
+        RunRecord(
+            id="rbm-samples-001",
+            kind="rbm-samples",
+            status="finished",
+            seed=2,
+            params={"size": 6},
+            datasets={"samples": frames["rbm-samples"], **series["rbm-samples"]},
+        ),
+        RunRecord(
+            id="rg-001",
+            kind="rg",
+            status="finished",
+            seed=0,
+            params={"block": 2},
+            datasets={
+                "level_1/samples": frames["level_1"],
+                "level_2/samples": frames["level_2"],
+                "e": np.array(
+                    [series["level_1"]["energy"].mean(), series["level_2"]["energy"].mean()]
+                ),
+            },
+        ),
+        RunRecord(
+            id="rbm-001",
+            kind="rbm",
+            status="stopped",
+            seed=3,
+            params={},
+            datasets={
+                "W": np.zeros((9, 2)),
+                "a": np.zeros(9),
+                "b": np.zeros(2),
+                "trainer/chains": rng.choice(np.array([-1, 1], np.int8), (5, 9)),
+                "trainer/replicas": rng.choice(np.array([-1, 1], np.int8), (3, 5, 9)),
+            },
+        ),
     ]
 
 
@@ -96,12 +125,14 @@ def test_plain_h5py_reads_every_kind_of_spin_dataset_as_int8_and_recomputes(tmp_
     save_session(SessionRecord(runs={run.id: run for run in runs}), path)
     assert list(load_session(path).runs.values()) == runs
     with h5py.File(path, "r") as f:  # from here on: h5py and numpy only
-        for run_id, name, shape in [("ising-001", "samples", (40, 8, 8)),
-                                    ("rbm-samples-001", "samples", (30, 6, 6)),
-                                    ("rg-001", "level_1/samples", (40, 4, 4)),
-                                    ("rg-001", "level_2/samples", (40, 2, 2)),
-                                    ("rbm-001", "trainer/chains", (5, 9)),
-                                    ("rbm-001", "trainer/replicas", (3, 5, 9))]:
+        for run_id, name, shape in [
+            ("ising-001", "samples", (40, 8, 8)),
+            ("rbm-samples-001", "samples", (30, 6, 6)),
+            ("rg-001", "level_1/samples", (40, 4, 4)),
+            ("rg-001", "level_2/samples", (40, 2, 2)),
+            ("rbm-001", "trainer/chains", (5, 9)),
+            ("rbm-001", "trainer/replicas", (3, 5, 9)),
+        ]:
             d = f[f"runs/{run_id}/{name}"]
             s = d[()]
             assert d.dtype == np.int8 and s.dtype == np.int8 and s.shape == shape, name
@@ -122,15 +153,17 @@ def test_plain_h5py_reads_every_kind_of_spin_dataset_as_int8_and_recomputes(tmp_
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=9),
-       seed=st.integers(0, 2**32 - 1), uniform=st.booleans())
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=9),
+    seed=st.integers(0, 2**32 - 1),
+    uniform=st.booleans(),
+)
 def test_spin_arrays_round_trip_exactly(tmp_path_factory, shape, seed, uniform):
     frames = np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=shape)
     if uniform:  # whole chunks of one value: scale-offset keeps 1 bit per spin
         frames[:] = frames.flat[0]
     path = tmp_path_factory.mktemp("spins") / "S.h5"
-    run = RunRecord(id="r", kind="k", status="finished", seed=1, params={},
-                    datasets={"s": frames})
+    run = RunRecord(id="r", kind="k", status="finished", seed=1, params={}, datasets={"s": frames})
     save_session(SessionRecord(runs={"r": run}), path)
     assert load_session(path).runs["r"] == run
     with h5py.File(path, "r") as f:
@@ -143,8 +176,14 @@ def test_a_long_uniform_recording_is_not_taken_for_damage(tmp_path):
     all +1 take 7.6 KiB for 33 MB of spins (4200:1), beyond gzip's ~1000:1; the reader's bound
     allows it."""
     frames = np.ones((8000, 64, 64), np.int8)
-    run = RunRecord(id="r", kind="ising", status="finished", seed=1, params={"size": 64},
-                    datasets={"samples": frames})
+    run = RunRecord(
+        id="r",
+        kind="ising",
+        status="finished",
+        seed=1,
+        params={"size": 64},
+        datasets={"samples": frames},
+    )
     path = tmp_path / "S.h5"
     save_session(SessionRecord(runs={"r": run}), path)
     with h5py.File(path, "r") as f:
@@ -161,8 +200,14 @@ def test_what_is_not_spins_keeps_the_plain_layout(tmp_path):
         "one_axis": np.ones(8, np.int8),  # a frame axis is needed
         "wide": spins.astype(np.int16),  # not int8
     }
-    run = RunRecord(id="r", kind="k", status="finished", seed=1, params={},
-                    datasets={"samples": spins, "none": np.zeros((0, 6, 5), np.int8), **others})
+    run = RunRecord(
+        id="r",
+        kind="k",
+        status="finished",
+        seed=1,
+        params={},
+        datasets={"samples": spins, "none": np.zeros((0, 6, 5), np.int8), **others},
+    )
     path = tmp_path / "S.h5"
     save_session(SessionRecord(runs={"r": run}), path)
     assert load_session(path).runs["r"] == run
@@ -177,15 +222,33 @@ def test_what_is_not_spins_keeps_the_plain_layout(tmp_path):
 
 
 def test_the_schema_2_marking_attributes_stay_reserved(tmp_path):
-    run = RunRecord(id="r", kind="k", status="finished", seed=1, params={},
-                    datasets={"x": np.zeros(3)}, dataset_attrs={"x": {"spin_shape": [3]}})
+    run = RunRecord(
+        id="r",
+        kind="k",
+        status="finished",
+        seed=1,
+        params={},
+        datasets={"x": np.zeros(3)},
+        dataset_attrs={"x": {"spin_shape": [3]}},
+    )
     with pytest.raises(ValueError, match="'spin_shape' is reserved"):
         save_session(SessionRecord(runs={"r": run}), "unused.h5")
     path = tmp_path / "S.h5"  # a schema-3 file where another tool added one
-    save_session(SessionRecord(runs={"r": RunRecord(id="r", kind="k", status="finished", seed=1,
-                                                     params={}, datasets={"s": np.ones((2, 3),
-                                                                                       np.int8)})}),
-                 path)
+    save_session(
+        SessionRecord(
+            runs={
+                "r": RunRecord(
+                    id="r",
+                    kind="k",
+                    status="finished",
+                    seed=1,
+                    params={},
+                    datasets={"s": np.ones((2, 3), np.int8)},
+                )
+            }
+        ),
+        path,
+    )
     with h5py.File(path, "r+") as f:
         f["runs/r/s"].attrs["spin_encoding"] = b"packbits"
     with pytest.raises(SessionFileError, match="holds invalid data .*'spin_encoding' is reserved"):
@@ -196,8 +259,10 @@ def test_the_schema_2_marking_attributes_stay_reserved(tmp_path):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=9),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=9),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_schema_2_decoding_inverts_numpy_packbits(shape, seed):
     """The packing of schema 2 was ``np.packbits(frames > 0, axis=1)`` on flattened frames."""
     frames = np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=shape)
@@ -211,23 +276,28 @@ def test_schema_2_decoding_inverts_numpy_packbits(shape, seed):
 
 def test_bit_order_was_msb_first():
     packed = np.array([[0b10000001, 0b10000000]], np.uint8)  # 9 spins, the last byte padded
-    np.testing.assert_array_equal(decode_packed(packed, "packbits", [9]),
-                                  [[1, -1, -1, -1, -1, -1, -1, 1, 1]])
+    np.testing.assert_array_equal(
+        decode_packed(packed, "packbits", [9]), [[1, -1, -1, -1, -1, -1, -1, 1, 1]]
+    )
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.attrs.__setitem__("spin_encoding", b"zip"), "spin_encoding is 'zip'"),
-    (lambda d: d.attrs.__setitem__("spin_shape", np.array([6, 6])), "do not match spin_shape"),
-    (lambda d: d.attrs.__setitem__("spin_shape", np.array([-8, 8])), "do not match spin_shape"),
-    (lambda d: d.attrs.__delitem__("spin_encoding"), "spin_encoding is None"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.attrs.__setitem__("spin_encoding", b"zip"), "spin_encoding is 'zip'"),
+        (lambda d: d.attrs.__setitem__("spin_shape", np.array([6, 6])), "do not match spin_shape"),
+        (lambda d: d.attrs.__setitem__("spin_shape", np.array([-8, 8])), "do not match spin_shape"),
+        (lambda d: d.attrs.__delitem__("spin_encoding"), "spin_encoding is None"),
+    ],
+)
 def test_inconsistent_schema_2_marks_cannot_be_upgraded(tmp_path, edit, message):
     path = tmp_path / "S.h5"
     shutil.copyfile(SCHEMA2_FIXTURE, path)
     with h5py.File(path, "r+") as f:
         edit(f["runs/ising-001/samples"])
-    with pytest.raises(SessionFileError, match=f"could not be upgraded from schema 2 .*samples: "
-                                               f".*{message}") as error:
+    with pytest.raises(
+        SessionFileError, match=f"could not be upgraded from schema 2 .*samples: .*{message}"
+    ) as error:
         load_session(path)
     assert "\n" not in str(error.value)
 
@@ -243,9 +313,12 @@ def _stored_chunk(data: np.ndarray, **options) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=12),
-       seed=st.integers(0, 2**32 - 1), fill=st.sampled_from([None, 1, -1]),
-       level=st.sampled_from([1, 4]))
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=12),
+    seed=st.integers(0, 2**32 - 1),
+    fill=st.sampled_from([None, 1, -1]),
+    level=st.sampled_from([1, 4]),
+)
 def test_encoded_spin_chunks_are_the_bytes_hdf5_stores(shape, seed, fill, level):
     frames = np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=shape)
     if fill is not None:
@@ -256,9 +329,11 @@ def test_encoded_spin_chunks_are_the_bytes_hdf5_stores(shape, seed, fill, level)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=12),
-       seed=st.integers(0, 2**32 - 1),
-       values=st.sampled_from([(-1, 1), (-1, 0, 1), (0, 1), (-1, 0), (0,), (1,), (-1,)]))
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=12),
+    seed=st.integers(0, 2**32 - 1),
+    values=st.sampled_from([(-1, 1), (-1, 0, 1), (0, 1), (-1, 0), (0,), (1,), (-1,)]),
+)
 def test_scale_offset_is_hdf5s_for_spins_and_padding(shape, seed, values):
     """Chunks of ±1 spins, and partial ones padded with the fill value 0."""
     chunk = np.random.default_rng(seed).choice(np.array(values, np.int8), size=shape)
@@ -268,17 +343,22 @@ def test_scale_offset_is_hdf5s_for_spins_and_padding(shape, seed, values):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=12),
-       extra=st.integers(0, 11), seed=st.integers(0, 2**32 - 1),
-       strategies=st.sampled_from([(RLE,), (HUFFMAN,), (RLE, HUFFMAN), (DEFAULT,)]))
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=12),
+    extra=st.integers(0, 11),
+    seed=st.integers(0, 2**32 - 1),
+    strategies=st.sampled_from([(RLE,), (HUFFMAN,), (RLE, HUFFMAN), (DEFAULT,)]),
+)
 def test_directly_written_spin_chunks_read_back_with_hdf5(shape, extra, seed, strategies):
     """Whatever deflate strategy made them, HDF5 decodes the chunks; a last partial chunk too."""
     rows = shape[0]
-    frames = np.random.default_rng(seed).choice(np.array([-1, 1], np.int8),
-                                                size=(rows + extra, *shape[1:]))
+    frames = np.random.default_rng(seed).choice(
+        np.array([-1, 1], np.int8), size=(rows + extra, *shape[1:])
+    )
     with h5py.File(io.BytesIO(), "w") as f:
-        d = f.create_dataset("s", shape=frames.shape, dtype=np.int8,
-                             **spin_layout(shape[1:], 4, rows=rows))
+        d = f.create_dataset(
+            "s", shape=frames.shape, dtype=np.int8, **spin_layout(shape[1:], 4, rows=rows)
+        )
         write_spin_chunks(d, 0, frames, strategies)
         np.testing.assert_array_equal(d[()], frames)
     assert direct_chunks_match(strategies)

@@ -63,7 +63,8 @@ def test_relative_entropy():
     assert relative_entropy(rho, sigma) > 0.01
     # S(ρ ‖ I/n) = log n - S(ρ)
     assert relative_entropy(rho, np.eye(n)) == pytest.approx(
-        math.log(n) - von_neumann_entropy(rho), rel=1e-12)
+        math.log(n) - von_neumann_entropy(rho), rel=1e-12
+    )
     # commuting: the classical Kullback–Leibler divergence of the eigenvalues
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     p, q = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
@@ -73,7 +74,8 @@ def test_relative_entropy():
     singular = np.diag([0.5, 0.5, 0, 0, 0, 0])
     assert relative_entropy(rho, singular) == math.inf
     assert relative_entropy(np.diag([0.2, 0.8, 0, 0, 0, 0]), singular) == pytest.approx(
-        0.2 * math.log(0.4) + 0.8 * math.log(1.6), rel=1e-12)
+        0.2 * math.log(0.4) + 0.8 * math.log(1.6), rel=1e-12
+    )
 
 
 def test_relative_entropy_of_factored_states_against_a_reference():
@@ -84,10 +86,15 @@ def test_relative_entropy_of_factored_states_against_a_reference():
     for eps in (0.0, 0.02):
         P = FactoredPSD.from_factor(rng.standard_normal((n, 5)), eps)
         assert reference.relative_entropy(P) == pytest.approx(
-            relative_entropy(P.dense(), data), rel=1e-10)
+            relative_entropy(P.dense(), data), rel=1e-10
+        )
     singular_data = FactoredPSD.from_factor(rng.standard_normal((n, 5))).dense()
-    assert ReferenceState(singular_data).relative_entropy(FactoredPSD.from_factor(
-        rng.standard_normal((n, 5)), 0.01)) == math.inf
+    assert (
+        ReferenceState(singular_data).relative_entropy(
+            FactoredPSD.from_factor(rng.standard_normal((n, 5)), 0.01)
+        )
+        == math.inf
+    )
 
 
 def test_modular_hamiltonian():
@@ -97,8 +104,9 @@ def test_modular_hamiltonian():
     np.testing.assert_allclose(scipy.linalg.expm(-K), rho, atol=1e-14)
     np.testing.assert_allclose(modular_spectrum(rho), np.linalg.eigvalsh(K), atol=1e-12)
     P = FactoredPSD.from_factor(rng.standard_normal((7, 3)), 0.1)
-    np.testing.assert_allclose(modular_spectrum(P),
-                               np.linalg.eigvalsh(modular_hamiltonian(P.dense())), atol=1e-12)
+    np.testing.assert_allclose(
+        modular_spectrum(P), np.linalg.eigvalsh(modular_hamiltonian(P.dense())), atol=1e-12
+    )
     with pytest.raises(ValueError, match="not faithful"):
         modular_hamiltonian(np.diag([0.5, 0.5, 0.0]))
     with pytest.raises(ValueError, match="not faithful"):
@@ -116,8 +124,11 @@ def test_modular_flow_is_a_group_of_automorphisms():
     both = modular_flow(rho, modular_flow(rho, X, 0.4), 0.9)
     np.testing.assert_allclose(both, modular_flow(rho, X, 1.3), atol=1e-12)
     Y = rng.standard_normal((n, n))
-    np.testing.assert_allclose(modular_flow(rho, X @ Y, 2.1),
-                               modular_flow(rho, X, 2.1) @ modular_flow(rho, Y, 2.1), atol=1e-12)
+    np.testing.assert_allclose(
+        modular_flow(rho, X @ Y, 2.1),
+        modular_flow(rho, X, 2.1) @ modular_flow(rho, Y, 2.1),
+        atol=1e-12,
+    )
     # σ_t(X) = ρ^{it} X ρ^{-it} with ρ^{it} = expm(i t log ρ)
     U = scipy.linalg.expm(1j * 0.8 * scipy.linalg.logm(rho))
     np.testing.assert_allclose(modular_flow(rho, X, 0.8), U @ X @ U.conj().T, atol=1e-11)
@@ -166,7 +177,7 @@ def test_natural_cone_is_the_psd_cone_for_a_faithful_state():
     n = 5
     rho = _state(rng, n)
     w, V = np.linalg.eigh(rho)
-    inverse_quarter = (V * w ** -0.25) @ V.T
+    inverse_quarter = (V * w**-0.25) @ V.T
     for _ in range(5):
         G = rng.standard_normal((n, 3))
         image = natural_cone_embedding(rho, G @ G.T)  # PSD → PSD
@@ -184,7 +195,8 @@ def test_bloch_disk():
     n = 6
     basis = np.eye(n)[:, :2]
     assert bloch_disk([np.diag([3.0, 1.0, 5, 5, 5, 5])], basis) == pytest.approx(
-        np.array([[0.0, 0.5]]))
+        np.array([[0.0, 0.5]])
+    )
     theta = 0.3
     v = math.cos(theta) * basis[:, 0] + math.sin(theta) * basis[:, 1]
     pure = bloch_disk([np.outer(v, v) + np.diag([0, 0, 1.0, 2, 3, 4])], basis)[0]

@@ -37,8 +37,9 @@ def test_commuting_closed_forms():
     a, b = rng.uniform(0.1, 5.0, 7), rng.uniform(0.1, 5.0, 7)
     A, B = (Q * a) @ Q.T, (Q * b) @ Q.T
     diff = np.log(a) - np.log(b)
-    assert bures_wasserstein(A, B) == pytest.approx(np.linalg.norm(np.sqrt(a) - np.sqrt(b)),
-                                                    rel=1e-12)
+    assert bures_wasserstein(A, B) == pytest.approx(
+        np.linalg.norm(np.sqrt(a) - np.sqrt(b)), rel=1e-12
+    )
     assert affine_invariant(A, B) == pytest.approx(np.linalg.norm(diff), rel=1e-12)
     assert log_euclidean(A, B) == pytest.approx(np.linalg.norm(diff), rel=1e-12)
     assert thompson(A, B) == pytest.approx(np.max(np.abs(diff)), rel=1e-12)
@@ -76,8 +77,9 @@ def test_bures_wasserstein_equals_pot_rank_deficient():
         expected = float(ot.gaussian.bures_distance(A, B))
         assert math.isfinite(expected)
         assert bures_wasserstein(A, B) == pytest.approx(expected, rel=1e-10)
-        factored = factored_distance("bures_wasserstein", FactoredPSD.from_factor(Wa),
-                                     FactoredPSD.from_factor(W))
+        factored = factored_distance(
+            "bures_wasserstein", FactoredPSD.from_factor(Wa), FactoredPSD.from_factor(W)
+        )
         assert factored == pytest.approx(expected, rel=1e-10)
 
 
@@ -93,8 +95,13 @@ def test_factor_form_bures_wasserstein_is_the_nuclear_norm_formula():
 
 @pytest.mark.parametrize(
     ("ma", "mb", "eps_a", "eps_b"),
-    [(6, 9, 0.1, 0.1), (6, 9, 0.05, 0.3), (20, 25, 0.01, 0.01), (40, 3, 0.0, 0.2),
-     (1, 1, 1.0, 1.0)],
+    [
+        (6, 9, 0.1, 0.1),
+        (6, 9, 0.05, 0.3),
+        (20, 25, 0.01, 0.01),
+        (40, 3, 0.0, 0.2),
+        (1, 1, 1.0, 1.0),
+    ],
 )
 def test_factored_distances_equal_dense(ma, mb, eps_a, eps_b):
     """Low rank + εI reduced to V = range A + range B plus the closed-form complement term equals
@@ -156,17 +163,26 @@ def test_brenier_map_pushes_a_to_b():
 def test_factor_geodesic_on_the_boundary_and_against_the_dense_one():
     rng = np.random.default_rng(8)
     W0, W1 = rng.standard_normal((20, 5)), rng.standard_normal((20, 5))  # rank 5 of 20
-    P = [FactoredPSD.from_factor(bures_wasserstein_geodesic_factor(W0, W1, t))
-         for t in (0.0, 0.5, 1.0)]
+    P = [
+        FactoredPSD.from_factor(bures_wasserstein_geodesic_factor(W0, W1, t))
+        for t in (0.0, 0.5, 1.0)
+    ]
     d = factored_distance("bures_wasserstein", P[0], P[2])
-    assert d == pytest.approx(factored_distance("bures_wasserstein", FactoredPSD.from_factor(W0),
-                                                FactoredPSD.from_factor(W1)), rel=1e-12)
+    assert d == pytest.approx(
+        factored_distance(
+            "bures_wasserstein", FactoredPSD.from_factor(W0), FactoredPSD.from_factor(W1)
+        ),
+        rel=1e-12,
+    )
     assert factored_distance("bures_wasserstein", P[0], P[1]) == pytest.approx(d / 2, rel=1e-9)
     assert factored_distance("bures_wasserstein", P[1], P[2]) == pytest.approx(d / 2, rel=1e-9)
     S0, S1 = rng.standard_normal((6, 6)), rng.standard_normal((6, 6))  # full rank: same curve
     Wt = bures_wasserstein_geodesic_factor(S0, S1, 0.3)
-    np.testing.assert_allclose(Wt @ Wt.T, bures_wasserstein_geodesic(S0 @ S0.T, S1 @ S1.T, 0.3),
-                               atol=1e-10 * np.max(np.abs(S0 @ S0.T)))
+    np.testing.assert_allclose(
+        Wt @ Wt.T,
+        bures_wasserstein_geodesic(S0 @ S0.T, S1 @ S1.T, 0.3),
+        atol=1e-10 * np.max(np.abs(S0 @ S0.T)),
+    )
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -206,8 +222,9 @@ def test_factored_trajectories_equal_dense_ones():
     epochs = [0, 2, 3, 7]
     paths = factored_trajectories(points, epochs)
     for metric in METRICS:
-        dense = trajectory([p.dense() for p in points], epochs,
-                           lambda a, b, m=metric: dense_distance(m, a, b))
+        dense = trajectory(
+            [p.dense() for p in points], epochs, lambda a, b, m=metric: dense_distance(m, a, b)
+        )
         np.testing.assert_allclose(paths[metric].from_start, dense.from_start, rtol=1e-10)
         np.testing.assert_allclose(paths[metric].steps, dense.steps, rtol=1e-10)
 

@@ -77,14 +77,18 @@ def test_real_valued_costs_match_their_definitions():
     x, y = rng.uniform(-1, 1, (9, 16)), rng.uniform(-1, 1, (7, 16))
     diff = x[:, None, :] - y[None, :, :]
     np.testing.assert_allclose(pairwise_costs(x, y), (diff**2).sum(-1) / 16, rtol=1e-12)
-    np.testing.assert_allclose(pairwise_costs(x, y, "hamming"), np.abs(diff).sum(-1) / 32,
-                               rtol=1e-12)
-    np.testing.assert_allclose(track_distances(x[:7], y),
-                               np.sqrt(((x[:7] - y) ** 2).sum(-1) / 16), rtol=1e-12)
+    np.testing.assert_allclose(
+        pairwise_costs(x, y, "hamming"), np.abs(diff).sum(-1) / 32, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        track_distances(x[:7], y), np.sqrt(((x[:7] - y) ** 2).sum(-1) / 16), rtol=1e-12
+    )
     # the spin fast path and the real path agree on ±1 values stored as floats
     s, t = correlated_spins(5, 4, rng), correlated_spins(6, 4, rng)
-    np.testing.assert_allclose(pairwise_costs(s + 0.0, t + 0.0),
-                               ((s.reshape(5, 1, 16) - t.reshape(1, 6, 16)) ** 2).sum(-1) / 16)
+    np.testing.assert_allclose(
+        pairwise_costs(s + 0.0, t + 0.0),
+        ((s.reshape(5, 1, 16) - t.reshape(1, 6, 16)) ** 2).sum(-1) / 16,
+    )
     with pytest.raises(ValueError, match="cost"):
         pairwise_costs(x, y, "euclidean")
     with pytest.raises(ValueError, match="dimension"):
@@ -127,7 +131,7 @@ def test_lss_of_spin_tracks_in_the_hamming_metric():
     v1[:k] = -1
     v2 = v1.copy()
     v2[:j] = 1
-    v2[k:k + m] = -1
+    v2[k : k + m] = -1
     out = line_shape_score([v0[None], v1[None], v2[None]], "hamming")
     assert out["mean"] == pytest.approx((k + j + m) / (k - j + m))
     assert out["path_length"][0] == pytest.approx((k + j + m) / n)
@@ -227,7 +231,8 @@ def test_sinkhorn_lies_within_its_bounds_of_emd(cost):
     assert entropic["reg"] == reg
     scale = pairwise_costs(x, y, cost).max()
     assert entropic["bias_bound"] == pytest.approx(
-        reg * math.log(120) + 4 * scale * entropic["marginal_error"], rel=1e-12)
+        reg * math.log(120) + 4 * scale * entropic["marginal_error"], rel=1e-12
+    )
     # the reported cost is the certified lower bound
     assert entropic["cost"] == entropic["lower"]
     np.testing.assert_allclose(entropic["plan"].sum(axis=1), 1 / 120, atol=1e-15)
@@ -363,8 +368,9 @@ def block_local_stack(L: int, block: int, w: float, rng: np.random.Generator) ->
         a = np.zeros(size * size)
         for u in range(m):
             bi, bj = divmod(perm[u], k)
-            sites = [(block * bi + r) * size + block * bj + c
-                     for r in range(block) for c in range(block)]
+            sites = [
+                (block * bi + r) * size + block * bj + c for r in range(block) for c in range(block)
+            ]
             W[sites, u] = signs[u] * w
             a[sites] = -signs[u] * w / 2
         rbms.append((W, a, np.zeros(m)))
@@ -381,8 +387,10 @@ def test_stack_levels_invert_to_hidden_units_and_embed_in_closed_form():
     W1, a1, b1 = rbms[0]
     lattice, _ = rbm_level(W1, b1, samples, block, seed=7)
     assignment, orientation = stack_orientation(W1, L, block)
-    np.testing.assert_array_equal(hidden_units_from_lattice(lattice, assignment, orientation),
-                                  hidden_samples(W1, b1, samples, seed=7))
+    np.testing.assert_array_equal(
+        hidden_units_from_lattice(lattice, assignment, orientation),
+        hidden_samples(W1, b1, samples, seed=7),
+    )
     levels, _ = coarse_grain_stack(samples, [(W, b) for W, _, b in rbms], block, seed=2)
     embedded = stack_embedding(levels, [(W, a) for W, a, _ in rbms], block)
     assert [e.shape for e in embedded] == [(30, L, L)] * 3
@@ -438,19 +446,21 @@ def test_score_rbm_flow_coarse_stack_and_training_run():
     rbms = block_local_stack(L, block, 2.0, rng)
     samples = correlated_spins(30, L, rng)
     W, a, b = rbms[0]
-    flow = score_rbm_flow(rbm_flow(rng.normal(0, 0.3, (16, 5)), np.zeros(16), np.zeros(5),
-                                   samples, steps=3, seed=1), n_bootstrap=2)
+    flow = score_rbm_flow(
+        rbm_flow(rng.normal(0, 0.3, (16, 5)), np.zeros(16), np.zeros(5), samples, steps=3, seed=1),
+        n_bootstrap=2,
+    )
     assert flow["kind"] == "rbm_flow" and flow["n_levels"] == 4
     assert flow["ots"]["ots"].shape == (3,) and len(flow["distribution"]["solvers"]) == 5
-    coarse = score_rbm_coarse(samples, W, a, hidden_samples(W, b, samples, seed=3),
-                              n_bootstrap=2)
+    coarse = score_rbm_coarse(samples, W, a, hidden_samples(W, b, samples, seed=3), n_bootstrap=2)
     assert coarse["n_levels"] == 2 and coarse["embedding"] == "reconstruction"
     moving = coarse["lss"]["per_track"][np.isfinite(coarse["lss"]["per_track"])]
     np.testing.assert_allclose(moving, 1.0)
     levels, _ = coarse_grain_stack(samples, [(W_, b_) for W_, _, b_ in rbms], block, seed=0)
     stack = score_stack(levels, [(W_, a_) for W_, a_, _ in rbms], block, n_bootstrap=0)
-    repeat = score_stack(levels, [(W_, a_) for W_, a_, _ in rbms], block, embedding="repeat",
-                         n_bootstrap=0)
+    repeat = score_stack(
+        levels, [(W_, a_) for W_, a_, _ in rbms], block, embedding="repeat", n_bootstrap=0
+    )
     assert stack["kind"] == repeat["kind"] == "stack" and list(stack["sizes"]) == [4, 2, 1]
     assert not np.allclose(stack["ots"]["ot_cost"], repeat["ots"]["ot_cost"])
     # a training run along translations: line shape in closed form, W to the data per checkpoint

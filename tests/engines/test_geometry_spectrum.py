@@ -103,7 +103,7 @@ def test_exact_ising_rbm_spectrum(L, J):
     assert np.max(np.abs(spectrum.values - exact)) <= 1e-10 * exact[0]
     assert spectrum.rank == L * L - 1  # the (π, π) mode has eigenvalue 0
     assert spectrum.eigenvalues.shape == (2 * L * L,)
-    assert np.all(spectrum.eigenvalues[L * L:] == 0) and spectrum.condition == math.inf
+    assert np.all(spectrum.eigenvalues[L * L :] == 0) and spectrum.condition == math.inf
 
 
 @pytest.mark.parametrize(("n", "m"), [(30, 8), (8, 30)])
@@ -147,7 +147,8 @@ def test_spin_covariance():
     second = spin_covariance(configs)
     np.testing.assert_array_equal(np.diag(second), np.ones(9))
     np.testing.assert_allclose(second, flat.T @ flat / 500, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(spin_covariance(flat, centred=True),
-                               np.cov(flat.T, bias=True), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        spin_covariance(flat, centred=True), np.cov(flat.T, bias=True), rtol=0, atol=1e-14
+    )
     with pytest.raises(ValueError, match="±1"):
         spin_covariance(np.zeros((4, 9)))

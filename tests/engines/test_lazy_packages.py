@@ -21,6 +21,10 @@ print("ok")
 
 @pytest.mark.parametrize("package", ["engines.ising", "engines.rbm", "engines.rg"])
 def test_every_lazy_name_is_the_submodules_object(package):
-    out = subprocess.run([sys.executable, "-c", PROBE.format(package=package)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(package=package)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

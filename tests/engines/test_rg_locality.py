@@ -101,8 +101,14 @@ def test_the_spread_sees_through_a_floor_of_small_weights():
 
 
 def test_per_level_configs_set_each_option_per_level():
-    configs = per_level_configs(RBMConfig(seed=4), 2, l1=[0.01, 0.002], epochs=7,
-                                method=["cd", "pcd"], learning_rate=(0.03, 0.01))
+    configs = per_level_configs(
+        RBMConfig(seed=4),
+        2,
+        l1=[0.01, 0.002],
+        epochs=7,
+        method=["cd", "pcd"],
+        learning_rate=(0.03, 0.01),
+    )
     assert [c.l1 for c in configs] == [0.01, 0.002]
     assert [c.epochs for c in configs] == [7, 7]
     assert [c.method for c in configs] == ["cd", "pcd"]
@@ -124,14 +130,33 @@ def test_train_stack_trains_each_level_with_its_own_config():
         sim.sweep(1)
         samples.append(sim.spins.copy())
     samples = np.asarray(samples)
-    configs = per_level_configs(RBMConfig(seed=2), 2, l1=[0.01, 0.0], epochs=[2, 3],
-                                batch_size=[32, 16], method=["cd", "pcd"])
+    configs = per_level_configs(
+        RBMConfig(seed=2),
+        2,
+        l1=[0.01, 0.0],
+        epochs=[2, 3],
+        batch_size=[32, 16],
+        method=["cd", "pcd"],
+    )
     seen: dict[int, list] = {1: [], 2: []}
     models, lattices = train_stack(
-        samples, 2, 2, configs, block_init=[0.0, 1.0], min_share=0.0,
+        samples,
+        2,
+        2,
+        configs,
+        block_init=[0.0, 1.0],
+        min_share=0.0,
         callback=lambda level, trainer: seen[level].append(
-            (trainer.epoch, trainer.config.l1, trainer.config.batch_size, trainer.config.method,
-             trainer.config.n_hidden, trainer.config.seed)))
+            (
+                trainer.epoch,
+                trainer.config.l1,
+                trainer.config.batch_size,
+                trainer.config.method,
+                trainer.config.n_hidden,
+                trainer.config.seed,
+            )
+        ),
+    )
     assert [e[0] for e in seen[1]] == [1, 2] and [e[0] for e in seen[2]] == [1, 2, 3]
     assert seen[1][0][1:] == (0.01, 32, "cd", 16, 2)
     assert seen[2][0][1:] == (0.0, 16, "pcd", 4, 3)
@@ -172,10 +197,19 @@ def test_l1_warmup_trains_without_l1_first_then_as_configured():
     data = np.where(rng.random((300, 16)) < 0.5, -1, 1).astype(np.int8)
     trainer = RBMTrainer(RBMConfig(n_hidden=4, l1=0.02, epochs=3, seed=1), data)
     seen = []
-    final = train_with_l1_warmup(trainer, 2, level=7, callback=lambda level, t: seen.append(
-        (level, t.epoch, t.config.l1, t.config.epochs)))
-    assert seen == [(7, 1, 0.0, 2), (7, 2, 0.0, 2), (7, 1, 0.02, 3), (7, 2, 0.02, 3),
-                    (7, 3, 0.02, 3)]
+    final = train_with_l1_warmup(
+        trainer,
+        2,
+        level=7,
+        callback=lambda level, t: seen.append((level, t.epoch, t.config.l1, t.config.epochs)),
+    )
+    assert seen == [
+        (7, 1, 0.0, 2),
+        (7, 2, 0.0, 2),
+        (7, 1, 0.02, 3),
+        (7, 2, 0.02, 3),
+        (7, 3, 0.02, 3),
+    ]
     assert final.finished and final.config == trainer.config
     np.testing.assert_array_equal(final.validation_data, trainer.validation_data)
     np.testing.assert_array_equal(final.train_data, trainer.train_data)

@@ -37,8 +37,10 @@ def test_a_large_weight_block_local_stack_is_iterated_majority_rule():
     # and a third have negative weights: matching and orientation must undo both.
     L, b = 27, 3
     rng = np.random.default_rng(3)
-    stack = [(block_local(L, b, 50.0, rng.permutation(81)), np.zeros(81)),
-             (block_local(L // b, b, 50.0, rng.permutation(9)), np.zeros(9))]
+    stack = [
+        (block_local(L, b, 50.0, rng.permutation(81)), np.zeros(81)),
+        (block_local(L // b, b, 50.0, rng.permutation(9)), np.zeros(9)),
+    ]
     samples = random_spins(200, L, 1)
     levels, shares = coarse_grain_stack(samples, stack, b, seed=4)
     expected = coarse_grain(samples, "majority", b, 2)
@@ -69,8 +71,14 @@ def test_a_dense_rbm_is_refused_with_its_numbers_unless_any_share_is_accepted():
     assert lattice.shape == (10, 4, 4) and np.all(np.abs(lattice) == 1)
     assert shares.mean() < 0.5
     with pytest.raises(ValueError, match="Level 2"):  # which level failed is said
-        coarse_grain_stack(samples, [(block_local(L, b, 5.0, np.arange(16)), np.zeros(16)),
-                                     (np.ones((16, 4)) * [1, 1, 1, 1], np.zeros(4))], b)
+        coarse_grain_stack(
+            samples,
+            [
+                (block_local(L, b, 5.0, np.arange(16)), np.zeros(16)),
+                (np.ones((16, 4)) * [1, 1, 1, 1], np.zeros(4)),
+            ],
+            b,
+        )
     with pytest.raises(ValueError, match="as many units as blocks"):
         rbm_level(W[:, :15], np.zeros(15), samples, b)
 

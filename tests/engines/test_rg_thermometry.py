@@ -76,8 +76,9 @@ def test_flow_thermometry_of_exact_cases(ising_6):
     n = 36  # 6 x 6 lattices
     starts = [ising_6[1.5][:1000], ising_6[4.0][:1000]]
     w = 60.0  # copying RBM: one hidden unit per spin, the flow stands still
-    still = flow_thermometry(w * np.eye(n), np.full(n, -w / 2), np.zeros(n), starts,
-                             [1.5, 4.0], 2, seed=1)
+    still = flow_thermometry(
+        w * np.eye(n), np.full(n, -w / 2), np.zeros(n), starts, [1.5, 4.0], 2, seed=1
+    )
     assert set(FLOW_KEYS) <= set(still) and still["t_energy"].shape == (2, 3)
     np.testing.assert_array_equal(still["flip_fraction"], 0.0)
     for k in (1, 2):
@@ -85,13 +86,22 @@ def test_flow_thermometry_of_exact_cases(ising_6):
     assert still["t_energy"][0, 0] == pytest.approx(1.5, abs=0.05)
     assert still["t_energy"][1, 0] == pytest.approx(4.0, abs=0.15)
     # no weights, no biases: v' is a fair coin per spin, e ≈ 0, i.e. T beyond the tables (NaN)
-    gone = flow_thermometry(np.zeros((n, 4)), np.zeros(n), np.zeros(4), starts, [1.5, 4.0], 1,
-                            seed=1, equilibrium=starts[1])
+    gone = flow_thermometry(
+        np.zeros((n, 4)),
+        np.zeros(n),
+        np.zeros(4),
+        starts,
+        [1.5, 4.0],
+        1,
+        seed=1,
+        equilibrium=starts[1],
+    )
     assert np.all(np.isnan(gone["t_energy"][:, 1]))
     assert gone["flip_fraction"][0, 0] == pytest.approx(0.5, abs=0.02)
     assert gone["equilibrium"]["t_energy"] == pytest.approx(still["t_energy"][1, 0])
-    again = flow_thermometry(np.zeros((n, 4)), np.zeros(n), np.zeros(4), starts, [1.5, 4.0], 1,
-                             seed=1)
+    again = flow_thermometry(
+        np.zeros((n, 4)), np.zeros(n), np.zeros(4), starts, [1.5, 4.0], 1, seed=1
+    )
     np.testing.assert_array_equal(again["flip_fraction"], gone["flip_fraction"])
     with pytest.raises(ValueError, match="One sample set per temperature"):
         flow_thermometry(np.zeros((n, 4)), np.zeros(n), np.zeros(4), starts, [1.5], 1)

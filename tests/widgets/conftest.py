@@ -12,7 +12,8 @@ from widgets.shell import dialogs
 def answers(monkeypatch):
     """Replace modal dialogs: record errors, answer 'discard' to the unsaved-work question."""
     record = {"errors": [], "ask": "discard"}
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, text: record["errors"].append(text))
+    monkeypatch.setattr(
+        dialogs, "show_error", lambda parent, title, text: record["errors"].append(text)
+    )
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: record["ask"])
     return record

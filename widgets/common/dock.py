@@ -39,8 +39,14 @@ class FeatureDock(QDockWidget):
     refresh_hz: ClassVar[float] = MAX_REFRESH_HZ
     """How often :meth:`refresh` pulls the controller's snapshot (capped at 30 Hz)."""
 
-    def __init__(self, title: str, name: str, controller: Any,
-                 parent: QWidget | None = None, error_label_name: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        name: str,
+        controller: Any,
+        parent: QWidget | None = None,
+        error_label_name: str = "",
+    ) -> None:
         super().__init__(title, parent)
         self.setObjectName(name)
         self.controller = controller
@@ -51,8 +57,14 @@ class FeatureDock(QDockWidget):
         self.timer = self.add_timer(int(1000 / hz), self.refresh)
 
     # ------------------------------------------------------------------ timers
-    def add_timer(self, interval_ms: int, slot: Callable[[], object], *,
-                  single_shot: bool = False, precise: bool = False) -> QTimer:
+    def add_timer(
+        self,
+        interval_ms: int,
+        slot: Callable[[], object],
+        *,
+        single_shot: bool = False,
+        precise: bool = False,
+    ) -> QTimer:
         """A timer of this dock, registered for shutdown (not started)."""
         return new_timer(self, interval_ms, slot, single_shot=single_shot, precise=precise)
 

@@ -28,8 +28,13 @@ class Form(QObject):
 
     changed = Signal()
 
-    def __init__(self, settings: Sequence[Setting], defaults: dict[str, Any] | None = None,
-                 prefix: str = "", parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        settings: Sequence[Setting],
+        defaults: dict[str, Any] | None = None,
+        prefix: str = "",
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = {s.key: s for s in settings}
         self._widgets: dict[str, QWidget] = {}

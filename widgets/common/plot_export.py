@@ -50,11 +50,17 @@ def session_label(session: Session) -> tuple[str, str]:
     return name, session.record.created
 
 
-def figure_metadata(title: str, session: str, created: str, run: str,
-                    description: str = "") -> dict[str, str]:
+def figure_metadata(
+    title: str, session: str, created: str, run: str, description: str = ""
+) -> dict[str, str]:
     """The key → text pairs written into both files."""
-    meta = {"Title": title, "Session": session, "Session created": created, "Run": run,
-            "Software": f"Monge Lab {APP_VERSION}"}
+    meta = {
+        "Title": title,
+        "Session": session,
+        "Session created": created,
+        "Run": run,
+        "Software": f"Monge Lab {APP_VERSION}",
+    }
     if description:
         meta["Description"] = description
     return meta
@@ -86,20 +92,35 @@ def svg_with_metadata(svg: str, meta: dict[str, str]) -> str:
         raise ValueError("not an SVG document: no <svg> element")
     rdf = "".join(
         f"<dc:{tag}>{escape(meta[key])}</dc:{tag}>"
-        for key, tag in (("Title", "title"), ("Session", "source"), ("Run", "identifier"),
-                         ("Session created", "date"), ("Software", "creator"),
-                         ("Description", "description"))
-        if key in meta)
-    block = ("\n<metadata id=\"monge-lab\">"
-             "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
-             "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
-             f"<rdf:Description rdf:about={quoteattr(meta['Run'])}>{rdf}</rdf:Description>"
-             "</rdf:RDF></metadata>")
-    return svg[:match.end()] + block + svg[match.end():]
+        for key, tag in (
+            ("Title", "title"),
+            ("Session", "source"),
+            ("Run", "identifier"),
+            ("Session created", "date"),
+            ("Software", "creator"),
+            ("Description", "description"),
+        )
+        if key in meta
+    )
+    block = (
+        '\n<metadata id="monge-lab">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<rdf:Description rdf:about={quoteattr(meta['Run'])}>{rdf}</rdf:Description>"
+        "</rdf:RDF></metadata>"
+    )
+    return svg[: match.end()] + block + svg[match.end() :]
 
 
-def export_plot(view: pg.GraphicsView, stem: str | Path, title: str, session: Session,
-                run: str, description: str = "", scale: float = PNG_SCALE) -> tuple[Path, Path]:
+def export_plot(
+    view: pg.GraphicsView,
+    stem: str | Path,
+    title: str,
+    session: Session,
+    run: str,
+    description: str = "",
+    scale: float = PNG_SCALE,
+) -> tuple[Path, Path]:
     """Write ``<stem>.png`` and ``<stem>.svg`` of what ``view`` shows, with the session and run.
 
     ``view`` is a PlotWidget or a GraphicsLayoutWidget (exported whole, as on screen); ``run`` is
@@ -136,15 +157,29 @@ def export_plot(view: pg.GraphicsView, stem: str | Path, title: str, session: Se
     return png, svg
 
 
-def export_views(views: dict[str, pg.GraphicsView], folder: Path, stem: str, session: Session,
-                 run: str, description: str,
-                 titles: dict[str, str] | None = None) -> list[Path]:
+def export_views(
+    views: dict[str, pg.GraphicsView],
+    folder: Path,
+    stem: str,
+    session: Session,
+    run: str,
+    description: str,
+    titles: dict[str, str] | None = None,
+) -> list[Path]:
     """:func:`export_plot` of every view of ``views`` (name → view) into ``folder``, as
     ``<stem>_<name>.png`` / ``.svg`` (names made safe), titled by ``titles`` or by the name;
     returns the files written. Raises OSError when a file cannot be written."""
     written: list[Path] = []
     for name, view in views.items():
         title = (titles or {}).get(name, name)
-        written.extend(export_plot(view, Path(folder) / f"{safe_name(stem)}_{safe_name(name)}",
-                                   title, session, run, description=description))
+        written.extend(
+            export_plot(
+                view,
+                Path(folder) / f"{safe_name(stem)}_{safe_name(name)}",
+                title,
+                session,
+                run,
+                description=description,
+            )
+        )
     return written

@@ -22,14 +22,20 @@ class ReplayBar(QWidget):
 
     indexChanged = Signal(int)
 
-    def __init__(self, unit: str = "frames", slider_name: str = "replaySlider",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, unit: str = "frames", slider_name: str = "replaySlider", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName=slider_name)
         self.play_button = QPushButton("Play", objectName="replayPlayButton")
         self.play_button.setEnabled(False)
-        self.speed_box = QSpinBox(objectName="replaySpeedBox", minimum=MIN_SPEED,
-                                  maximum=MAX_SPEED, value=DEFAULT_SPEED, suffix=f" {unit}/s")
+        self.speed_box = QSpinBox(
+            objectName="replaySpeedBox",
+            minimum=MIN_SPEED,
+            maximum=MAX_SPEED,
+            value=DEFAULT_SPEED,
+            suffix=f" {unit}/s",
+        )
         self.speed_box.setToolTip(f"playback speed, {unit} per second")
         self.loop_box = QCheckBox("loop", objectName="replayLoopBox")
         self._count = 0

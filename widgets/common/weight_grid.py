@@ -21,9 +21,19 @@ from widgets.common.lattice_view import SPIN_LUT
 # ColorBrewer RdBu reversed: blue (negative) → white (0) → red (positive).
 DIVERGING = pg.ColorMap(
     np.linspace(0.0, 1.0, 11),
-    [(5, 48, 97), (33, 102, 172), (67, 147, 195), (146, 197, 222), (209, 229, 240),
-     (247, 247, 247), (253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43),
-     (103, 0, 31)],
+    [
+        (5, 48, 97),
+        (33, 102, 172),
+        (67, 147, 195),
+        (146, 197, 222),
+        (209, 229, 240),
+        (247, 247, 247),
+        (253, 219, 199),
+        (244, 165, 130),
+        (214, 96, 77),
+        (178, 24, 43),
+        (103, 0, 31),
+    ],
 )
 GAP_COLOUR = (60, 60, 60)
 CHAIN_LUT = np.vstack([SPIN_LUT, np.array(GAP_COLOUR, dtype=np.uint8)])  # 0: −1, 1: +1, 2: gap
@@ -107,8 +117,9 @@ class _MosaicWidget(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMinimumSize(120, 100)
-        self.viewbox = self.addViewBox(row=0, col=0, lockAspect=True, invertY=True,
-                                       enableMenu=False)
+        self.viewbox = self.addViewBox(
+            row=0, col=0, lockAspect=True, invertY=True, enableMenu=False
+        )
         self.image = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.image)
         self._shape: tuple[int, int] | None = None
@@ -135,8 +146,9 @@ class ReceptiveFieldsView(_MosaicWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("rbmFieldsView")
-        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, width=14,
-                                        interactive=False, colorMapMenu=False)
+        self.colorbar = pg.ColorBarItem(
+            values=(-1.0, 1.0), colorMap=DIVERGING, width=14, interactive=False, colorMapMenu=False
+        )
         self.colorbar.setImageItem(self.image)
         self.addItem(self.colorbar, row=0, col=1)
         self.W: np.ndarray | None = None
@@ -166,8 +178,13 @@ class ReceptiveFieldsView(_MosaicWidget):
         """The hidden unit drawn at ``pos`` (image pixel coordinates), or None."""
         if self.W is None:
             return None
-        tile = tile_at(int(math.floor(pos.y())), int(math.floor(pos.x())), self.tile_size,
-                       self.cols, self.order.size)
+        tile = tile_at(
+            int(math.floor(pos.y())),
+            int(math.floor(pos.x())),
+            self.tile_size,
+            self.cols,
+            self.order.size,
+        )
         return None if tile is None else int(self.order[tile])
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -177,8 +194,10 @@ class ReceptiveFieldsView(_MosaicWidget):
             return
         column = self.W[:, unit]
         bias = f", b = {self.b[unit]:+.3f}" if self.b is not None else ""
-        self.hovered.emit(f"unit {unit}: ‖W‖ = {np.linalg.norm(column):.3f}, "
-                          f"ΣW = {column.sum():+.3f}, max|W| = {np.abs(column).max():.3f}{bias}")
+        self.hovered.emit(
+            f"unit {unit}: ‖W‖ = {np.linalg.norm(column):.3f}, "
+            f"ΣW = {column.sum():+.3f}, max|W| = {np.abs(column).max():.3f}{bias}"
+        )
 
 
 class ChainsView(_MosaicWidget):

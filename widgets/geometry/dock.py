@@ -65,10 +65,16 @@ from widgets.geometry.score_panel import ScoresPanel
 FRAME_HZ = 10
 FLOW_BASIS_MAX = 32
 HINT_STYLE = "color: gray;"
-TABS = (("Spectrum", SpectrumView), ("Eigenvectors", EigenvectorView),
-        ("Trajectory", TrajectoryView), ("Bloch disk", BlochView), ("Residuals", ResidualView),
-        ("Transport", TransportView), ("Entropy", EntropyView),
-        ("Covariances", CovarianceView))
+TABS = (
+    ("Spectrum", SpectrumView),
+    ("Eigenvectors", EigenvectorView),
+    ("Trajectory", TrajectoryView),
+    ("Bloch disk", BlochView),
+    ("Residuals", ResidualView),
+    ("Transport", TransportView),
+    ("Entropy", EntropyView),
+    ("Covariances", CovarianceView),
+)
 
 
 class GeometryDock(FeatureDock):
@@ -79,8 +85,9 @@ class GeometryDock(FeatureDock):
     controller: GeometryController
 
     def __init__(self, controller: GeometryController, parent: QWidget | None = None) -> None:
-        super().__init__("Geometry", "geometryDock", controller, parent,
-                         error_label_name="geometryErrorLabel")
+        super().__init__(
+            "Geometry", "geometryDock", controller, parent, error_label_name="geometryErrorLabel"
+        )
         self.session = controller.session
         self.contract: dict | None = None  # the dict drawn (a run's or a live snapshot's)
         self.shown_id = ""  # the run drawn (geometry run, or the rbm run being analysed)
@@ -136,10 +143,15 @@ class GeometryDock(FeatureDock):
         self.k_box.setSpecialValueText("fit the model")
         self.form.changed.connect(self._sync)
         for row, setting in enumerate(SETTINGS[:5]):
-            grid.addWidget(QLabel(setting.label), row, 0, alignment=Qt.AlignmentFlag.AlignRight
-                           | Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.form.widget(setting.key), row, 1,
-                           alignment=Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(
+                QLabel(setting.label),
+                row,
+                0,
+                alignment=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            )
+            grid.addWidget(
+                self.form.widget(setting.key), row, 1, alignment=Qt.AlignmentFlag.AlignTop
+            )
         self.compute_button = QPushButton("Compute", objectName="geometryComputeButton")
         self.compute_button.clicked.connect(self.compute)
         self.stop_button = QPushButton("Stop", objectName="geometryStopButton")
@@ -158,8 +170,9 @@ class GeometryDock(FeatureDock):
         return scrolled_controls(box)
 
     def _build_views(self) -> QWidget:
-        self.checkpoint_slider = QSlider(Qt.Orientation.Horizontal,
-                                         objectName="geometryCheckpointSlider")
+        self.checkpoint_slider = QSlider(
+            Qt.Orientation.Horizontal, objectName="geometryCheckpointSlider"
+        )
         self.checkpoint_slider.valueChanged.connect(self._on_slider)
         self.checkpoint_label = QLabel("no checkpoint", objectName="geometryCheckpointLabel")
         row = QHBoxLayout()
@@ -188,7 +201,9 @@ class GeometryDock(FeatureDock):
         export.setToolTip("write every plot of this tab to PNG and SVG")
         export.clicked.connect(
             lambda _=False, t=title: self.export_dialog(
-                f"Export the {t} plots", lambda folder: self.export_tab(t, folder)))
+                f"Export the {t} plots", lambda folder: self.export_tab(t, folder)
+            )
+        )
         bar = QHBoxLayout()
         bar.addStretch(1)
         bar.addWidget(export)
@@ -205,7 +220,8 @@ class GeometryDock(FeatureDock):
         for view in self.controller.geometry_views():
             self.source_box.addItem(
                 f"{view.id}: geometry of {view.rbm_id or '?'} ({view.status})",
-                f"geometry:{view.id}")
+                f"geometry:{view.id}",
+            )
         for rbm in self.controller.rbm_sources():
             live = " — training" if rbm.live else ""
             self.source_box.addItem(f"{rbm.id}: compute{live}", f"rbm:{rbm.id}")
@@ -246,9 +262,10 @@ class GeometryDock(FeatureDock):
             self.source_hint.setText(f"ε = {epsilon}, {samples} samples, seed {view.seed}")
             self._draw_run(view)
         elif source is not None:
-            self.source_hint.setText("Compute analyses every checkpoint of this RBM"
-                                     + (" and follows its training" if
-                                        self.controller.is_live(source[1]) else ""))
+            self.source_hint.setText(
+                "Compute analyses every checkpoint of this RBM"
+                + (" and follows its training" if self.controller.is_live(source[1]) else "")
+            )
         else:
             self.source_hint.setText("no rbm or geometry run in the session yet")
         self._sync()
@@ -280,14 +297,14 @@ class GeometryDock(FeatureDock):
         busy = self.controller.running or self.controller.following
         epsilon_error = self.form.errors()
         source = self.source()
-        self.compute_button.setEnabled(not busy and not epsilon_error and source is not None
-                                       and source[0] == "rbm")
+        self.compute_button.setEnabled(
+            not busy and not epsilon_error and source is not None and source[0] == "rbm"
+        )
         self.stop_button.setEnabled(busy)
         if busy:
             what = "following the training" if self.controller.following else "computing"
             self.status_label.setText(f"{what}: {self.controller.rbm_id}")
-        elif self.controller.state != "idle" and not self.status_label.text().startswith(
-                "failed"):
+        elif self.controller.state != "idle" and not self.status_label.text().startswith("failed"):
             self.status_label.setText(f"{self.controller.state}")
 
     # ------------------------------------------------------------------ drawing
@@ -303,7 +320,8 @@ class GeometryDock(FeatureDock):
         self._drawn = snapshot
         self.status_label.setText(
             f"{self.controller.rbm_id}: {snapshot.done} of {snapshot.total} checkpoint(s)"
-            + (" — following the training" if self.controller.following else ""))
+            + (" — following the training" if self.controller.following else "")
+        )
         self.show_datasets(snapshot.contract)
 
     def _draw_run(self, view: GeometryRunView) -> None:
@@ -333,8 +351,9 @@ class GeometryDock(FeatureDock):
             return
         index = self.checkpoint_slider.value()
         epoch = int(np.asarray(d["epoch"])[index])
-        self.checkpoint_label.setText(f"epoch {epoch} ({index + 1} of "
-                                      f"{np.asarray(d['epoch']).size})")
+        self.checkpoint_label.setText(
+            f"epoch {epoch} ({index + 1} of {np.asarray(d['epoch']).size})"
+        )
         for title, _ in TABS:
             self.views[title].show_data(d, index)
         self._update_flow(d, index, epoch)
@@ -357,17 +376,26 @@ class GeometryDock(FeatureDock):
         model = np.asarray(d["model_covariance"], dtype=np.float64)
         if np.all(np.isfinite(model)):
             observables["model spin–spin ⟨s_i s_j⟩ (last checkpoint)"] = model
-        self.flow.set_state(basis, probabilities[:basis.shape[1]], observables, epoch)
+        self.flow.set_state(basis, probabilities[: basis.shape[1]], observables, epoch)
 
     # ------------------------------------------------------------------ export
     def export_tab(self, title: str, folder: Path) -> list[Path]:
         """Write every plot of tab ``title`` to ``folder`` as PNG and SVG; returns the files."""
         run = self.shown_id or "none"
-        if self.shown_id and self.shown_id == self.controller.rbm_id and (
-                self.controller.running or self.controller.following):
+        if (
+            self.shown_id
+            and self.shown_id == self.controller.rbm_id
+            and (self.controller.running or self.controller.following)
+        ):
             run = f"{self.shown_id} (live geometry, not yet a run)"
-        return export_views(self.views[title].plots, folder, self.shown_id or "geometry",
-                            self.session, run, f"Monge Lab geometry dock, tab {title}")
+        return export_views(
+            self.views[title].plots,
+            folder,
+            self.shown_id or "geometry",
+            self.session,
+            run,
+            f"Monge Lab geometry dock, tab {title}",
+        )
 
     # ------------------------------------------------------------------ session
     def _on_run_made(self, run_id: str) -> None:

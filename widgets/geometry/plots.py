@@ -58,15 +58,25 @@ from lab.geometry.runs import (
 from widgets.common.weight_grid import DIVERGING, mosaic
 
 ALL_METRICS = TRAJECTORY_METRICS
-METRIC_LABELS = {"affine_invariant": "affine-invariant", "log_euclidean": "log-Euclidean",
-                 "bures_wasserstein": "Bures–Wasserstein",
-                 "thompson": "Thompson", "bures_wasserstein_exact": "Bures–Wasserstein (ε = 0)"}
-METRIC_COLOURS = {"affine_invariant": "#f4d03f", "log_euclidean": "#5dade2",
-                  "bures_wasserstein": "#58d68d", "thompson": "#e67e22",
-                  "bures_wasserstein_exact": "#c39bd3"}
-TRANSPORT = (("wasserstein_to_data", "configurations (fraction of spins)", "#f4d03f"),
-             ("energy_w1", "energy per spin (J = 1)", "#e67e22"),
-             ("magnetization_w1", "magnetization", "#5dade2"))
+METRIC_LABELS = {
+    "affine_invariant": "affine-invariant",
+    "log_euclidean": "log-Euclidean",
+    "bures_wasserstein": "Bures–Wasserstein",
+    "thompson": "Thompson",
+    "bures_wasserstein_exact": "Bures–Wasserstein (ε = 0)",
+}
+METRIC_COLOURS = {
+    "affine_invariant": "#f4d03f",
+    "log_euclidean": "#5dade2",
+    "bures_wasserstein": "#58d68d",
+    "thompson": "#e67e22",
+    "bures_wasserstein_exact": "#c39bd3",
+}
+TRANSPORT = (
+    ("wasserstein_to_data", "configurations (fraction of spins)", "#f4d03f"),
+    ("energy_w1", "energy per spin (J = 1)", "#e67e22"),
+    ("magnetization_w1", "magnetization", "#5dade2"),
+)
 BAND_BRUSH = pg.mkBrush(93, 173, 226, 45)
 GUIDE_PEN = pg.mkPen((170, 170, 170), style=Qt.PenStyle.DashLine)
 VIRIDIS = pg.colormap.get("viridis")
@@ -118,10 +128,12 @@ class SpectrumView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.evolution = _plot("eigenvalues of W Wᵀ (MP bulk of the initialization shaded)",
-                               y="λ", log_y=True)
-        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False,
-                                        brush=BAND_BRUSH, pen=pg.mkPen(None))
+        self.evolution = _plot(
+            "eigenvalues of W Wᵀ (MP bulk of the initialization shaded)", y="λ", log_y=True
+        )
+        self.band = pg.LinearRegionItem(
+            orientation="horizontal", movable=False, brush=BAND_BRUSH, pen=pg.mkPen(None)
+        )
         self.band.setZValue(-10)
         self.evolution.addItem(self.band, ignoreBounds=True)
         self.threshold = pg.InfiniteLine(angle=0, movable=False, pen=GUIDE_PEN)
@@ -131,12 +143,16 @@ class SpectrumView(QWidget):
         self.band_edges: tuple[float, float] | None = None
 
         self.histogram = _plot("spectrum at the checkpoint", x="λ", y="density")
-        self.bars = pg.PlotDataItem(stepMode="center", fillLevel=0.0,
-                                    brush=pg.mkBrush(244, 208, 63, 110),
-                                    pen=pg.mkPen("#f4d03f"))
+        self.bars = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0.0,
+            brush=pg.mkBrush(244, 208, 63, 110),
+            pen=pg.mkPen("#f4d03f"),
+        )
         self.density = pg.PlotDataItem(pen=pg.mkPen("#5dade2", width=2))
         self.fitted_density = pg.PlotDataItem(
-            pen=pg.mkPen("#58d68d", width=2, style=Qt.PenStyle.DashLine))
+            pen=pg.mkPen("#58d68d", width=2, style=Qt.PenStyle.DashLine)
+        )
         for item in (self.bars, self.density, self.fitted_density):
             self.histogram.addItem(item)
         self.note = QLabel("", objectName="geometrySpectrumNote")
@@ -149,8 +165,10 @@ class SpectrumView(QWidget):
         layout.addWidget(self.note, 1, 0, 1, 2)
         layout.setColumnStretch(0, 3)
         layout.setColumnStretch(1, 2)
-        self.plots = {"spectrum against epoch": self.evolution,
-                      "spectrum histogram": self.histogram}
+        self.plots = {
+            "spectrum against epoch": self.evolution,
+            "spectrum histogram": self.histogram,
+        }
 
     def _ensure_curves(self, m: int) -> None:
         while len(self.curves) > m:
@@ -184,7 +202,7 @@ class SpectrumView(QWidget):
     def _show_histogram(self, d: dict, index: int, law: MarchenkoPastur | None) -> None:
         values = np.asarray(d["spectrum"], dtype=np.float64)[index]
         n, m = int(np.asarray(d["mp_law"])[0]), values.size
-        nonzero = values[:min(n, m)]
+        nonzero = values[: min(n, m)]
         fitted = fitted_law(d, index)
         upper = max(fitted.edges[1], law.edges[1] if law is not None else 0.0)
         top = min(float(np.max(nonzero)), 1.5 * upper) if nonzero.size else upper
@@ -200,15 +218,17 @@ class SpectrumView(QWidget):
         beyond = int(np.count_nonzero(nonzero > top))
         outliers = int(mp_fit_value(d, index, "n_outliers"))
         epoch = int(np.asarray(d["epoch"])[index])
-        self.histogram.setTitle(f"epoch {epoch} against MP: initialization (blue), "
-                                "fit (green, dashed)")
+        self.histogram.setTitle(
+            f"epoch {epoch} against MP: initialization (blue), fit (green, dashed)"
+        )
         rank = int(np.asarray(d["rank"])[index])
         condition = float(np.asarray(d["condition"])[index])
         self.note.setText(
             f"epoch {epoch}: rank {rank} of {m}, condition λmax/λmin = {condition:.4g}, "
             f"{outliers} outlier(s) above the MP edge of the fit"
             + (f"; {beyond} eigenvalue(s) beyond {top:.3g} not in the histogram" if beyond else "")
-            + ("" if law is not None else "; no epoch-0 checkpoint: no initialization law"))
+            + ("" if law is not None else "; no epoch-0 checkpoint: no initialization law")
+        )
 
 
 class EigenvectorView(pg.GraphicsLayoutWidget):
@@ -218,12 +238,14 @@ class EigenvectorView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setMinimumSize(200, 100)
         self.title = self.addLabel("leading eigenvectors of W Wᵀ", row=0, col=0, colspan=2)
-        self.viewbox = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
-                                       enableMenu=False)
+        self.viewbox = self.addViewBox(
+            row=1, col=0, lockAspect=True, invertY=True, enableMenu=False
+        )
         self.image = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=DIVERGING, width=14,
-                                        interactive=False, colorMapMenu=False)
+        self.colorbar = pg.ColorBarItem(
+            values=(-1.0, 1.0), colorMap=DIVERGING, width=14, interactive=False, colorMapMenu=False
+        )
         self.colorbar.setImageItem(self.image)
         self.addItem(self.colorbar, row=1, col=1)
         self.tiles = np.zeros((0, 0, 0), dtype=np.float32)
@@ -239,17 +261,20 @@ class EigenvectorView(pg.GraphicsLayoutWidget):
         self.image.setImage(image, autoLevels=False, levels=(-scale, scale))
         self.colorbar.setLevels(values=(-scale, scale))
         self.viewbox.autoRange(padding=0.02)
-        values = np.asarray(d["spectrum"])[index][:self.tiles.shape[0]]
+        values = np.asarray(d["spectrum"])[index][: self.tiles.shape[0]]
         epoch = int(np.asarray(d["epoch"])[index])
-        self.title.setText(f"leading eigenvectors of W Wᵀ at epoch {epoch}: λ = "
-                           + ", ".join(f"{v:.3g}" for v in values))
+        self.title.setText(
+            f"leading eigenvectors of W Wᵀ at epoch {epoch}: λ = "
+            + ", ".join(f"{v:.3g}" for v in values)
+        )
 
 
 class _EpochCurves(QWidget):
     """Plots of per-checkpoint series against epoch, a legend each, a marker at the checkpoint."""
 
-    def __init__(self, specs: list[tuple[str, str, bool]], columns: int,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, specs: list[tuple[str, str, bool]], columns: int, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -268,17 +293,32 @@ class _EpochCurves(QWidget):
         curves = self.curves[title]
         if key not in curves:
             curves[key] = self.plots[title].plot(
-                pen=pg.mkPen(colour, width=2), name=label, connect="finite", symbol="o",
-                symbolSize=4, symbolPen=None, symbolBrush=colour)
+                pen=pg.mkPen(colour, width=2),
+                name=label,
+                connect="finite",
+                symbol="o",
+                symbolSize=4,
+                symbolPen=None,
+                symbolBrush=colour,
+            )
         return curves[key]
 
-    def _draw(self, title: str, key: str, label: str, colour: str, epochs: np.ndarray,
-              values: np.ndarray | None, log_y: bool = False) -> None:
+    def _draw(
+        self,
+        title: str,
+        key: str,
+        label: str,
+        colour: str,
+        epochs: np.ndarray,
+        values: np.ndarray | None,
+        log_y: bool = False,
+    ) -> None:
         if values is None:
             return
         values = np.asarray(values, dtype=np.float64)
         self._curve(title, key, label, colour).setData(
-            epochs, _positive(values) if log_y else values)
+            epochs, _positive(values) if log_y else values
+        )
 
     def _mark(self, epoch: float) -> None:
         for marker in self.markers:
@@ -294,19 +334,25 @@ class TrajectoryView(_EpochCurves):
     SPEED = "speed: step length per epoch"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__([(self.DISTANCE, "d", False), (self.SHAPE, "", False),
-                          (self.SPEED, "d / epoch", True)], columns=3, parent=parent)
+        super().__init__(
+            [(self.DISTANCE, "d", False), (self.SHAPE, "", False), (self.SPEED, "d / epoch", True)],
+            columns=3,
+            parent=parent,
+        )
 
     def show_data(self, d: dict, index: int) -> None:
         epochs = np.asarray(d["epoch"], dtype=np.float64)
         for metric in ALL_METRICS:
             label, colour = METRIC_LABELS[metric], METRIC_COLOURS[metric]
-            self._draw(self.DISTANCE, metric, label, colour, epochs,
-                       _column(d, f"distance/{metric}"))
-            self._draw(self.SHAPE, metric, label, colour, epochs,
-                       _column(d, f"line_shape/{metric}"))
-            self._draw(self.SPEED, metric, label, colour, epochs,
-                       _column(d, f"speed/{metric}"), log_y=True)
+            self._draw(
+                self.DISTANCE, metric, label, colour, epochs, _column(d, f"distance/{metric}")
+            )
+            self._draw(
+                self.SHAPE, metric, label, colour, epochs, _column(d, f"line_shape/{metric}")
+            )
+            self._draw(
+                self.SPEED, metric, label, colour, epochs, _column(d, f"speed/{metric}"), log_y=True
+            )
         self._mark(epochs[index])
 
 
@@ -318,15 +364,32 @@ class ResidualView(_EpochCurves):
     W2 = "Gaussian W₂ to the data"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__([(self.MONGE, "nats", True), (self.GAUSS, "", True),
-                          (self.W2, "W₂", False)], columns=3, parent=parent)
+        super().__init__(
+            [(self.MONGE, "nats", True), (self.GAUSS, "", True), (self.W2, "W₂", False)],
+            columns=3,
+            parent=parent,
+        )
 
     def show_data(self, d: dict, index: int) -> None:
         epochs = np.asarray(d["epoch"], dtype=np.float64)
-        self._draw(self.MONGE, "ma", "Monge–Ampère", "#f4d03f", epochs,
-                   _column(d, "monge_ampere_residual"), log_y=True)
-        self._draw(self.GAUSS, "gauss", "Theorem 1", "#5dade2", epochs,
-                   _column(d, "gaussian_ot_residual"), log_y=True)
+        self._draw(
+            self.MONGE,
+            "ma",
+            "Monge–Ampère",
+            "#f4d03f",
+            epochs,
+            _column(d, "monge_ampere_residual"),
+            log_y=True,
+        )
+        self._draw(
+            self.GAUSS,
+            "gauss",
+            "Theorem 1",
+            "#5dade2",
+            epochs,
+            _column(d, "gaussian_ot_residual"),
+            log_y=True,
+        )
         self._draw(self.W2, "w2", "W₂", "#58d68d", epochs, _column(d, "gaussian_w2"))
         self._mark(epochs[index])
 
@@ -338,47 +401,58 @@ class EntropyView(_EpochCurves):
     RELATIVE = "relative entropy S(ρ_model ‖ ρ_data) (nats)"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__([(self.ENTROPY, "nats", False), (self.RELATIVE, "nats", False)],
-                         columns=3, parent=parent)
-        self.modular = _plot("modular spectrum −log p at the checkpoint", x="index",
-                             y="−log p")
-        self.modular_curve = self.modular.plot(pen=None, symbol="o", symbolSize=4,
-                                               symbolPen=None, symbolBrush="#c39bd3")
+        super().__init__(
+            [(self.ENTROPY, "nats", False), (self.RELATIVE, "nats", False)],
+            columns=3,
+            parent=parent,
+        )
+        self.modular = _plot("modular spectrum −log p at the checkpoint", x="index", y="−log p")
+        self.modular_curve = self.modular.plot(
+            pen=None, symbol="o", symbolSize=4, symbolPen=None, symbolBrush="#c39bd3"
+        )
         self.layout().addWidget(self.modular, 0, 2)
         self.plots["modular spectrum"] = self.modular
 
     def show_data(self, d: dict, index: int) -> None:
         epochs = np.asarray(d["epoch"], dtype=np.float64)
         self._draw(self.ENTROPY, "s", "S(ρ)", "#f4d03f", epochs, _column(d, "entropy"))
-        self._draw(self.RELATIVE, "rel", "S(ρ‖ρ_data)", "#5dade2", epochs,
-                   _column(d, "relative_entropy_to_data"))
+        self._draw(
+            self.RELATIVE,
+            "rel",
+            "S(ρ‖ρ_data)",
+            "#5dade2",
+            epochs,
+            _column(d, "relative_entropy_to_data"),
+        )
         spectrum = _column(d, "modular_spectrum")
         if spectrum is not None:
             values = np.asarray(spectrum[index], dtype=np.float64)
             self.modular_curve.setData(np.arange(values.size), values)
-            self.modular.setTitle(f"modular spectrum −log p at epoch "
-                                  f"{int(np.asarray(d['epoch'])[index])}")
+            self.modular.setTitle(
+                f"modular spectrum −log p at epoch {int(np.asarray(d['epoch'])[index])}"
+            )
         self._mark(epochs[index])
 
 
 class _ImagePanel(pg.GraphicsLayoutWidget):
     """Images side by side (row-major, y down) with one colorbar."""
 
-    def __init__(self, titles: list[str], colormap: pg.ColorMap,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, titles: list[str], colormap: pg.ColorMap, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setMinimumSize(200, 120)
         self.labels, self.images, self.viewboxes = [], [], []
         for col, title in enumerate(titles):
             self.labels.append(self.addLabel(title, row=0, col=col))
-            box = self.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
-                                  enableMenu=False)
+            box = self.addViewBox(row=1, col=col, lockAspect=True, invertY=True, enableMenu=False)
             image = pg.ImageItem(axisOrder="row-major")
             box.addItem(image)
             self.images.append(image)
             self.viewboxes.append(box)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colormap, width=14,
-                                        interactive=False, colorMapMenu=False)
+        self.colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=colormap, width=14, interactive=False, colorMapMenu=False
+        )
         self.colorbar.setImageItem(self.images)
         self.addItem(self.colorbar, row=1, col=len(titles))
 
@@ -414,8 +488,7 @@ class TransportView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.distances = _EpochCurves([(self.W1, "W₁", False)], columns=1)
-        self.plan = _ImagePanel(["optimal plan: model samples (rows) → data samples"],
-                                VIRIDIS)
+        self.plan = _ImagePanel(["optimal plan: model samples (rows) → data samples"], VIRIDIS)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.distances, 3)
@@ -437,8 +510,11 @@ class BlochView(pg.PlotWidget):
     """The real Bloch disk: unit circle, the trajectory's (x, z) points coloured by epoch."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="Bloch disk on the last checkpoint's two leading "
-                                       "eigenvectors (dark → light: epoch)")
+        super().__init__(
+            parent,
+            title="Bloch disk on the last checkpoint's two leading "
+            "eigenvectors (dark → light: epoch)",
+        )
         self.getPlotItem().titleLabel.setMaximumHeight(22)
         self.setAspectLocked(True)
         self.setLabel("bottom", "x = 2C₁₂ / tr C")
@@ -515,8 +591,11 @@ class ModularFlowView(QWidget):
         self.readout.setWordWrap(True)
         self.panel = _ImagePanel(["Re σ_t(X) in the eigenbasis of ρ"], DIVERGING)
         controls = QHBoxLayout()
-        for label, widget in (("observable", self.observable_box), ("site", self.site_box),
-                              ("k", self.k_box)):
+        for label, widget in (
+            ("observable", self.observable_box),
+            ("site", self.site_box),
+            ("k", self.k_box),
+        ):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
         controls.addWidget(self.play_button)
@@ -544,8 +623,9 @@ class ModularFlowView(QWidget):
         self.epoch: int | None = None
 
     # ----------------------------------------------------------------- state
-    def set_state(self, basis: np.ndarray, p: np.ndarray, observables: dict[str, np.ndarray],
-                  epoch: int) -> None:
+    def set_state(
+        self, basis: np.ndarray, p: np.ndarray, observables: dict[str, np.ndarray], epoch: int
+    ) -> None:
         """A new state: eigenvectors (n, K) of ρ, eigenvalues p (K,), observables (n×n)."""
         self.basis, self.p, self.epoch = np.asarray(basis), np.asarray(p), epoch
         self.observables = dict(observables)
@@ -594,7 +674,8 @@ class ModularFlowView(QWidget):
         self.readout.setText(
             f"ω(σ_t(X)) = {flowed.real:.10g}{flowed.imag:+.2g}i   ω(X) = {initial.real:.10g}   "
             f"(ω = tr ρ· on the compression; the flow leaves the state invariant). "
-            f"Time axis: one turn of the mean phase speed, {self.period:.4g}.")
+            f"Time axis: one turn of the mean phase speed, {self.period:.4g}."
+        )
         self.frameShown.emit(t)
 
     # ----------------------------------------------------------------- animation

@@ -31,21 +31,21 @@ class IsingPlots(QWidget):
         self.energy_plot.addItem(self.energy_exact)
         self.magnet_plot = pg.PlotWidget(title="magnetization per spin")
         self.magnet_curve = self.magnet_plot.plot(pen=pg.mkPen("#5dade2", width=1))
-        self.magnet_exact = [
-            pg.InfiniteLine(angle=0, pen=EXACT_PEN)
-            for _ in range(2)
-        ]
+        self.magnet_exact = [pg.InfiniteLine(angle=0, pen=EXACT_PEN) for _ in range(2)]
         for line in self.magnet_exact:
             self.magnet_plot.addItem(line)
         self.magnet_plot.setYRange(-1.05, 1.05)
         self.histogram_plot = pg.PlotWidget(title="histogram of m")
-        self.histogram = self.histogram_plot.plot(stepMode="center", fillLevel=0,
-                                                  brush=(93, 173, 226, 120))
+        self.histogram = self.histogram_plot.plot(
+            stepMode="center", fillLevel=0, brush=(93, 173, 226, 120)
+        )
         for plot in (self.energy_plot, self.magnet_plot):
             plot.setLabel("bottom", "measurement")
         self.plots: dict[str, pg.PlotWidget] = {
-            "energy per spin": self.energy_plot, "magnetization per spin": self.magnet_plot,
-            "histogram of m": self.histogram_plot}
+            "energy per spin": self.energy_plot,
+            "magnetization per spin": self.magnet_plot,
+            "histogram of m": self.histogram_plot,
+        }
         self.table = QLabel()
         self.table.setObjectName("estimatesTable")
         self.table.setTextFormat(Qt.TextFormat.RichText)
@@ -73,8 +73,9 @@ class IsingPlots(QWidget):
         self.estimates = {}
         self._last_key = None
 
-    def show_series(self, energy: np.ndarray, magnetization: np.ndarray,
-                    exact: dict[str, float]) -> None:
+    def show_series(
+        self, energy: np.ndarray, magnetization: np.ndarray, exact: dict[str, float]
+    ) -> None:
         """Draw the last WINDOW measurements, the histogram of m and the exact lines."""
         n = energy.size
         start = max(0, n - WINDOW)
@@ -93,16 +94,24 @@ class IsingPlots(QWidget):
             if m_ref is not None:
                 line.setValue(sign * m_ref)
 
-    def show_estimates(self, estimates: dict[str, Estimate] | None, count: int, size: int,
-                       exact: dict[str, float], note: str = "") -> None:
+    def show_estimates(
+        self,
+        estimates: dict[str, Estimate] | None,
+        count: int,
+        size: int,
+        exact: dict[str, float],
+        note: str = "",
+    ) -> None:
         """The table of estimates (value ± 1σ, τ_int) next to the exact finite-L values."""
         key = (id(estimates), count, size, tuple(sorted(exact.items())), note)
         if key == self._last_key:
             return
         self._last_key = key
         self.estimates = estimates or {}
-        header = ("<tr><th align=left>observable</th><th>measured (±1σ)</th>"
-                  f"<th>exact L={size}</th><th>τ_int</th></tr>")
+        header = (
+            "<tr><th align=left>observable</th><th>measured (±1σ)</th>"
+            f"<th>exact L={size}</th><th>τ_int</th></tr>"
+        )
         if not estimates:
             self.table.setText(f"<table cellpadding=3>{header}</table><i>{note}</i>")
             return
@@ -114,7 +123,11 @@ class IsingPlots(QWidget):
             ref = exact.get(name)
             ref_text = f"{ref:.5f}" if ref is not None else "—"
             tau = f"{est.tau:.1f}" if est.tau is not None else ""
-            rows.append(f"<tr><td>{label}</td><td align=right>{est.value:.5f} ± {est.error:.5f}"
-                        f"</td><td align=right>{ref_text}</td><td align=right>{tau}</td></tr>")
-        self.table.setText(f"<table cellpadding=3>{header}{''.join(rows)}</table>"
-                           f"<small>{count} measurements {note}</small>")
+            rows.append(
+                f"<tr><td>{label}</td><td align=right>{est.value:.5f} ± {est.error:.5f}"
+                f"</td><td align=right>{ref_text}</td><td align=right>{tau}</td></tr>"
+            )
+        self.table.setText(
+            f"<table cellpadding=3>{header}{''.join(rows)}</table>"
+            f"<small>{count} measurements {note}</small>"
+        )

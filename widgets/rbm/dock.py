@@ -98,8 +98,9 @@ class RBMDock(FeatureDock):
     controller: RBMTrainingController
 
     def __init__(self, controller: RBMTrainingController, parent: QWidget | None = None) -> None:
-        super().__init__("RBM trainer", "rbmDock", controller, parent,
-                         error_label_name="rbmErrorLabel")
+        super().__init__(
+            "RBM trainer", "rbmDock", controller, parent, error_label_name="rbmErrorLabel"
+        )
         self.session = controller.session
         self._drawn: RBMSnapshot | None = None
         self._drawn_observables: object = None
@@ -143,7 +144,8 @@ class RBMDock(FeatureDock):
         self.data_table.verticalHeader().setVisible(False)
         self.data_table.verticalHeader().setDefaultSectionSize(20)
         self.data_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.data_table.horizontalHeader().setStretchLastSection(True)
         self.data_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.data_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -159,10 +161,10 @@ class RBMDock(FeatureDock):
         self.hidden_box = _spin(rows["n_hidden"], defaults.n_hidden, "rbmHiddenBox")
         self.method_box = _combo(rows["method"], defaults.method, "rbmMethodBox")
         self.k_box = _spin(rows["k"], defaults.k, "rbmKBox")
-        self.chains_box = _spin(rows["n_chains"], defaults.n_chains, "rbmChainsBox",
-                                special="= batch")
-        self.replicas_box = _spin(rows["n_temperatures"], defaults.n_temperatures,
-                                  "rbmReplicasBox")
+        self.chains_box = _spin(
+            rows["n_chains"], defaults.n_chains, "rbmChainsBox", special="= batch"
+        )
+        self.replicas_box = _spin(rows["n_temperatures"], defaults.n_temperatures, "rbmReplicasBox")
         self.symmetry_box = _combo(rows["symmetry"], defaults.symmetry, "rbmSymmetryBox")
         self.centering_box = QCheckBox("centering", objectName="rbmCenteringBox")
         self.centering_box.setChecked(defaults.centering)
@@ -170,15 +172,23 @@ class RBMDock(FeatureDock):
         self.flip_box = QCheckBox("flip moves", objectName="rbmFlipMovesBox")
         self.flip_box.setChecked(defaults.flip_moves)
         self.flip_box.setToolTip(rows["flip_moves"].help)
-        model_group = self._grid_group("Model and sampling", [
-            ("hidden units m", self.hidden_box), ("method", self.method_box),
-            ("Gibbs steps k", self.k_box), ("chains", self.chains_box),
-            ("PT replicas", self.replicas_box), ("symmetry", self.symmetry_box),
-            ("", self.centering_box), ("", self.flip_box),
-        ])
+        model_group = self._grid_group(
+            "Model and sampling",
+            [
+                ("hidden units m", self.hidden_box),
+                ("method", self.method_box),
+                ("Gibbs steps k", self.k_box),
+                ("chains", self.chains_box),
+                ("PT replicas", self.replicas_box),
+                ("symmetry", self.symmetry_box),
+                ("", self.centering_box),
+                ("", self.flip_box),
+            ],
+        )
 
-        self.lr_field = NumberField(rows["learning_rate"], defaults.learning_rate,
-                                    "rbmLearningRateEdit")
+        self.lr_field = NumberField(
+            rows["learning_rate"], defaults.learning_rate, "rbmLearningRateEdit"
+        )
         self.optimizer_box = _combo(rows["optimizer"], defaults.optimizer, "rbmOptimizerBox")
         self.momentum_field = NumberField(rows["momentum"], defaults.momentum, "rbmMomentumEdit")
         self.schedule_box = _combo(rows["lr_schedule"], defaults.lr_schedule, "rbmScheduleBox")
@@ -186,44 +196,79 @@ class RBMDock(FeatureDock):
         self.batch_box = _spin(rows["batch_size"], defaults.batch_size, "rbmBatchBox")
         self.l1_field = NumberField(rows["l1"], defaults.l1, "rbmL1Edit")
         self.l2_field = NumberField(rows["l2"], defaults.l2, "rbmL2Edit")
-        optimization_group = self._grid_group("Optimization", [
-            ("learning rate", self.lr_field), ("optimizer", self.optimizer_box),
-            ("momentum μ", self.momentum_field), ("schedule", self.schedule_box),
-            ("decay / epoch", self.decay_field), ("batch size", self.batch_box),
-            ("L1", self.l1_field), ("L2", self.l2_field),
-        ])
+        optimization_group = self._grid_group(
+            "Optimization",
+            [
+                ("learning rate", self.lr_field),
+                ("optimizer", self.optimizer_box),
+                ("momentum μ", self.momentum_field),
+                ("schedule", self.schedule_box),
+                ("decay / epoch", self.decay_field),
+                ("batch size", self.batch_box),
+                ("L1", self.l1_field),
+                ("L2", self.l2_field),
+            ],
+        )
 
         self.epochs_box = _spin(rows["epochs"], defaults.epochs, "rbmEpochsBox")
-        self.validation_field = NumberField(rows["validation_fraction"],
-                                            defaults.validation_fraction, "rbmValidationEdit")
+        self.validation_field = NumberField(
+            rows["validation_fraction"], defaults.validation_fraction, "rbmValidationEdit"
+        )
         self.validation_field.edit.setToolTip(rows["validation_fraction"].help)
-        self.checkpoint_box = _spin(rows["checkpoint_every"], defaults.checkpoint_every,
-                                    "rbmCheckpointBox")
+        self.checkpoint_box = _spin(
+            rows["checkpoint_every"], defaults.checkpoint_every, "rbmCheckpointBox"
+        )
         self.seed_box = _spin(rows["seed"], defaults.seed, "rbmSeedBox")
-        self.monitor_box = _spin(MONITOR_EVERY, default_monitor_every(defaults.epochs),
-                                 "rbmMonitorBox", special="off")
+        self.monitor_box = _spin(
+            MONITOR_EVERY, default_monitor_every(defaults.epochs), "rbmMonitorBox", special="off"
+        )
         self.device_box = QComboBox(objectName="rbmDeviceBox")
         self.device_box.addItems(available_devices())
-        run_group = self._grid_group("Run", [
-            ("epochs", self.epochs_box), ("held out", self.validation_field),
-            ("seed", self.seed_box), ("device", self.device_box),
-            ("checkpoint every", self.checkpoint_box), ("monitor every", self.monitor_box),
-        ])
+        run_group = self._grid_group(
+            "Run",
+            [
+                ("epochs", self.epochs_box),
+                ("held out", self.validation_field),
+                ("seed", self.seed_box),
+                ("device", self.device_box),
+                ("checkpoint every", self.checkpoint_box),
+                ("monitor every", self.monitor_box),
+            ],
+        )
         # the recipe's epochs and monitor period follow the data's size until edited by hand
         self._edited: set[str] = set()
         self._setting_defaults = False
         for key, spin in (("epochs", self.epochs_box), ("monitor", self.monitor_box)):
             spin.valueChanged.connect(lambda _, key=key: self._mark_edited(key))
-        self.fields = (self.lr_field, self.momentum_field, self.decay_field, self.l1_field,
-                       self.l2_field, self.validation_field)
+        self.fields = (
+            self.lr_field,
+            self.momentum_field,
+            self.decay_field,
+            self.l1_field,
+            self.l2_field,
+            self.validation_field,
+        )
         for field in self.fields:
             field.changed.connect(self._validate)
-        for combo in (self.method_box, self.optimizer_box, self.schedule_box, self.device_box,
-                      self.symmetry_box):
+        for combo in (
+            self.method_box,
+            self.optimizer_box,
+            self.schedule_box,
+            self.device_box,
+            self.symmetry_box,
+        ):
             combo.currentTextChanged.connect(self._validate)
-        for spin in (self.hidden_box, self.k_box, self.chains_box, self.replicas_box,
-                     self.batch_box, self.epochs_box, self.checkpoint_box, self.seed_box,
-                     self.monitor_box):
+        for spin in (
+            self.hidden_box,
+            self.k_box,
+            self.chains_box,
+            self.replicas_box,
+            self.batch_box,
+            self.epochs_box,
+            self.checkpoint_box,
+            self.seed_box,
+            self.monitor_box,
+        ):
             spin.valueChanged.connect(self._validate)
         for check in (self.centering_box, self.flip_box):
             check.toggled.connect(lambda _: self._validate())
@@ -243,13 +288,19 @@ class RBMDock(FeatureDock):
 
         resume_group = QGroupBox("Continue a saved run")
         resume_layout = QGridLayout(resume_group)
-        self.shown_label = QLabel("select an rbm run in the session browser",
-                                  objectName="rbmShownLabel")
+        self.shown_label = QLabel(
+            "select an rbm run in the session browser", objectName="rbmShownLabel"
+        )
         self.shown_label.setWordWrap(True)
         self.shown_label.setStyleSheet(HINT_STYLE)
-        self.extra_epochs_box = QSpinBox(objectName="rbmExtraEpochsBox", minimum=0,
-                                         maximum=10_000_000, value=0,
-                                         specialValueText="as planned", prefix="+ ")
+        self.extra_epochs_box = QSpinBox(
+            objectName="rbmExtraEpochsBox",
+            minimum=0,
+            maximum=10_000_000,
+            value=0,
+            specialValueText="as planned",
+            prefix="+ ",
+        )
         self.extra_epochs_box.setToolTip("epochs to add to the run's plan (0: finish the plan)")
         self.resume_button = QPushButton("Resume training", objectName="rbmResumeButton")
         self.resume_button.clicked.connect(self.resume_shown_run)
@@ -258,7 +309,8 @@ class RBMDock(FeatureDock):
         resume_layout.addWidget(self.resume_button, 1, 1)
         self.export_button = QPushButton("Export plots…", objectName="rbmExportButton")
         self.export_button.clicked.connect(
-            lambda: self.export_dialog("Export the RBM plots", self.export_plots))
+            lambda: self.export_dialog("Export the RBM plots", self.export_plots)
+        )
         resume_layout.addWidget(self.export_button, 2, 0, 1, 2)
 
         for widget in (data_group, model_group, optimization_group, run_group):
@@ -280,8 +332,12 @@ class RBMDock(FeatureDock):
         grid.setVerticalSpacing(3)
         for i, (label, widget) in enumerate(rows):
             row, col = divmod(i, 2)
-            grid.addWidget(QLabel(label), row, 2 * col,
-                           alignment=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(
+                QLabel(label),
+                row,
+                2 * col,
+                alignment=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            )
             grid.addWidget(widget, row, 2 * col + 1, alignment=Qt.AlignmentFlag.AlignTop)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
@@ -292,7 +348,8 @@ class RBMDock(FeatureDock):
         self.sort_box = QComboBox(objectName="rbmSortBox")
         self.sort_box.addItems(SORT_KEYS)
         self.sort_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.sort_box.setMinimumContentsLength(12)
         self.sort_box.currentTextChanged.connect(lambda _: self._show_checkpoint())
         self.hover_label = QLabel("", objectName="rbmHoverLabel")
@@ -392,8 +449,10 @@ class RBMDock(FeatureDock):
     def refresh_data(self) -> None:
         """Rebuild the data table from the session's candidates (keeping the checked runs)."""
         candidates = self.controller.data_candidates()
-        rows = [(v.id, v.temperature, int(v.samples.shape[1]), v.algorithm,
-                 int(v.samples.shape[0])) for v in candidates]
+        rows = [
+            (v.id, v.temperature, int(v.samples.shape[1]), v.algorithm, int(v.samples.shape[0]))
+            for v in candidates
+        ]
         key = tuple(rows)
         if key == self._data_key:
             return
@@ -406,16 +465,19 @@ class RBMDock(FeatureDock):
             item = QTableWidgetItem(run_id)
             item.setData(Qt.ItemDataRole.UserRole, run_id)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if run_id in checked
-                               else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if run_id in checked else Qt.CheckState.Unchecked
+            )
             table.setItem(i, 0, item)
-            for col, text in enumerate((f"{temperature:.4g}", str(size), algorithm, str(count)),
-                                       start=1):
+            for col, text in enumerate(
+                (f"{temperature:.4g}", str(size), algorithm, str(count)), start=1
+            ):
                 cell = QTableWidgetItem(text)
                 cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 if col != 3:
-                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                    cell.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 table.setItem(i, col, cell)
         table.blockSignals(False)
         header = table.horizontalHeader().sizeHint().height()
@@ -427,21 +489,32 @@ class RBMDock(FeatureDock):
         """A summary of the checked data and its level: 'ok', 'hint' (nothing chosen yet) or
         'error' (cannot train on it); only 'ok' lets training start."""
         if not self._data_key:
-            return ("no Ising run with recorded configurations in this session: record one in "
-                    "the Ising lattice dock ('record into the session')", "hint")
+            return (
+                "no Ising run with recorded configurations in this session: record one in "
+                "the Ising lattice dock ('record into the session')",
+                "hint",
+            )
         chosen = set(self.checked_data())
         rows = [row for row in self._data_key if row[0] in chosen]
         if not rows:
             return "check the Ising runs to train on", "hint"
         sizes = sorted({row[2] for row in rows})
         if len(sizes) > 1:
-            return (f"the checked runs mix sizes L = {', '.join(map(str, sizes))}: "
-                    "keep one size", "error")
+            return (
+                f"the checked runs mix sizes L = {', '.join(map(str, sizes))}: keep one size",
+                "error",
+            )
         temperatures = sorted({row[1] for row in rows})
-        t_text = (f"T = {temperatures[0]:.4g}" if len(temperatures) == 1
-                  else f"{len(temperatures)} temperatures")
-        return (f"{len(rows)} run(s): {sum(row[4] for row in rows)} configurations of "
-                f"L = {sizes[0]} ({sizes[0] ** 2} visible units), {t_text}", "ok")
+        t_text = (
+            f"T = {temperatures[0]:.4g}"
+            if len(temperatures) == 1
+            else f"{len(temperatures)} temperatures"
+        )
+        return (
+            f"{len(rows)} run(s): {sum(row[4] for row in rows)} configurations of "
+            f"L = {sizes[0]} ({sizes[0] ** 2} visible units), {t_text}",
+            "ok",
+        )
 
     def _mark_edited(self, key: str) -> None:
         if not self._setting_defaults:
@@ -504,8 +577,9 @@ class RBMDock(FeatureDock):
         extra = self.extra_epochs_box.value()
         planned = run.planned_epochs
         if not extra and epoch >= planned:
-            self.show_error(f"{run.id} has done all its {planned} epochs: ask for more with "
-                             "'+ epochs'")
+            self.show_error(
+                f"{run.id} has done all its {planned} epochs: ask for more with '+ epochs'"
+            )
             return
         try:
             self.controller.resume_run(run.id, epoch + extra if extra else None)
@@ -523,12 +597,28 @@ class RBMDock(FeatureDock):
     def _sync_buttons(self, *_: object) -> None:
         state = self.controller.state
         live = self.controller.running
-        for widget in (self.data_table, self.hidden_box, self.method_box, self.k_box,
-                       self.batch_box, self.optimizer_box, self.schedule_box, self.l1_field,
-                       self.l2_field, self.lr_field, self.epochs_box, self.centering_box,
-                       self.validation_field, self.checkpoint_box, self.seed_box,
-                       self.device_box, self.extra_epochs_box, self.symmetry_box,
-                       self.flip_box, self.monitor_box):
+        for widget in (
+            self.data_table,
+            self.hidden_box,
+            self.method_box,
+            self.k_box,
+            self.batch_box,
+            self.optimizer_box,
+            self.schedule_box,
+            self.l1_field,
+            self.l2_field,
+            self.lr_field,
+            self.epochs_box,
+            self.centering_box,
+            self.validation_field,
+            self.checkpoint_box,
+            self.seed_box,
+            self.device_box,
+            self.extra_epochs_box,
+            self.symmetry_box,
+            self.flip_box,
+            self.monitor_box,
+        ):
             widget.setEnabled(not live)
         if not live:
             method = self.method_box.currentText()
@@ -537,16 +627,20 @@ class RBMDock(FeatureDock):
             self.momentum_field.setEnabled(self.optimizer_box.currentText() == "sgd")
             self.decay_field.setEnabled(self.schedule_box.currentText() == "exponential")
         else:
-            for widget in (self.chains_box, self.replicas_box, self.momentum_field,
-                           self.decay_field):
+            for widget in (
+                self.chains_box,
+                self.replicas_box,
+                self.momentum_field,
+                self.decay_field,
+            ):
                 widget.setEnabled(False)
         self.start_button.setEnabled(not live and self._valid)
         self.pause_button.setEnabled(live)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.stop_button.setEnabled(live)
         self.resume_button.setEnabled(
-            not live and self._shown_run is not None
-            and self._shown_run.resumable_epoch is not None)
+            not live and self._shown_run is not None and self._shown_run.resumable_epoch is not None
+        )
 
     # ------------------------------------------------------------------ live drawing
     def _on_training_started(self, run_id: str) -> None:
@@ -580,13 +674,18 @@ class RBMDock(FeatureDock):
         if snapshot.n_checkpoints != len(self._checkpoints):
             self._set_checkpoints(self.controller.checkpoints())
         method = self._method()
-        self._draw_chains(snapshot.chains,
-                          "β = 1 replicas" if method == "pt" else "persistent chains", method)
+        self._draw_chains(
+            snapshot.chains, "β = 1 replicas" if method == "pt" else "persistent chains", method
+        )
         if snapshot.observables is not self._drawn_observables:
             self._drawn_observables = snapshot.observables
             pairs = observable_pairs(snapshot.observables)
-            note = (f"model: fresh equilibrium chains at epoch {snapshot.observables['epoch']}; "
-                    "data: the training set" if pairs else "measured after the first epochs")
+            note = (
+                f"model: fresh equilibrium chains at epoch {snapshot.observables['epoch']}; "
+                "data: the training set"
+                if pairs
+                else "measured after the first epochs"
+            )
             self.observables.show_pairs(pairs, note)
 
     def _method(self) -> str:
@@ -602,9 +701,11 @@ class RBMDock(FeatureDock):
             if valid is not None and valid.size and math.isfinite(valid[-1]):
                 nll += f", held-out {valid[-1]:.4f}"
             nll += " nats"
-        return (f"{self.controller.state} <b>{self.controller.run_id}</b>: epoch {s.epoch} of "
-                f"{s.epochs}, batch {s.batch}/{s.n_batches}, learning rate "
-                f"{s.learning_rate:.3g}, {s.n_checkpoints} checkpoints{nll}")
+        return (
+            f"{self.controller.state} <b>{self.controller.run_id}</b>: epoch {s.epoch} of "
+            f"{s.epochs}, batch {s.batch}/{s.n_batches}, learning rate "
+            f"{s.learning_rate:.3g}, {s.n_checkpoints} checkpoints{nll}"
+        )
 
     def _draw_chains(self, chains: np.ndarray | None, what: str, method: str) -> None:
         """Draw the first chains, or say why there are none (CD has none; a run imported or
@@ -613,7 +714,9 @@ class RBMDock(FeatureDock):
             self.chains_view.clear_image()
             self.chains_label.setText(
                 "<b>Chains</b>: CD restarts its chains at the data (no persistent chains)"
-                if method == "cd" else "<b>Chains</b>: none saved with this run")
+                if method == "cd"
+                else "<b>Chains</b>: none saved with this run"
+            )
             return
         shown = min(CHAINS_SHOWN, chains.shape[0])
         self.chains_view.set_chains(chains, self._size, shown)
@@ -653,7 +756,8 @@ class RBMDock(FeatureDock):
             self._show_saved_state(self._shown_run, None if last else epoch)
         latest = ", latest" if last else ""
         self.checkpoint_label.setText(
-            f"epoch {epoch} (checkpoint {index + 1}/{len(self._checkpoints)}{latest})")
+            f"epoch {epoch} (checkpoint {index + 1}/{len(self._checkpoints)}{latest})"
+        )
 
     def _show_saved_state(self, run: RBMRunView, epoch: int | None) -> None:
         """A saved run's curves and chains as they were at ``epoch`` (None: at its end).
@@ -668,9 +772,13 @@ class RBMDock(FeatureDock):
             self.curves.clear()
         method = run.method
         if epoch is None:
-            self._draw_chains(run.chains, "β = 1 replicas at the last checkpoint or stop"
-                              if method == "pt" else "chains at the last checkpoint or stop",
-                              method)
+            self._draw_chains(
+                run.chains,
+                "β = 1 replicas at the last checkpoint or stop"
+                if method == "pt"
+                else "chains at the last checkpoint or stop",
+                method,
+            )
         else:
             self.chains_view.clear_image()
             self.chains_label.setText("<b>Chains</b>: saved only at the last checkpoint or stop")
@@ -680,14 +788,25 @@ class RBMDock(FeatureDock):
         """Write the receptive fields, chains, curves and observables as PNG and SVG into
         ``folder`` (named after the run on display); returns the files written."""
         index = self.checkpoint_slider.value()
-        at = (f" at epoch {self._checkpoints[index][0]}"
-              if 0 <= index < len(self._checkpoints) else "")
-        run = (f"{self._view_id}{at}" + (" (training)" if self.controller.running else "")
-               if self._view_id else "none")
-        views = {"receptive fields": self.fields_view, "chains": self.chains_view,
-                 **self.curves.plots, "observables": self.observables.plot}
-        return export_views(views, folder, self._view_id or "rbm", self.session, run,
-                            "Monge Lab RBM trainer dock")
+        at = (
+            f" at epoch {self._checkpoints[index][0]}"
+            if 0 <= index < len(self._checkpoints)
+            else ""
+        )
+        run = (
+            f"{self._view_id}{at}" + (" (training)" if self.controller.running else "")
+            if self._view_id
+            else "none"
+        )
+        views = {
+            "receptive fields": self.fields_view,
+            "chains": self.chains_view,
+            **self.curves.plots,
+            "observables": self.observables.plot,
+        }
+        return export_views(
+            views, folder, self._view_id or "rbm", self.session, run, "Monge Lab RBM trainer dock"
+        )
 
     # ------------------------------------------------------------------ saved runs
     def show_run(self, view: RunView) -> None:
@@ -708,9 +827,14 @@ class RBMDock(FeatureDock):
         pairs = observables_from_evaluation(run.evaluation)
         samples = run.evaluation_samples
         self.observables.show_pairs(
-            pairs, ("measured by 'main.py evaluate'"
-                    + (f" on {samples} model samples" if samples is not None else ""))
-            if pairs else "not measured for this run (see 'main.py evaluate')")
+            pairs,
+            (
+                "measured by 'main.py evaluate'"
+                + (f" on {samples} model samples" if samples is not None else "")
+            )
+            if pairs
+            else "not measured for this run (see 'main.py evaluate')",
+        )
         done = run.resumable_epoch
         planned = run.planned_epochs
         at = f"epoch {done} of {planned}" if done is not None else "no trainer state"
@@ -718,9 +842,11 @@ class RBMDock(FeatureDock):
         self.status_label.setText(
             f"viewing <b>{run.id}</b> ({run.status}): {run.method}, "
             f"m = {run.n_hidden}, L = {run.size}, data {', '.join(run.data_ids)}"
-            + (f"<br>{run.message}" if run.message else ""))
-        self.progress.setValue(round(100 * min(1.0, done / planned))
-                               if done is not None and planned else 0)
+            + (f"<br>{run.message}" if run.message else "")
+        )
+        self.progress.setValue(
+            round(100 * min(1.0, done / planned)) if done is not None and planned else 0
+        )
         self._sync_buttons()
 
     def _on_run_changed(self, run_id: str) -> None:

@@ -27,8 +27,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 TRAIN, HELD_OUT = "#f4d03f", "#5dade2"
-NORM_COLOURS = {"weight_norm": "#f4d03f", "weight_max": "#e67e22", "visible_bias_norm": "#5dade2",
-                "hidden_bias_norm": "#58d68d"}
+NORM_COLOURS = {
+    "weight_norm": "#f4d03f",
+    "weight_max": "#e67e22",
+    "visible_bias_norm": "#5dade2",
+    "hidden_bias_norm": "#58d68d",
+}
 MARKER_PEN = pg.mkPen((200, 200, 200), style=Qt.PenStyle.DashLine)
 SYMBOLS_UP_TO = 60  # draw point symbols while there are at most this many epochs
 
@@ -45,19 +49,34 @@ def observable_pairs(observables: dict | None) -> dict[str, Pair]:
     if not observables:
         return {}
     model, data = observables.get("model", {}), observables.get("data", {})
-    return {name: ((float(data[name].value), float(data[name].error)),
-                   (float(model[name].value), float(model[name].error)))
-            for name, _ in OBSERVABLES if name in model and name in data}
+    return {
+        name: (
+            (float(data[name].value), float(data[name].error)),
+            (float(model[name].value), float(model[name].error)),
+        )
+        for name, _ in OBSERVABLES
+        if name in model and name in data
+    }
 
 
 def observables_from_evaluation(group: dict) -> dict[str, Pair]:
     """The same pairs from a run's ``evaluation`` group (written by ``main.py evaluate``)."""
-    keys = [name for name, _ in OBSERVABLES
-            if all(f"{side}_{name}{suffix}" in group
-                   for side in ("model", "data") for suffix in ("", "_error"))]
-    return {name: ((float(group[f"data_{name}"]), float(group[f"data_{name}_error"])),
-                   (float(group[f"model_{name}"]), float(group[f"model_{name}_error"])))
-            for name in keys}
+    keys = [
+        name
+        for name, _ in OBSERVABLES
+        if all(
+            f"{side}_{name}{suffix}" in group
+            for side in ("model", "data")
+            for suffix in ("", "_error")
+        )
+    ]
+    return {
+        name: (
+            (float(group[f"data_{name}"]), float(group[f"data_{name}_error"])),
+            (float(group[f"model_{name}"]), float(group[f"model_{name}_error"])),
+        )
+        for name in keys
+    }
 
 
 class TrainingCurves(QWidget):
@@ -73,14 +92,24 @@ class TrainingCurves(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(2)
         specs = (
-            ("nll", f"NLL (nats): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}",
-             (0, 0, 1, 2)),
+            (
+                "nll",
+                f"NLL (nats): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}",
+                (0, 0, 1, 2),
+            ),
             ("pseudo", "log pseudo-likelihood (nats)", (0, 2, 1, 1)),
             ("recon", "reconstruction mismatch", (1, 0, 1, 1)),
             ("gap", "free-energy gap F̄<sub>held-out</sub> − F̄<sub>train</sub>", (1, 1, 1, 1)),
-            ("norms", " ".join(_span(c, t) for c, t in zip(
-                NORM_COLOURS.values(), ("‖W‖", "max|W|", "‖a‖", "‖b‖"), strict=True)),
-             (1, 2, 1, 1)),
+            (
+                "norms",
+                " ".join(
+                    _span(c, t)
+                    for c, t in zip(
+                        NORM_COLOURS.values(), ("‖W‖", "max|W|", "‖a‖", "‖b‖"), strict=True
+                    )
+                ),
+                (1, 2, 1, 1),
+            ),
         )
         for key, title, cell in specs:
             plot = pg.PlotWidget(title=title)
@@ -95,14 +124,17 @@ class TrainingCurves(QWidget):
             plot.setMinimumSize(120, 100)
             grid.addWidget(plot, *cell)
         nll = self.plots["nll"]
-        self.nll_errors = {name: pg.ErrorBarItem(pen=pg.mkPen(colour), beam=0.0)
-                           for name, colour in (("nll_train", TRAIN), ("nll_valid", HELD_OUT))}
+        self.nll_errors = {
+            name: pg.ErrorBarItem(pen=pg.mkPen(colour), beam=0.0)
+            for name, colour in (("nll_train", TRAIN), ("nll_valid", HELD_OUT))
+        }
         for name, colour in (("nll_train", TRAIN), ("nll_valid", HELD_OUT)):
             nll.addItem(self.nll_errors[name])
             self.curves[name] = nll.plot(pen=pg.mkPen(colour, width=2), name=name)
         self.curves["pseudo_likelihood"] = self.plots["pseudo"].plot(pen=pg.mkPen(TRAIN, width=2))
         self.curves["reconstruction_mismatch"] = self.plots["recon"].plot(
-            pen=pg.mkPen(TRAIN, width=2))
+            pen=pg.mkPen(TRAIN, width=2)
+        )
         self.plots["gap"].addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=pg.mkPen((120, 120, 120))))
         self.curves["free_energy_gap"] = self.plots["gap"].plot(pen=pg.mkPen(HELD_OUT, width=2))
         for name, colour in NORM_COLOURS.items():
@@ -123,15 +155,22 @@ class TrainingCurves(QWidget):
         if epoch is None or epoch.size == 0:
             self.clear()
             return
-        symbols = {"symbol": "o", "symbolSize": 4} if epoch.size <= SYMBOLS_UP_TO else \
-            {"symbol": None}
+        symbols = (
+            {"symbol": "o", "symbolSize": 4} if epoch.size <= SYMBOLS_UP_TO else {"symbol": None}
+        )
         for name, curve in self.curves.items():
             values = history.get(name)
             if values is None or values.size != epoch.size:
                 curve.setData([], [])
                 continue
-            curve.setData(epoch, values, connect="finite", symbolPen=None,
-                          symbolBrush=curve.opts["pen"].color(), **symbols)
+            curve.setData(
+                epoch,
+                values,
+                connect="finite",
+                symbolPen=None,
+                symbolBrush=curve.opts["pen"].color(),
+                **symbols,
+            )
         ais = history.get("log_z_exact", np.ones_like(epoch)) == 0
         for name, bars in self.nll_errors.items():
             values, errors = history.get(name), history.get(f"{name}_error")
@@ -142,7 +181,8 @@ class TrainingCurves(QWidget):
             bars.setData(x=epoch[keep], y=values[keep], height=2 * errors[keep])
         method = "AIS, ±1σ" if ais[-1] else "exact log Z"
         self.plots["nll"].setTitle(
-            f"NLL (nats, {method}): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}")
+            f"NLL (nats, {method}): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}"
+        )
         self.epochs_drawn = int(epoch.size)
 
     def set_marker(self, epoch: float | None) -> None:
@@ -159,8 +199,9 @@ class ObservablesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("rbmObservables")
-        self.plot = pg.PlotWidget(title=f"model / data: {_span(TRAIN, '● data')} "
-                                        f"{_span(HELD_OUT, '■ model')} (±1σ)")
+        self.plot = pg.PlotWidget(
+            title=f"model / data: {_span(TRAIN, '● data')} {_span(HELD_OUT, '■ model')} (±1σ)"
+        )
         self.plot.getPlotItem().titleLabel.setMaximumHeight(22)
         self.plot.addItem(pg.InfiniteLine(angle=0, pos=1.0, pen=pg.mkPen((120, 120, 120))))
         self.plot.setMouseEnabled(x=False, y=True)
@@ -200,15 +241,16 @@ class ObservablesView(QWidget):
         self.table.setText(self._table(names, note))
 
     def _table(self, names: list[tuple[str, str]], note: str) -> str:
-        header = ("<tr><th align=left></th><th>data ±1σ</th><th>model ±1σ</th>"
-                  "<th>Δ/σ</th></tr>")
+        header = "<tr><th align=left></th><th>data ±1σ</th><th>model ±1σ</th><th>Δ/σ</th></tr>"
         rows = []
         for name, label in names:
             (d, sd), (m, sm) = self.pairs[name]
             sigma = math.hypot(sd, sm)
             z = f"{(m - d) / sigma:+.1f}" if sigma > 0 else "—"
-            rows.append(f"<tr><td>{label}</td><td align=right>{d:.4g} ± {sd:.2g}</td>"
-                        f"<td align=right>{m:.4g} ± {sm:.2g}</td><td align=right>{z}</td></tr>")
+            rows.append(
+                f"<tr><td>{label}</td><td align=right>{d:.4g} ± {sd:.2g}</td>"
+                f"<td align=right>{m:.4g} ± {sm:.2g}</td><td align=right>{z}</td></tr>"
+            )
         if not rows:
             return f"<i>{note or 'no observables yet'}</i>"
         return f"<table cellpadding=2>{header}{''.join(rows)}</table><small>{note}</small>"

@@ -51,8 +51,13 @@ class ReproduceDock(FeatureDock):
     refresh_hz = 5.0
 
     def __init__(self, controller: ReproduceController, parent: QWidget | None = None) -> None:
-        super().__init__("Reproductions", "reproduceDock", controller, parent,
-                         error_label_name="reproduceErrorLabel")
+        super().__init__(
+            "Reproductions",
+            "reproduceDock",
+            controller,
+            parent,
+            error_label_name="reproduceErrorLabel",
+        )
         self.controller: ReproduceController = controller
         self.shown_id = ""
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -77,8 +82,9 @@ class ReproduceDock(FeatureDock):
         self.paper_label = QLabel("", objectName="reproducePaperLabel")
         self.paper_label.setWordWrap(True)
         self.paper_label.setStyleSheet("color: gray;")
-        self.quick_box = QCheckBox("quick (scaled down, under a minute)",
-                                   objectName="reproduceQuickBox")
+        self.quick_box = QCheckBox(
+            "quick (scaled down, under a minute)", objectName="reproduceQuickBox"
+        )
         self.seed_box = QSpinBox(objectName="reproduceSeedBox", minimum=0, maximum=2**31 - 1)
         self.overrides_edit = QLineEdit(objectName="reproduceOverridesEdit")
         self.overrides_edit.setPlaceholderText("key=value; key=value")
@@ -153,8 +159,9 @@ class ReproduceDock(FeatureDock):
         exp = self.controller.experiments()[self.name()]
         self.paper_label.setText(exp.paper)
         try:
-            settings = self.controller.settings_with(self.name(), self.quick_box.isChecked(),
-                                                     self.overrides())
+            settings = self.controller.settings_with(
+                self.name(), self.quick_box.isChecked(), self.overrides()
+            )
         except ValueError as exc:
             self.show_error(str(exc))
             self.overrides_edit.setStyleSheet("border: 1px solid #e74c3c;")
@@ -172,8 +179,9 @@ class ReproduceDock(FeatureDock):
         if not self._validate():
             return
         try:
-            self.controller.start(self.name(), self.quick_box.isChecked(), self.seed_box.value(),
-                                  self.overrides())
+            self.controller.start(
+                self.name(), self.quick_box.isChecked(), self.seed_box.value(), self.overrides()
+            )
         except (ValueError, RuntimeError) as exc:
             self.show_error(str(exc))
             return
@@ -211,8 +219,9 @@ class ReproduceDock(FeatureDock):
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             seconds = f"{row.seconds:.0f} s" if row.seconds == row.seconds else "—"
-            for column, text in enumerate((row.claim, row.measured, row.verdict, row.settings,
-                                           seconds)):
+            for column, text in enumerate(
+                (row.claim, row.measured, row.verdict, row.settings, seconds)
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 if column == 2:
@@ -220,8 +229,9 @@ class ReproduceDock(FeatureDock):
                     item.setBackground(QColor(VERDICT_COLOURS.get(row.verdict, "#7f8c8d")))
                 self.table.setItem(i, column, item)
         self.table.resizeRowsToContents()
-        self.notes_label.setText("<ul>" + "".join(f"<li>{n}</li>" for n in view.notes) + "</ul>"
-                                 if view.notes else "")
+        self.notes_label.setText(
+            "<ul>" + "".join(f"<li>{n}</li>" for n in view.notes) + "</ul>" if view.notes else ""
+        )
         self.figure_tabs.clear()
         for figure in view.figures:
             label = QLabel(objectName=f"reproduceFigure_{figure.name}")
@@ -231,17 +241,18 @@ class ReproduceDock(FeatureDock):
             scroll = QScrollArea()
             scroll.setWidget(label)
             self.figure_tabs.addTab(scroll, figure.title)
-        self.status_label.setText(f"viewing {view.id}: {view.title} "
-                                  f"({'quick' if view.quick else 'full'})")
+        self.status_label.setText(
+            f"viewing {view.id}: {view.title} ({'quick' if view.quick else 'full'})"
+        )
         self._sync()
 
     def _report_dialog(self) -> None:
         if self.shown_id:
-            self.export_dialog("Write the report into…",
-                               lambda folder: self.controller.write_report(
-                                   self.shown_id, folder / self.shown_id))
+            self.export_dialog(
+                "Write the report into…",
+                lambda folder: self.controller.write_report(self.shown_id, folder / self.shown_id),
+            )
 
     def write_report(self, folder: Path) -> list[Path]:
         """Write the shown run's report into ``folder`` (for tests and scripts)."""
         return self.controller.write_report(self.shown_id, folder)
-

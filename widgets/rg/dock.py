@@ -74,8 +74,9 @@ class RGDock(FeatureDock):
     controller: RGController
 
     def __init__(self, controller: RGController, parent: QWidget | None = None) -> None:
-        super().__init__("RG comparator", "rgDock", controller, parent,
-                         error_label_name="rgErrorLabel")
+        super().__init__(
+            "RG comparator", "rgDock", controller, parent, error_label_name="rgErrorLabel"
+        )
         self.session = controller.session
         self._valid = False
         self._generation = 0  # bumped by File > Open: the same ids may hold other runs
@@ -94,7 +95,8 @@ class RGDock(FeatureDock):
 
         controller.stateChanged.connect(self._sync_buttons)
         controller.failed.connect(
-            lambda msg: self.status_label.setText(f"coarse-graining failed: {msg}"))
+            lambda msg: self.status_label.setText(f"coarse-graining failed: {msg}")
+        )
         controller.runsMade.connect(self._on_runs_made)
         controller.reconstructionReady.connect(lambda _: self.refresh_comparison())
         self.session.runAdded.connect(self._on_run_added)
@@ -146,12 +148,15 @@ class RGDock(FeatureDock):
         self.levels_field.edit.setToolTip(LEVELS.help)
         self.seed_box = QSpinBox(objectName="rgSeedBox", minimum=0, maximum=2**31 - 1)
         self.seed_box.setToolTip("majority tie-breaks and the RBM's hidden samples")
-        for row, (label, widget) in enumerate((("block b", self.block_field),
-                                               ("levels", self.levels_field),
-                                               ("seed", self.seed_box))):
-            steps_layout.addWidget(QLabel(label), row, 0,
-                                   alignment=Qt.AlignmentFlag.AlignRight
-                                   | Qt.AlignmentFlag.AlignTop)
+        for row, (label, widget) in enumerate(
+            (("block b", self.block_field), ("levels", self.levels_field), ("seed", self.seed_box))
+        ):
+            steps_layout.addWidget(
+                QLabel(label),
+                row,
+                0,
+                alignment=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            )
             steps_layout.addWidget(widget, row, 1, alignment=Qt.AlignmentFlag.AlignTop)
         steps_layout.setColumnStretch(1, 1)
 
@@ -166,7 +171,8 @@ class RGDock(FeatureDock):
         self.stop_button.clicked.connect(self.controller.stop)
         self.export_button = QPushButton("Export plots…", objectName="rgExportButton")
         self.export_button.clicked.connect(
-            lambda: self.export_dialog("Export the RG plots", self.export_plots))
+            lambda: self.export_dialog("Export the RG plots", self.export_plots)
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.coarse_button)
         buttons.addWidget(self.stop_button)
@@ -204,11 +210,16 @@ class RGDock(FeatureDock):
         returns the files written."""
         runs = ", ".join(r.id for r in self.compared) or "none"
         views = {}
-        for group in (self.strip, self.fields_view, self.histograms, self.correlations,
-                      self.flow):
+        for group in (self.strip, self.fields_view, self.histograms, self.correlations, self.flow):
             views.update(group.plots)
-        return export_views(views, folder, self.compared[0].id if self.compared else "rg",
-                            self.controller.session, runs, "Monge Lab RG comparator")
+        return export_views(
+            views,
+            folder,
+            self.compared[0].id if self.compared else "rg",
+            self.controller.session,
+            runs,
+            "Monge Lab RG comparator",
+        )
 
     def _build_views(self) -> QWidget:
         self.strip = LatticeStrip()
@@ -265,10 +276,14 @@ class RGDock(FeatureDock):
 
     def rules(self) -> list[str]:
         """The checked methods, in the order majority, decimation, rbm."""
-        checked = {"majority": self.majority_box, "decimation": self.decimation_box,
-                   "rbm": self.rbm_box}
-        return [rule for rule in RULE_ORDER
-                if checked[rule].isChecked() and checked[rule].isEnabled()]
+        checked = {
+            "majority": self.majority_box,
+            "decimation": self.decimation_box,
+            "rbm": self.rbm_box,
+        }
+        return [
+            rule for rule in RULE_ORDER if checked[rule].isChecked() and checked[rule].isEnabled()
+        ]
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> bool:
@@ -291,8 +306,9 @@ class RGDock(FeatureDock):
 
     def _offer_rbms(self, size: int | None, block: int | None) -> None:
         """List the rbm runs that fit L and b; the RBM method is enabled only with one."""
-        fitting = ([] if size is None or block is None
-                   else self.controller.rbm_candidates(size, block))
+        fitting = (
+            [] if size is None or block is None else self.controller.rbm_candidates(size, block)
+        )
         ids = [r.id for r in fitting]
         current = self.rbm_run_box.currentData()
         if ids != [self.rbm_run_box.itemData(i) for i in range(self.rbm_run_box.count())]:
@@ -308,10 +324,13 @@ class RGDock(FeatureDock):
         if ids or size is None or block is None:
             self.rbm_hint.setText("")
         else:
-            self.rbm_hint.setText(f"RBM: needs an rbm run with n = {size * size} visible and "
-                                  f"m = {(size // block) ** 2} hidden units (train one on "
-                                  f"L = {size} data with --hidden {(size // block) ** 2})"
-                                  if size % block == 0 else "")
+            self.rbm_hint.setText(
+                f"RBM: needs an rbm run with n = {size * size} visible and "
+                f"m = {(size // block) ** 2} hidden units (train one on "
+                f"L = {size} data with --hidden {(size // block) ** 2})"
+                if size % block == 0
+                else ""
+            )
 
     # ------------------------------------------------------------------ actions
     def coarse_grain(self) -> None:
@@ -320,8 +339,14 @@ class RGDock(FeatureDock):
             return
         rbm_id = self.rbm_run_box.currentData() if "rbm" in self.rules() else None
         try:
-            self.controller.start(self.data_id(), self.rules(), self.block(),
-                                  int(self.levels_field.parse()), self.seed_box.value(), rbm_id)
+            self.controller.start(
+                self.data_id(),
+                self.rules(),
+                self.block(),
+                int(self.levels_field.parse()),
+                self.seed_box.value(),
+                rbm_id,
+            )
         except (ValueError, RuntimeError) as exc:
             self.show_error(str(exc))
             return
@@ -330,8 +355,14 @@ class RGDock(FeatureDock):
 
     def _sync_buttons(self, *_: object) -> None:
         live = self.controller.running
-        for widget in (self.data_box, self.majority_box, self.decimation_box,
-                       self.block_field, self.levels_field, self.seed_box):
+        for widget in (
+            self.data_box,
+            self.majority_box,
+            self.decimation_box,
+            self.block_field,
+            self.levels_field,
+            self.seed_box,
+        ):
             widget.setEnabled(not live)
         self.rbm_box.setEnabled(not live and self.rbm_run_box.count() > 0)
         self.rbm_run_box.setEnabled(not live and self.rbm_run_box.count() > 0)
@@ -342,14 +373,17 @@ class RGDock(FeatureDock):
         """Pull the job's progress (at FRAME_HZ) while it runs."""
         snapshot = self.controller.snapshot()
         if self.controller.running and snapshot is not None and snapshot.current:
-            self.status_label.setText(f"coarse-graining: {snapshot.done} of {snapshot.total} "
-                                      f"methods done, now {snapshot.current}")
+            self.status_label.setText(
+                f"coarse-graining: {snapshot.done} of {snapshot.total} "
+                f"methods done, now {snapshot.current}"
+            )
 
     def _on_runs_made(self, ids: list[str]) -> None:
         state = self.controller.state
         error = self.controller.job.error if self.controller.job is not None else ""
-        self.status_label.setText(f"{state}: added {', '.join(ids) or 'no run'}"
-                                  + (f" ({error})" if error else ""))
+        self.status_label.setText(
+            f"{state}: added {', '.join(ids) or 'no run'}" + (f" ({error})" if error else "")
+        )
         self._sync_buttons()
 
     # ------------------------------------------------------------------ session
@@ -383,8 +417,7 @@ class RGDock(FeatureDock):
         self.data_box.blockSignals(True)
         self.data_box.clear()
         for run_id, count, size, temperature in rows:
-            self.data_box.addItem(f"{run_id}  L = {size}  T = {temperature:.4g}  ({count})",
-                                  run_id)
+            self.data_box.addItem(f"{run_id}  L = {size}  T = {temperature:.4g}  ({count})", run_id)
         ids = [row[0] for row in rows]
         if current in ids:
             self.data_box.setCurrentIndex(ids.index(current))
@@ -400,16 +433,20 @@ class RGDock(FeatureDock):
     def _on_data_chosen(self) -> None:
         data_id = self.data_id()
         if data_id is None:
-            self.data_summary.setText("no Ising run with recorded configurations: record one "
-                                      "in the Ising lattice dock or run 'main.py simulate'")
+            self.data_summary.setText(
+                "no Ising run with recorded configurations: record one "
+                "in the Ising lattice dock or run 'main.py simulate'"
+            )
             self.sample_box.setRange(0, 0)
             self.sample_slider.setRange(0, 0)
         else:
             data = self.controller.data_run(data_id)
             count, size, algorithm = data.count, data.size, data.algorithm
-            self.data_summary.setText(f"{count} configurations of {size}×{size}, "
-                                      f"T = {data.temperature:.4g}"
-                                      f"{', ' + algorithm if algorithm else ''}")
+            self.data_summary.setText(
+                f"{count} configurations of {size}×{size}, "
+                f"T = {data.temperature:.4g}"
+                f"{', ' + algorithm if algorithm else ''}"
+            )
             self.sample_box.setRange(0, count - 1)
             self.sample_slider.setRange(0, count - 1)
         self._validate()
@@ -435,10 +472,15 @@ class RGDock(FeatureDock):
     def refresh_comparison(self) -> None:
         """Redraw the lattices, fields, histograms, C(r) and table when what is shown changed."""
         runs = self.comparison()
-        reconstructions = {r.id: self.controller.reconstruction(r.id) for r in runs
-                           if r.rbm_id is not None}
-        key = (self._generation, self.data_id(), tuple(r.id for r in runs),
-               tuple(k for k, v in reconstructions.items() if v is not None))
+        reconstructions = {
+            r.id: self.controller.reconstruction(r.id) for r in runs if r.rbm_id is not None
+        }
+        key = (
+            self._generation,
+            self.data_id(),
+            tuple(r.id for r in runs),
+            tuple(k for k, v in reconstructions.items() if v is not None),
+        )
         if key == self._comparison_key:
             return
         self._comparison_key = key
@@ -460,14 +502,25 @@ class RGDock(FeatureDock):
         self.table.show_rows(observable_rows(data, runs))
         self._show_fields(next((r for r in runs if r.rbm_id is not None), None))
         self.compared_label.setText(
-            "compared: " + ", ".join(f"{r.id} ({method_label(r)})" for r in runs) if runs
-            else "no rg run of this Ising run yet: press Coarse-grain")
+            "compared: " + ", ".join(f"{r.id} ({method_label(r)})" for r in runs)
+            if runs
+            else "no rg run of this Ising run yet: press Coarse-grain"
+        )
 
-    def _panels(self, data: IsingRunView, runs: list[RGRunView],
-                reconstructions: dict[str, np.ndarray | None]) -> list[Panel]:
+    def _panels(
+        self,
+        data: IsingRunView,
+        runs: list[RGRunView],
+        reconstructions: dict[str, np.ndarray | None],
+    ) -> list[Panel]:
         size = data.size
-        panels = [Panel("original", f"<b>original</b><br>{size}×{size}, T = "
-                                    f"{data.temperature:.4g}", data.samples)]
+        panels = [
+            Panel(
+                "original",
+                f"<b>original</b><br>{size}×{size}, T = {data.temperature:.4g}",
+                data.samples,
+            )
+        ]
         for run in runs:
             rule = run.rule
             for level in run.levels:
@@ -476,14 +529,23 @@ class RGDock(FeatureDock):
                     continue
                 what = {"rbm": "RBM hidden", "rbm-flow": "RBM v′ step"}.get(rule, rule)
                 k = level.index
-                panels.append(Panel(f"{run.id}/{k}", f"<b>{what} {k}</b><br>"
-                                                     f"{frames.shape[1]}×{frames.shape[2]}, "
-                                                     f"{run.id}", frames))
+                panels.append(
+                    Panel(
+                        f"{run.id}/{k}",
+                        f"<b>{what} {k}</b><br>{frames.shape[1]}×{frames.shape[2]}, {run.id}",
+                        frames,
+                    )
+                )
             recon = reconstructions.get(run.id)
             if recon is not None:
-                panels.append(Panel(f"{run.id}/reconstruction",
-                                    f"<b>⟨v|h⟩ = tanh(a+Wh)</b><br>{size}×{size}, "
-                                    f"{run.rbm_id}", recon, mean=True))
+                panels.append(
+                    Panel(
+                        f"{run.id}/reconstruction",
+                        f"<b>⟨v|h⟩ = tanh(a+Wh)</b><br>{size}×{size}, {run.rbm_id}",
+                        recon,
+                        mean=True,
+                    )
+                )
         return panels
 
     def _show_sample(self, index: int) -> None:
@@ -493,8 +555,9 @@ class RGDock(FeatureDock):
     def _series(run: RGRunView, k: int) -> Series:
         return Series(f"{method_label(run)}, level {k}", run.rule, k)
 
-    def _level_samples(self, data: IsingRunView, runs: list[RGRunView]
-                       ) -> list[tuple[Series, np.ndarray]]:
+    def _level_samples(
+        self, data: IsingRunView, runs: list[RGRunView]
+    ) -> list[tuple[Series, np.ndarray]]:
         out = [(Series("original", "original", 0), data.samples)]
         for run in runs:
             for level in run.levels:
@@ -506,8 +569,7 @@ class RGDock(FeatureDock):
         out = []
         original = data.correlation
         if original is not None:
-            out.append((Series("original", "original", 0), original.r, original.C,
-                        original.error))
+            out.append((Series("original", "original", 0), original.r, original.C, original.error))
         for run in runs:
             for level in run.levels:
                 found = level.correlation
@@ -522,17 +584,20 @@ class RGDock(FeatureDock):
         found = None if run is None else run.locality
         if rbm is None or rbm.weights is None or found is None:
             self.fields_view.clear_fields()
-            self.fields_label.setText("<b>Receptive fields</b>: no RBM coarse-graining of "
-                                      "these configurations")
+            self.fields_label.setText(
+                "<b>Receptive fields</b>: no RBM coarse-graining of these configurations"
+            )
             return
         size, block = run.size, run.block
         shares = np.asarray(found.block_share, dtype=float)
-        self.fields_view.set_centred_fields(np.asarray(rbm.weights), rbm.hidden_bias, size,
-                                            found.centre, shares)
+        self.fields_view.set_centred_fields(
+            np.asarray(rbm.weights), rbm.hidden_bias, size, found.centre, shares
+        )
         self.fields_label.setText(
             f"<b>Receptive fields</b> of {rbm_id} (+ centre); block share mean "
             f"{np.nanmean(shares):.2f}, min {np.nanmin(shares):.2f} (1: one {block}×{block} "
-            f"block; {block * block / size**2:.2f}: spread evenly)")
+            f"block; {block * block / size**2:.2f}: spread evenly)"
+        )
 
     # ------------------------------------------------------------------ flow
     def refresh_flow(self) -> None:

@@ -48,10 +48,20 @@ from lab.rg.runs import T_C, RGFlowRunView, RGRunView
 from widgets.common.lattice_view import SPIN_LUT, LatticeView
 from widgets.common.weight_grid import SORT_KEYS, ReceptiveFieldsView
 
-RULE_COLOURS = {"original": "#e5e5e5", "majority": "#f4d03f", "decimation": "#5dade2",
-                "rbm": "#58d68d", "rbm-flow": "#c39bd3"}
-LEVEL_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine,
-                Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+RULE_COLOURS = {
+    "original": "#e5e5e5",
+    "majority": "#f4d03f",
+    "decimation": "#5dade2",
+    "rbm": "#58d68d",
+    "rbm-flow": "#c39bd3",
+}
+LEVEL_STYLES = (
+    Qt.PenStyle.SolidLine,
+    Qt.PenStyle.SolidLine,
+    Qt.PenStyle.DashLine,
+    Qt.PenStyle.DotLine,
+    Qt.PenStyle.DashDotLine,
+)
 GUIDE_PEN = pg.mkPen((150, 150, 150), style=Qt.PenStyle.DashLine)
 MEAN_LUT = np.round(
     SPIN_LUT[0] + np.linspace(0.0, 1.0, 256)[:, None] * (SPIN_LUT[1].astype(float) - SPIN_LUT[0])
@@ -190,15 +200,22 @@ class CentredFieldsView(ReceptiveFieldsView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("rgFieldsView")
-        self.centres_item = pg.ScatterPlotItem(symbol="+", size=11, pen=pg.mkPen("k", width=2),
-                                               brush=None)
+        self.centres_item = pg.ScatterPlotItem(
+            symbol="+", size=11, pen=pg.mkPen("k", width=2), brush=None
+        )
         self.viewbox.addItem(self.centres_item)
         self.centres = np.zeros((0, 2))
         self.shares = np.zeros(0)
         self.plots: dict[str, pg.GraphicsView] = {"rgReceptiveFields": self}  # for export
 
-    def set_centred_fields(self, W: np.ndarray, b: np.ndarray | None, size: int,
-                           centres: np.ndarray, shares: np.ndarray) -> None:
+    def set_centred_fields(
+        self,
+        W: np.ndarray,
+        b: np.ndarray | None,
+        size: int,
+        centres: np.ndarray,
+        shares: np.ndarray,
+    ) -> None:
         """Draw W's columns as L×L tiles in unit order with the (m, 2) centres (row, col)."""
         self.set_fields(W, b, size, SORT_KEYS[0])
         self.centres, self.shares = np.asarray(centres, float), np.asarray(shares, float)
@@ -228,8 +245,10 @@ class CentredFieldsView(ReceptiveFieldsView):
             self.hovered.emit("")
             return
         row, col = self.centres[unit]
-        self.hovered.emit(f"unit {unit}: centre (row {row:.2f}, col {col:.2f}), block share "
-                          f"{self.shares[unit]:.3f}, ‖W‖ = {np.linalg.norm(self.W[:, unit]):.3f}")
+        self.hovered.emit(
+            f"unit {unit}: centre (row {row:.2f}, col {col:.2f}), block share "
+            f"{self.shares[unit]:.3f}, ‖W‖ = {np.linalg.norm(self.W[:, unit]):.3f}"
+        )
 
 
 def _plot(title: str, bottom: str, left: str) -> pg.PlotWidget:
@@ -259,7 +278,9 @@ def legend_html(series: list[Series]) -> str:
     marks = {0: "—", 1: "—", 2: "– –"}
     return " &nbsp;".join(
         f"<span style='color:{RULE_COLOURS.get(s.rule, '#ffffff')}'>{marks.get(s.level, '···')}"
-        f" {s.label}</span>" for s in series)
+        f" {s.label}</span>"
+        for s in series
+    )
 
 
 class CurvePool:
@@ -274,8 +295,7 @@ class CurvePool:
         """``count`` visible (curve, bars) pairs; the others are emptied and hidden."""
         while len(self.curves) < count:
             if self.with_bars:
-                bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0),
-                                       beam=0.0)
+                bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.0)
                 self.plot.addItem(bars)
                 self.bars.append(bars)
             curve = pg.PlotDataItem(**self.options)
@@ -324,8 +344,9 @@ class MagnetizationHistograms(_PlotWithKey):
         pairs = self.pool.use(len(levels))
         for (curve, _), (series, samples) in zip(pairs, levels, strict=True):
             edges, density = magnetization_histogram(samples)
-            curve.setData(edges, density, stepMode="center",
-                          pen=level_pen(series.rule, series.level))
+            curve.setData(
+                edges, density, stepMode="center", pen=level_pen(series.rule, series.level)
+            )
         self.curves = [curve for curve, _ in pairs]
         self.key.setText(legend_html([series for series, _ in levels]))
 
@@ -334,22 +355,24 @@ class CorrelationPlot(_PlotWithKey):
     """C(r) of each level against r in original lattice spacings, with ±1σ bars."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("rgCorrelations", _plot("C(r), r in original spacings",
-                                                 "r (original lattice spacings)", "C(r)"))
+        super().__init__(
+            "rgCorrelations",
+            _plot("C(r), r in original spacings", "r (original lattice spacings)", "C(r)"),
+        )
         self.plot.addItem(pg.InfiniteLine(angle=0, pos=0.0, pen=GUIDE_PEN))
         self.pool = CurvePool(self.plot, bars=True)
         self.curves: list[pg.PlotDataItem] = []
 
-    def show_levels(self, levels: list[tuple[Series, np.ndarray, np.ndarray, np.ndarray]]
-                    ) -> None:
+    def show_levels(self, levels: list[tuple[Series, np.ndarray, np.ndarray, np.ndarray]]) -> None:
         """Draw each (series, r, C, C_error); r is already in original spacings."""
         pairs = self.pool.use(len(levels))
         for (curve, bars), (series, r, C, error) in zip(pairs, levels, strict=True):
             r, C, error = (np.asarray(x, dtype=float) for x in (r, C, error))
             pen = level_pen(series.rule, series.level)
             bars.setData(x=r, y=C, height=2 * error, pen=pg.mkPen(pen.color()))
-            curve.setData(r, C, pen=pen, symbol="o", symbolSize=5, symbolPen=None,
-                          symbolBrush=pen.color())
+            curve.setData(
+                r, C, pen=pen, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pen.color()
+            )
         self.curves = [curve for curve, _ in pairs]
         self.key.setText(legend_html([level[0] for level in levels]))
 
@@ -374,15 +397,37 @@ def observable_rows(data: IsingRunView, rg_runs: list[RGRunView]) -> list[tuple[
         estimate = estimates.get(name)
         return _cell(math.nan) if estimate is None else _cell(estimate.value, estimate.error)
 
-    rows = [(data.id, "original", "0", str(data.size),
-             *(measured(k) for k in ("e", "abs_m", "binder")),
-             f"T = {_cell(data.temperature)}", "—")]
+    rows = [
+        (
+            data.id,
+            "original",
+            "0",
+            str(data.size),
+            *(measured(k) for k in ("e", "abs_m", "binder")),
+            f"T = {_cell(data.temperature)}",
+            "—",
+        )
+    ]
     for run in rg_runs:
         for level in run.levels:
-            rows.append((run.id, method_label(run), str(level.index), str(level.size),
-                         *(_cell(x.value, x.error) for x in (
-                             level.e, level.abs_m, level.binder, level.effective_temperature,
-                             level.binder_temperature))))
+            rows.append(
+                (
+                    run.id,
+                    method_label(run),
+                    str(level.index),
+                    str(level.size),
+                    *(
+                        _cell(x.value, x.error)
+                        for x in (
+                            level.e,
+                            level.abs_m,
+                            level.binder,
+                            level.effective_temperature,
+                            level.binder_temperature,
+                        )
+                    ),
+                )
+            )
     return rows
 
 
@@ -417,11 +462,15 @@ class ObservablesTable(QTableWidget):
         for i, row in enumerate(rows):
             for j, text in enumerate(row):
                 item = QTableWidgetItem(text)
-                item.setToolTip("value(error): the error, one standard deviation, in the last "
-                                "digits" if "(" in text and j >= 4 else "")
+                item.setToolTip(
+                    "value(error): the error, one standard deviation, in the last digits"
+                    if "(" in text and j >= 4
+                    else ""
+                )
                 if j >= 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.setItem(i, j, item)
 
 
@@ -432,13 +481,22 @@ class FlowDiagram(_PlotWithKey):
     """T′ against T for each level of each ``rg-flow`` run, with T′ = T and T_c marked."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("rgFlowDiagram", _plot(
-            "T → T′: ● energy-, □ Binder-matched", "T of the simulated lattice",
-            "T′ of the coarse lattice"))
-        self.tc_lines = (pg.InfiniteLine(angle=90, pos=T_C, pen=GUIDE_PEN,
-                                         label="T_c", labelOpts={"position": 0.95}),
-                         pg.InfiniteLine(angle=0, pos=T_C, pen=GUIDE_PEN,
-                                         label="T_c", labelOpts={"position": 0.95}))
+        super().__init__(
+            "rgFlowDiagram",
+            _plot(
+                "T → T′: ● energy-, □ Binder-matched",
+                "T of the simulated lattice",
+                "T′ of the coarse lattice",
+            ),
+        )
+        self.tc_lines = (
+            pg.InfiniteLine(
+                angle=90, pos=T_C, pen=GUIDE_PEN, label="T_c", labelOpts={"position": 0.95}
+            ),
+            pg.InfiniteLine(
+                angle=0, pos=T_C, pen=GUIDE_PEN, label="T_c", labelOpts={"position": 0.95}
+            ),
+        )
         for line in self.tc_lines:
             self.plot.addItem(line, ignoreBounds=True)
         self.diagonal = self.plot.plot(pen=pg.mkPen((200, 200, 200), width=1))
@@ -459,7 +517,8 @@ class FlowDiagram(_PlotWithKey):
                 todo.extend((run, level, kind) for kind in FLOW_KINDS)
         self.curves = {}
         for (curve, bars), (run, level, (kind, symbol)) in zip(
-                self.pool.use(len(todo)), todo, strict=True):
+            self.pool.use(len(todo)), todo, strict=True
+        ):
             T = np.asarray(level.temperatures, dtype=float)
             found = level.energy if kind == "energy" else level.binder
             values = np.asarray(found.values, dtype=float)
@@ -467,16 +526,31 @@ class FlowDiagram(_PlotWithKey):
             keep = np.isfinite(values)
             pen = level_pen(run.rule, level.index, width=1.5)
             colour = pen.color()
-            bars.setData(x=T[keep], y=values[keep], height=2 * np.nan_to_num(errors[keep]),
-                         pen=pg.mkPen(colour))
-            curve.setData(T[keep], values[keep], pen=pen, symbol=symbol, symbolSize=7,
-                          symbolPen=pg.mkPen(colour, width=1.5),
-                          symbolBrush=colour if kind == "energy" else None)
+            bars.setData(
+                x=T[keep],
+                y=values[keep],
+                height=2 * np.nan_to_num(errors[keep]),
+                pen=pg.mkPen(colour),
+            )
+            curve.setData(
+                T[keep],
+                values[keep],
+                pen=pen,
+                symbol=symbol,
+                symbolSize=7,
+                symbolPen=pg.mkPen(colour, width=1.5),
+                symbolBrush=colour if kind == "energy" else None,
+            )
             self.curves[(run.id, level.index, kind)] = curve
         self.diagonal.setData([lo, hi], [lo, hi])
-        series = [Series(f"{method_label(run)}, level {level.index}", run.rule, level.index)
-                  for run, level, (kind, _) in todo if kind == "energy"]
-        self.key.setText(legend_html(series) + " &nbsp;<span style='color:#c8c8c8'>— T′ = T"
-                         "</span>" if flows else
-                         "no rg-flow run in this session: python main.py rg-flow SESSION "
-                         "--temperatures 1.8:2.8:7 --size 16")
+        series = [
+            Series(f"{method_label(run)}, level {level.index}", run.rule, level.index)
+            for run, level, (kind, _) in todo
+            if kind == "energy"
+        ]
+        self.key.setText(
+            legend_html(series) + " &nbsp;<span style='color:#c8c8c8'>— T′ = T</span>"
+            if flows
+            else "no rg-flow run in this session: python main.py rg-flow SESSION "
+            "--temperatures 1.8:2.8:7 --size 16"
+        )

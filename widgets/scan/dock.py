@@ -35,8 +35,13 @@ from lab.scan.task import SCAN_OBSERVABLES, parse_temperatures, scan_datasets
 from widgets.common.dock import FeatureDock
 from widgets.common.plot_export import export_views
 
-TITLES = {"e": "energy e", "abs_m": "⟨|m|⟩", "c": "specific heat c", "chi": "susceptibility χ",
-          "binder": "Binder U₄"}
+TITLES = {
+    "e": "energy e",
+    "abs_m": "⟨|m|⟩",
+    "c": "specific heat c",
+    "chi": "susceptibility χ",
+    "binder": "Binder U₄",
+}
 INFINITE = {"e": "e_inf", "abs_m": "m_inf", "c": "c_inf"}
 
 
@@ -46,8 +51,9 @@ class ScanDock(FeatureDock):
     refresh_hz = 10.0
 
     def __init__(self, controller: ScanController, parent: QWidget | None = None) -> None:
-        super().__init__("Temperature scan", "scanDock", controller, parent,
-                         error_label_name="scanErrorLabel")
+        super().__init__(
+            "Temperature scan", "scanDock", controller, parent, error_label_name="scanErrorLabel"
+        )
         self.controller: ScanController = controller
         self._drawn = None
         self.shown_id = ""  # the scan run on display (recorded, or the one running)
@@ -63,10 +69,16 @@ class ScanDock(FeatureDock):
         for i, name in enumerate(SCAN_OBSERVABLES):
             plot = pg.PlotWidget(title=TITLES[name])
             plot.setLabel("bottom", "T")
-            plot.addItem(pg.InfiniteLine(critical_temperature(), angle=90,
-                                         pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DotLine)))
-            self.exact_infinite[name] = plot.plot(pen=pg.mkPen((150, 150, 150), width=1,
-                                                               style=Qt.PenStyle.DashLine))
+            plot.addItem(
+                pg.InfiniteLine(
+                    critical_temperature(),
+                    angle=90,
+                    pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DotLine),
+                )
+            )
+            self.exact_infinite[name] = plot.plot(
+                pen=pg.mkPen((150, 150, 150), width=1, style=Qt.PenStyle.DashLine)
+            )
             self.exact_finite[name] = plot.plot(pen=pg.mkPen("#e74c3c", width=2))
             self.errors[name] = pg.ErrorBarItem(pen=pg.mkPen("#f4d03f"), beam=0.0)
             plot.addItem(self.errors[name])
@@ -74,9 +86,11 @@ class ScanDock(FeatureDock):
             plot.addItem(self.points[name])
             self.plots[name] = plot
             grid.addWidget(plot, i // 3, i % 3)
-        legend = QLabel("<span style='color:#f4d03f'>●</span> measured ±1σ &nbsp; "
-                        "<span style='color:#e74c3c'>━</span> exact, this L &nbsp; "
-                        "<span style='color:gray'>╌</span> Onsager L=∞ &nbsp; ┊ T_c")
+        legend = QLabel(
+            "<span style='color:#f4d03f'>●</span> measured ±1σ &nbsp; "
+            "<span style='color:#e74c3c'>━</span> exact, this L &nbsp; "
+            "<span style='color:gray'>╌</span> Onsager L=∞ &nbsp; ┊ T_c"
+        )
         grid.addWidget(legend, 1, 2, alignment=Qt.AlignmentFlag.AlignCenter)
         layout.addLayout(grid, 1)
         self.setWidget(body)
@@ -96,12 +110,15 @@ class ScanDock(FeatureDock):
         self.algorithm_box = QComboBox(objectName="scanAlgorithmBox")
         self.algorithm_box.addItems(ALGORITHMS)
         self.algorithm_box.setCurrentText("wolff")
-        self.samples_box = QSpinBox(objectName="scanSamplesBox", minimum=10, maximum=10**7,
-                                    value=2000)
-        self.thermalize_box = QSpinBox(objectName="scanThermalizeBox", minimum=0,
-                                       maximum=10**7, value=500)
-        self.interval_box = QSpinBox(objectName="scanIntervalBox", minimum=1, maximum=10**5,
-                                     value=2)
+        self.samples_box = QSpinBox(
+            objectName="scanSamplesBox", minimum=10, maximum=10**7, value=2000
+        )
+        self.thermalize_box = QSpinBox(
+            objectName="scanThermalizeBox", minimum=0, maximum=10**7, value=500
+        )
+        self.interval_box = QSpinBox(
+            objectName="scanIntervalBox", minimum=1, maximum=10**5, value=2
+        )
         self.seed_box = QSpinBox(objectName="scanSeedBox", minimum=0, maximum=2**31 - 1, value=1)
         form.addRow("temperatures", self.temperatures_edit)
         form.addRow("", self.error_label)
@@ -117,7 +134,8 @@ class ScanDock(FeatureDock):
         self.stop_button.clicked.connect(self.controller.stop)
         self.export_button = QPushButton("Export plots…", objectName="scanExportButton")
         self.export_button.clicked.connect(
-            lambda: self.export_dialog("Export the scan plots", self.export_plots))
+            lambda: self.export_dialog("Export the scan plots", self.export_plots)
+        )
         self.progress = QProgressBar(objectName="scanProgress")
         self.status_label = QLabel("", objectName="scanStatus")
         self.status_label.setWordWrap(True)
@@ -148,11 +166,18 @@ class ScanDock(FeatureDock):
         temperatures = self._validate()
         if temperatures is None:
             return
-        base = IsingParams(size=self.size_box.value(), temperature=float(temperatures[0]),
-                           algorithm=self.algorithm_box.currentText(), seed=self.seed_box.value())
-        plan = IsingPlan(thermalize=self.thermalize_box.value(),
-                         interval=self.interval_box.value(),
-                         samples=self.samples_box.value(), record_spins=True)
+        base = IsingParams(
+            size=self.size_box.value(),
+            temperature=float(temperatures[0]),
+            algorithm=self.algorithm_box.currentText(),
+            seed=self.seed_box.value(),
+        )
+        plan = IsingPlan(
+            thermalize=self.thermalize_box.value(),
+            interval=self.interval_box.value(),
+            samples=self.samples_box.value(),
+            record_spins=True,
+        )
         try:
             self.controller.start(base, temperatures, plan)
         except (ValueError, RuntimeError) as exc:
@@ -179,24 +204,28 @@ class ScanDock(FeatureDock):
         self.progress.setValue(round(100 * (snapshot.index + within) / total))
         if snapshot.index < total:
             self.status_label.setText(
-                f"T = {snapshot.temperatures[snapshot.index]:.4f} "
-                f"({snapshot.index + 1} of {total})")
+                f"T = {snapshot.temperatures[snapshot.index]:.4f} ({snapshot.index + 1} of {total})"
+            )
         else:
             self.status_label.setText(f"done: {total} temperatures")
         self._draw_points(scan_datasets(list(snapshot.points)))
 
-    def _draw_exact(self, size: int, temperatures: np.ndarray, coupling: float,
-                    field: float) -> None:
+    def _draw_exact(
+        self, size: int, temperatures: np.ndarray, coupling: float, field: float
+    ) -> None:
         grid = np.linspace(float(temperatures.min()), float(temperatures.max()), 80)
         if grid[0] == grid[-1]:
             grid = np.linspace(grid[0] * 0.8, grid[0] * 1.2, 80)
         curves = exact_curves(size, grid, coupling, field)
         for name in SCAN_OBSERVABLES:
-            for item, key in ((self.exact_finite[name], name),
-                              (self.exact_infinite[name], INFINITE.get(name, ""))):
+            for item, key in (
+                (self.exact_finite[name], name),
+                (self.exact_infinite[name], INFINITE.get(name, "")),
+            ):
                 values = curves.get(key)
-                item.setData(grid if values is not None else [],
-                             values if values is not None else [])
+                item.setData(
+                    grid if values is not None else [], values if values is not None else []
+                )
 
     def _draw_points(self, curves: dict[str, np.ndarray]) -> None:
         t = curves["temperature"]
@@ -220,7 +249,17 @@ class ScanDock(FeatureDock):
     def export_plots(self, folder: Path) -> list[Path]:
         """Write every plot as PNG and SVG into ``folder``; returns the files written."""
         live = self.controller.scan_run
-        run = (f"{live.id} (scan running)" if self.controller.running and live is not None
-               else self.shown_id or "none")
-        return export_views(self.plots, folder, self.shown_id or "scan", self.controller.session,
-                            run, "Monge Lab temperature scan", titles=TITLES)
+        run = (
+            f"{live.id} (scan running)"
+            if self.controller.running and live is not None
+            else self.shown_id or "none"
+        )
+        return export_views(
+            self.plots,
+            folder,
+            self.shown_id or "scan",
+            self.controller.session,
+            run,
+            "Monge Lab temperature scan",
+            titles=TITLES,
+        )

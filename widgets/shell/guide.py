@@ -23,8 +23,13 @@ from lab.core.guide import Section, about, session_format_reference, user_guide
 class DocumentDialog(QDialog):
     """A Markdown document by section: the sections listed on the left, the text on the right."""
 
-    def __init__(self, title: str, sections: list[Section], parent: QWidget | None = None,
-                 name: str = "documentDialog") -> None:
+    def __init__(
+        self,
+        title: str,
+        sections: list[Section],
+        parent: QWidget | None = None,
+        name: str = "documentDialog",
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.setWindowTitle(title)
@@ -58,18 +63,23 @@ def user_guide_dialog(parent: QWidget | None = None) -> DocumentDialog:
 
 def session_format_dialog(parent: QWidget | None = None) -> DocumentDialog:
     reference = Section("Session file", session_format_reference())
-    return DocumentDialog("Monge Lab — the session file", [reference], parent,
-                          "sessionFormatDialog")
+    return DocumentDialog(
+        "Monge Lab — the session file", [reference], parent, "sessionFormatDialog"
+    )
 
 
 def about_box(session_path, parent: QWidget | None = None) -> QMessageBox:
-    rows = "".join(f"<tr><td><b>{escape(label)}</b></td><td>{escape(text)}</td></tr>"
-                   for label, text in about(session_path))
+    rows = "".join(
+        f"<tr><td><b>{escape(label)}</b></td><td>{escape(text)}</td></tr>"
+        for label, text in about(session_path)
+    )
     box = QMessageBox(parent)
     box.setObjectName("aboutBox")
     box.setWindowTitle("About Monge Lab")
     box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText("<p>A laboratory for <i>Quantum Geometry insights in Deep Learning</i>: the Ising "
-                "model, RBMs, renormalization and the geometry of learning.</p>"
-                f"<table cellpadding=3>{rows}</table>")
+    box.setText(
+        "<p>A laboratory for <i>Quantum Geometry insights in Deep Learning</i>: the Ising "
+        "model, RBMs, renormalization and the geometry of learning.</p>"
+        f"<table cellpadding=3>{rows}</table>"
+    )
     return box

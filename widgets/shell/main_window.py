@@ -95,8 +95,11 @@ class MainWindow(QMainWindow):
         self.session.dirtyChanged.connect(lambda _: self._update_title())
         self.session.logAppended.connect(lambda line: self.statusBar().showMessage(line, 8000))
         self.autosaver = Autosaver(self.session, self._autosave_now, self)
-        self.autosaver.saved.connect(lambda _: self.statusBar().showMessage(
-            f"autosaved at {QTime.currentTime().toString('hh:mm')}"))
+        self.autosaver.saved.connect(
+            lambda _: self.statusBar().showMessage(
+                f"autosaved at {QTime.currentTime().toString('hh:mm')}"
+            )
+        )
         self.autosaver.failed.connect(lambda text: self.statusBar().showMessage(text))
         self.autosaver.set_minutes(minutes_setting(self._settings().value(SETTINGS_KEY, 0)))
         self._update_title()
@@ -124,13 +127,23 @@ class MainWindow(QMainWindow):
         self._add_action(view_menu, "Restore &default layout", self.restore_default_layout)
 
         help_menu = self.menuBar().addMenu("&Help")
-        self._add_action(help_menu, "&User guide", lambda: self._open_dialog(
-            guide.user_guide_dialog(self)), QKeySequence.StandardKey.HelpContents)
-        self._add_action(help_menu, "The &session file", lambda: self._open_dialog(
-            guide.session_format_dialog(self)))
+        self._add_action(
+            help_menu,
+            "&User guide",
+            lambda: self._open_dialog(guide.user_guide_dialog(self)),
+            QKeySequence.StandardKey.HelpContents,
+        )
+        self._add_action(
+            help_menu,
+            "The &session file",
+            lambda: self._open_dialog(guide.session_format_dialog(self)),
+        )
         help_menu.addSeparator()
-        self._add_action(help_menu, "&About Monge Lab", lambda: self._open_dialog(
-            guide.about_box(self.session.path, self)))
+        self._add_action(
+            help_menu,
+            "&About Monge Lab",
+            lambda: self._open_dialog(guide.about_box(self.session.path, self)),
+        )
 
     def _open_dialog(self, dialog: QWidget) -> None:
         """Show a Help window (modeless; it deletes itself when closed)."""
@@ -169,8 +182,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files
     def _busy(self) -> bool:
         if self.jobs.active():
-            dialogs.show_error(self, "A job is running",
-                               "Stop the running simulation or scan before replacing the session.")
+            dialogs.show_error(
+                self,
+                "A job is running",
+                "Stop the running simulation or scan before replacing the session.",
+            )
             return True
         return False
 
@@ -264,7 +280,8 @@ class MainWindow(QMainWindow):
 
     def choose_autosave(self) -> None:
         minutes = dialogs.ask_autosave_minutes(
-            self, minutes_setting(self._settings().value(SETTINGS_KEY, 0)))
+            self, minutes_setting(self._settings().value(SETTINGS_KEY, 0))
+        )
         if minutes is not None:
             self.autosaver.set_minutes(minutes)
             self._settings().setValue(SETTINGS_KEY, minutes)
@@ -302,8 +319,15 @@ class MainWindow(QMainWindow):
     @property
     def feature_docks(self) -> list[FeatureDock]:
         """The docks of the features, in tab order."""
-        return [self.ising_dock, self.scan_dock, self.rbm_dock, self.rg_dock,
-                self.geometry_dock, self.reproduce_dock, self.sweep_dock]
+        return [
+            self.ising_dock,
+            self.scan_dock,
+            self.rbm_dock,
+            self.rg_dock,
+            self.geometry_dock,
+            self.reproduce_dock,
+            self.sweep_dock,
+        ]
 
     def show_run(self, run_id: str) -> None:
         """Show run ``run_id`` in the dock its kind names (lab.core.kinds), if any."""
@@ -336,4 +360,3 @@ class MainWindow(QMainWindow):
             self.shutdown()
         self.session.close()  # deletes saved or discarded recordings, releases the locks
         event.accept()
-

@@ -35,16 +35,26 @@ class RecoveryDialog(QDialog):
         self.items = list(items)
         self.choice = "later"
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(
-            "Monge Lab was closed without saving these runs (it was killed or crashed).\n"
-            "Everything recorded up to the last flush can be put back into the session."))
+        layout.addWidget(
+            QLabel(
+                "Monge Lab was closed without saving these runs (it was killed or crashed).\n"
+                "Everything recorded up to the last flush can be put back into the session."
+            )
+        )
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         for item in self.items:
-            row = QTreeWidgetItem([item.run_id, item.kind, str(item.rows), item.created,
-                                   item.session or "(never saved)",
-                                   item.error or item.status])
+            row = QTreeWidgetItem(
+                [
+                    item.run_id,
+                    item.kind,
+                    str(item.rows),
+                    item.created,
+                    item.session or "(never saved)",
+                    item.error or item.status,
+                ]
+            )
             row.setCheckState(0, Qt.CheckState.Unchecked if item.error else Qt.CheckState.Checked)
             row.setToolTip(0, str(item.path))
             self.tree.addTopLevelItem(row)
@@ -52,10 +62,11 @@ class RecoveryDialog(QDialog):
             self.tree.resizeColumnToContents(column)
         layout.addWidget(self.tree)
         buttons = QDialogButtonBox(self)
-        for text, choice, role in (("Recover", "recover", QDialogButtonBox.ButtonRole.AcceptRole),
-                                   ("Discard", "discard",
-                                    QDialogButtonBox.ButtonRole.DestructiveRole),
-                                   ("Later", "later", QDialogButtonBox.ButtonRole.RejectRole)):
+        for text, choice, role in (
+            ("Recover", "recover", QDialogButtonBox.ButtonRole.AcceptRole),
+            ("Discard", "discard", QDialogButtonBox.ButtonRole.DestructiveRole),
+            ("Later", "later", QDialogButtonBox.ButtonRole.RejectRole),
+        ):
             button = QPushButton(text, self)
             button.setObjectName(f"{choice}Button")
             button.clicked.connect(lambda _=False, c=choice: self.choose(c))
@@ -65,8 +76,11 @@ class RecoveryDialog(QDialog):
 
     def selected(self) -> list[Recoverable]:
         """The checked recordings, in the listed order."""
-        return [item for i, item in enumerate(self.items)
-                if self.tree.topLevelItem(i).checkState(0) == Qt.CheckState.Checked]
+        return [
+            item
+            for i, item in enumerate(self.items)
+            if self.tree.topLevelItem(i).checkState(0) == Qt.CheckState.Checked
+        ]
 
     def choose(self, choice: str) -> None:
         self.choice = choice

@@ -71,8 +71,7 @@ class SessionBrowserDock(QDockWidget):
             return
         run = self.session.run(run_id)
         view = view_of(run)
-        values = (view.id, view.run_kind, view.status, view.describe_parameters(),
-                  summary_of(run))
+        values = (view.id, view.run_kind, view.status, view.describe_parameters(), summary_of(run))
         for column, text in enumerate(values):
             item.setText(column, text)
         tip = view.message or ", ".join(f"{k}={v}" for k, v in view.parameter_items())
@@ -105,12 +104,16 @@ class SessionBrowserDock(QDockWidget):
         item = self.tree.itemAt(pos)
         if item is not None:
             self.run_menu(item.data(0, Qt.ItemDataRole.UserRole)).exec(
-                self.tree.viewport().mapToGlobal(pos))
+                self.tree.viewport().mapToGlobal(pos)
+            )
 
     def _export_dialog(self, run_id: str, fmt: str) -> None:
         what = "arrays (*.npz)" if fmt == "npz" else "time series (*.csv)"
-        start = str(Path(self.session.path).parent / f"{run_id}.{fmt}"
-                    if self.session.path is not None else f"{run_id}.{fmt}")
+        start = str(
+            Path(self.session.path).parent / f"{run_id}.{fmt}"
+            if self.session.path is not None
+            else f"{run_id}.{fmt}"
+        )
         path, _ = QFileDialog.getSaveFileName(self, f"Export {run_id}", start, what)
         if path:
             try:

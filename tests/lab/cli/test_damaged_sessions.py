@@ -23,8 +23,18 @@ COMMANDS = {
     "inspect": lambda p: ["inspect", p],
     "recover": lambda p: ["recover", p],
     "export": lambda p: ["export", p, "ising-001", "--npz", p + ".npz"],
-    "simulate": lambda p: ["simulate", "--out", p, "--size", "4", "--temperature", "2",
-                           "--samples", "5", "--quiet"],
+    "simulate": lambda p: [
+        "simulate",
+        "--out",
+        p,
+        "--size",
+        "4",
+        "--temperature",
+        "2",
+        "--samples",
+        "5",
+        "--quiet",
+    ],
     "train": lambda p: ["train", p, "--data", "ising-001", "--epochs", "1", "--quiet"],
     "sample": lambda p: ["sample", p, "--rbm", "rbm-001", "--samples", "10"],
     "evaluate": lambda p: ["evaluate", p, "--rbm", "rbm-001", "--samples", "10"],
@@ -37,23 +47,61 @@ COMMANDS = {
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("good") / "S.h5"
-    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.5",
-                 "--algorithm", "wolff", "--samples", "100", "--seed", "1", "--quiet"]) == 0
-    assert main(["train", str(path), "--data", "ising-001", "--hidden", "4", "--epochs", "1",
-                 "--seed", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "4",
+                "--temperature",
+                "2.5",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "100",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                "4",
+                "--epochs",
+                "1",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return path.read_bytes()
 
 
 def damaged(good: bytes) -> dict[str, bytes | None]:
     rng = np.random.default_rng(11)
-    cases: dict[str, bytes | None] = {"empty": b"", "text": b"my notes, not a session\n",
-                                      "directory": None}
+    cases: dict[str, bytes | None] = {
+        "empty": b"",
+        "text": b"my notes, not a session\n",
+        "directory": None,
+    }
     for fraction in (0.1, 0.5, 0.9):
         cases[f"cut at {fraction:.0%}"] = good[: int(len(good) * fraction)]
     for _ in range(4):
         data = bytearray(good)
         start = int(rng.integers(0, len(data) - 64))
-        data[start:start + 64] = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
+        data[start : start + 64] = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
         cases[f"64 bytes overwritten at {start}"] = bytes(data)
     header = bytearray(good)
     header[:8] = b"\x00" * 8
@@ -65,10 +113,10 @@ def invalid(good: bytes, tmp: Path) -> dict[str, bytes]:
     """Checksum-valid files whose runs break their kind's structure."""
     out = {}
     edits = {
-        "float32 samples": lambda f: _replace(f, "runs/ising-001/samples",
-                                              f["runs/ising-001/samples"][()].astype(np.float32)),
-        "10 energies for 100 samples": lambda f: _replace(f, "runs/ising-001/energy",
-                                                          np.zeros(10)),
+        "float32 samples": lambda f: _replace(
+            f, "runs/ising-001/samples", f["runs/ising-001/samples"][()].astype(np.float32)
+        ),
+        "10 energies for 100 samples": lambda f: _replace(f, "runs/ising-001/energy", np.zeros(10)),
         "W (10, 6) beside b (4,)": lambda f: _replace(f, "runs/rbm-001/W", np.zeros((10, 6))),
     }
     for name, edit in edits.items():
@@ -110,8 +158,11 @@ def test_every_command_refuses_every_damaged_file_with_one_line(good, tmp_path, 
                 continue
             assert code == 2, (case, command, code, out.err)
             lines = out.err.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("monge-lab: error:"), (case, command,
-                                                                                   lines)
+            assert len(lines) == 1 and lines[0].startswith("monge-lab: error:"), (
+                case,
+                command,
+                lines,
+            )
             assert digest(path) == before, (case, command)
             refusals += 1
             if os.path.exists(str(path) + ".npz"):

@@ -33,16 +33,32 @@ WAIT_S = 60.0  # the child's start-up (torch import) takes several seconds on a 
 L, HIDDEN, EPOCHS = 6, 9, 4
 GEOMETRY = ["--samples", "100", "--burn-in", "20", "--points", "50", "--k", "4", "--seed", "3"]
 PER_CHECKPOINT = (  # one row per checkpoint, computed from that checkpoint (and the ones before)
-    "epoch", "spectrum", "rank", "condition", "n_outliers", "mp_fit", "modular_spectrum",
-    "monge_ampere_residual", "gaussian_ot_residual", "gaussian_w2", "wasserstein_to_data",
-    "energy_w1", "magnetization_w1", "entropy", "relative_entropy_to_data",
+    "epoch",
+    "spectrum",
+    "rank",
+    "condition",
+    "n_outliers",
+    "mp_fit",
+    "modular_spectrum",
+    "monge_ampere_residual",
+    "gaussian_ot_residual",
+    "gaussian_w2",
+    "wasserstein_to_data",
+    "energy_w1",
+    "magnetization_w1",
+    "entropy",
+    "relative_entropy_to_data",
 )
 
 
 def _run_until(argv: list[str], path: Path, wanted: str) -> subprocess.Popen:
     """Start ``python main.py argv``, SIGKILL it once ``wanted`` is a run of ``path``."""
-    child = subprocess.Popen([sys.executable, "main.py", *argv], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "main.py", *argv],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + WAIT_S
     try:
         while time.monotonic() < deadline and child.poll() is None:
@@ -54,7 +70,8 @@ def _run_until(argv: list[str], path: Path, wanted: str) -> subprocess.Popen:
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL, (
         f"the child ended on its own ({child.returncode}) before the kill: "
-        f"{child.stderr.read().decode()[-500:]}")
+        f"{child.stderr.read().decode()[-500:]}"
+    )
     child.stderr.close()
     return child
 
@@ -63,9 +80,25 @@ def test_rg_flow_killed_keeps_the_finished_temperatures(tmp_path):
     path = tmp_path / "S.h5"
     temperatures = np.linspace(2.0, 2.6, 4)
     # ~1 s a temperature here: the kill lands long before the fourth
-    _run_until(["rg-flow", str(path), "--rule", "majority", "--temperatures", "2.0:2.6:4",
-                "--size", "16", "--samples", "4000", "--interval", "10", "--quiet"], path,
-               "rg-001")
+    _run_until(
+        [
+            "rg-flow",
+            str(path),
+            "--rule",
+            "majority",
+            "--temperatures",
+            "2.0:2.6:4",
+            "--size",
+            "16",
+            "--samples",
+            "4000",
+            "--interval",
+            "10",
+            "--quiet",
+        ],
+        path,
+        "rg-001",
+    )
     runs = load_session(path).runs
     flow = runs["rg-flow-001"]
     assert flow.status == "interrupted"
@@ -92,12 +125,51 @@ def test_rg_flow_killed_keeps_the_finished_temperatures(tmp_path):
 def trained(tmp_path_factory) -> Path:
     """A session with an RBM (L = 6, 9 hidden units) checkpointed at every epoch."""
     path = tmp_path_factory.mktemp("trained") / "T.h5"
-    assert main(["simulate", "--out", str(path), "--size", str(L), "--temperature", "2.4",
-                 "--algorithm", "wolff", "--samples", "300", "--thermalize", "100",
-                 "--seed", "1", "--quiet"]) == 0
-    assert main(["train", str(path), "--data", "ising-001", "--hidden", str(HIDDEN),
-                 "--epochs", str(EPOCHS), "--checkpoint-every", "1", "--batch", "32",
-                 "--seed", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                str(L),
+                "--temperature",
+                "2.4",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "300",
+                "--thermalize",
+                "100",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                str(HIDDEN),
+                "--epochs",
+                str(EPOCHS),
+                "--checkpoint-every",
+                "1",
+                "--batch",
+                "32",
+                "--seed",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -113,8 +185,11 @@ def test_geometry_killed_keeps_the_checkpoints_saved(trained, tmp_path):
     shutil.copy(trained, path)
     # the first save comes after the first checkpoint, the next not before 60 s: the kill
     # finds exactly one checkpoint in the file
-    _run_until(["geometry", str(path), "--rbm", "rbm-001", *GEOMETRY, "--save-seconds", "60",
-                "--quiet"], path, "geometry-001")
+    _run_until(
+        ["geometry", str(path), "--rbm", "rbm-001", *GEOMETRY, "--save-seconds", "60", "--quiet"],
+        path,
+        "geometry-001",
+    )
     runs = load_session(path).runs
     assert sorted(runs) == ["geometry-001", "ising-001", "rbm-001"]
     run = runs["geometry-001"]
@@ -123,8 +198,9 @@ def test_geometry_killed_keeps_the_checkpoints_saved(trained, tmp_path):
     for name in PER_CHECKPOINT:
         # the same seeded computation of the first checkpoint in both processes; only the
         # order of BLAS reductions may differ (relative error ~1e-15 × small condition numbers)
-        np.testing.assert_allclose(run.datasets[name], reference.datasets[name][:1],
-                                   rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            run.datasets[name], reference.datasets[name][:1], rtol=1e-9, atol=1e-12, err_msg=name
+        )
 
 
 def test_the_gui_computation_records_its_run_as_it_grows(trained, tmp_path, qtbot):
@@ -138,8 +214,9 @@ def test_the_gui_computation_records_its_run_as_it_grows(trained, tmp_path, qtbo
     controller.pause()  # the worker may finish the step it is in: then 1 checkpoint is done
     qtbot.waitUntil(lambda: controller.state == "paused", timeout=30000)
     controller.step()
-    qtbot.waitUntil(lambda: controller.snapshot() is not None
-                    and controller.snapshot().done >= 1, timeout=30000)
+    qtbot.waitUntil(
+        lambda: controller.snapshot() is not None and controller.snapshot().done >= 1, timeout=30000
+    )
     controller.record_progress()
     done = controller.snapshot().done
     run = session.run(controller.run_id)
@@ -155,14 +232,26 @@ def test_the_gui_computation_records_its_run_as_it_grows(trained, tmp_path, qtbo
     session.close()
 
 
-def test_train_killed_keeps_its_checkpoints_and_resumes_to_the_uninterrupted_run(trained,
-                                                                                 tmp_path):
+def test_train_killed_keeps_its_checkpoints_and_resumes_to_the_uninterrupted_run(trained, tmp_path):
     """``train`` saves as it goes (checkpoint, trainer state, history): killed, the run is
     ``interrupted``; ``train --resume`` then ends exactly where an uninterrupted run ends."""
     path = tmp_path / "S.h5"
     shutil.copy(trained, path)
-    args = ["--data", "ising-001", "--hidden", str(HIDDEN), "--epochs", "150",
-            "--checkpoint-every", "1", "--batch", "32", "--seed", "5", "--quiet"]
+    args = [
+        "--data",
+        "ising-001",
+        "--hidden",
+        str(HIDDEN),
+        "--epochs",
+        "150",
+        "--checkpoint-every",
+        "1",
+        "--batch",
+        "32",
+        "--seed",
+        "5",
+        "--quiet",
+    ]
     _run_until(["train", str(path), *args, "--save-seconds", "0.05"], path, "rbm-002")
     killed = load_session(path).runs["rbm-002"]
     assert killed.status == "interrupted"

@@ -22,9 +22,27 @@ SERIES = ("samples", "energy", "magnetization", "sweep")
 
 
 def simulate_argv(out: Path, samples: int, *extra: str) -> list[str]:
-    return ["simulate", "--out", str(out), "--size", "12", "--temperature", "2.27", "--algorithm",
-            "wolff", "--samples", str(samples), "--thermalize", "40", "--interval", "1",
-            "--seed", "5", "--quiet", *extra]
+    return [
+        "simulate",
+        "--out",
+        str(out),
+        "--size",
+        "12",
+        "--temperature",
+        "2.27",
+        "--algorithm",
+        "wolff",
+        "--samples",
+        str(samples),
+        "--thermalize",
+        "40",
+        "--interval",
+        "1",
+        "--seed",
+        "5",
+        "--quiet",
+        *extra,
+    ]
 
 
 def test_recover_with_nothing_to_recover_and_on_a_missing_file(tmp_path, capsys):
@@ -45,9 +63,15 @@ def test_a_killed_main_py_is_recovered_and_resumed_to_the_uninterrupted_run(tmp_
     reference = read_run(reference_path, "ising-001")
     session = tmp_path / "S.h5"
     child = subprocess.Popen(
-        [sys.executable, "main.py", *simulate_argv(session, samples, "--report-flushes",
-                                                   "--flush-seconds", "0.1")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "main.py",
+            *simulate_argv(session, samples, "--report-flushes", "--flush-seconds", "0.1"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     reported = []
     try:

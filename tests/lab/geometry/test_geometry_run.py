@@ -26,8 +26,17 @@ EPS = 1e-3
 FAST = ["--samples", "60", "--burn-in", "10", "--points", "50", "--k", "4"]
 OPTIONS = GeometryOptions(epsilon=EPS, samples=60, burn_in=10, n_points=50, k=4, seed=3)
 PER_CHECKPOINT = (
-    "epoch", "rank", "condition", "n_outliers", "monge_ampere_residual", "gaussian_ot_residual",
-    "gaussian_w2", "wasserstein_to_data", "energy_w1", "magnetization_w1", "entropy",
+    "epoch",
+    "rank",
+    "condition",
+    "n_outliers",
+    "monge_ampere_residual",
+    "gaussian_ot_residual",
+    "gaussian_w2",
+    "wasserstein_to_data",
+    "energy_w1",
+    "magnetization_w1",
+    "entropy",
     "relative_entropy_to_data",
 )
 
@@ -35,15 +44,76 @@ PER_CHECKPOINT = (
 @pytest.fixture(scope="module")
 def base_session(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("geometry") / "base.h5"
-    assert main(["simulate", "--out", str(path), "--size", str(L), "--temperature", "2.4",
-                 "--algorithm", "wolff", "--samples", "300", "--thermalize", "100",
-                 "--interval", "2", "--seed", "1", "--quiet"]) == 0
-    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.4",
-                 "--algorithm", "wolff", "--samples", "50", "--thermalize", "50",
-                 "--seed", "2", "--quiet"]) == 0
-    assert main(["train", str(path), "--data", "ising-001", "--hidden", str(HIDDEN),
-                 "--epochs", str(EPOCHS), "--checkpoint-every", "1", "--batch", "32",
-                 "--seed", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                str(L),
+                "--temperature",
+                "2.4",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "300",
+                "--thermalize",
+                "100",
+                "--interval",
+                "2",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "4",
+                "--temperature",
+                "2.4",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "50",
+                "--thermalize",
+                "50",
+                "--seed",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                str(HIDDEN),
+                "--epochs",
+                str(EPOCHS),
+                "--checkpoint-every",
+                "1",
+                "--batch",
+                "32",
+                "--seed",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -51,8 +121,10 @@ def base_session(tmp_path_factory) -> Path:
 def computed(base_session, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("computed") / "S.h5"
     shutil.copy(base_session, path)
-    assert main(["geometry", str(path), "--rbm", "rbm-001", "--epsilon", str(EPS), *FAST,
-                 "--quiet"]) == 0
+    assert (
+        main(["geometry", str(path), "--rbm", "rbm-001", "--epsilon", str(EPS), *FAST, "--quiet"])
+        == 0
+    )
     return path
 
 
@@ -77,13 +149,26 @@ def test_the_run_has_the_contract_shapes_and_units(computed):
     assert run.kind == "geometry" and run.status == "finished"
     assert run.inputs == ["rbm-001", "ising-001"]
     assert run.params["epsilon"] == EPS and run.params["samples"] == 60
-    shapes = {"spectrum": (C, HIDDEN), "mp_law": (3,), "mp_fit": (C, len(MP_FIT_COLUMNS)),
-              "eigenvectors": (C, 8, L, L), "bloch": (C, 2), "modular_spectrum": (C, n),
-              "data_covariance": (n, n), "model_covariance": (n, n), "data_spectrum": (n,),
-              "ot_plan": (60, 60)}
+    shapes = {
+        "spectrum": (C, HIDDEN),
+        "mp_law": (3,),
+        "mp_fit": (C, len(MP_FIT_COLUMNS)),
+        "eigenvectors": (C, 8, L, L),
+        "bloch": (C, 2),
+        "modular_spectrum": (C, n),
+        "data_covariance": (n, n),
+        "model_covariance": (n, n),
+        "data_spectrum": (n,),
+        "ot_plan": (60, 60),
+    }
     shapes.update({name: (C,) for name in PER_CHECKPOINT})
-    shapes.update({f"{q}/{m}": (C,) for q in ("distance", "speed", "path_length", "line_shape")
-                   for m in TRAJECTORY_METRICS})
+    shapes.update(
+        {
+            f"{q}/{m}": (C,)
+            for q in ("distance", "speed", "path_length", "line_shape")
+            for m in TRAJECTORY_METRICS
+        }
+    )
     assert {name: ds[name].shape for name in ds} == shapes
     assert ds["eigenvectors"].dtype == np.float32 and ds["data_covariance"].dtype == np.float32
     assert ds["model_covariance"].dtype == np.float32 and ds["spectrum"].dtype == np.float64
@@ -107,10 +192,12 @@ def test_exact_facts_of_the_stored_run(computed):
         np.testing.assert_allclose(ds["spectrum"][i], s2, rtol=0, atol=1e-12 * s2[0])
     assert np.all(np.diff(ds["spectrum"], axis=1) <= 0)
     W0 = checkpoints["checkpoints/W"][0].astype(np.float64)
-    np.testing.assert_allclose(ds["mp_law"], [L * L, HIDDEN, np.sum(W0**2) / (L * L * HIDDEN)],
-                               rtol=1e-12)
-    np.testing.assert_array_equal(ds["n_outliers"],
-                                  ds["mp_fit"][:, MP_FIT_COLUMNS.index("n_outliers")])
+    np.testing.assert_allclose(
+        ds["mp_law"], [L * L, HIDDEN, np.sum(W0**2) / (L * L * HIDDEN)], rtol=1e-12
+    )
+    np.testing.assert_array_equal(
+        ds["n_outliers"], ds["mp_fit"][:, MP_FIT_COLUMNS.index("n_outliers")]
+    )
     for metric in TRAJECTORY_METRICS:
         d, length = ds[f"distance/{metric}"], ds[f"path_length/{metric}"]
         shape, speed = ds[f"line_shape/{metric}"], ds[f"speed/{metric}"]
@@ -146,9 +233,11 @@ def test_distances_and_entropies_match_dense_computations(computed):
         A = W @ W.T
         # κ(A + εI) ≲ 1e3 here: the dense eigen-decompositions are good to ~1e-12 relative
         assert ds["distance/affine_invariant"][i] == pytest.approx(
-            affine_invariant(A0, A, EPS), rel=1e-9, abs=1e-9)
+            affine_invariant(A0, A, EPS), rel=1e-9, abs=1e-9
+        )
         assert ds["distance/bures_wasserstein_exact"][i] == pytest.approx(
-            bures_wasserstein(A0, A), rel=1e-7, abs=1e-7)
+            bures_wasserstein(A0, A), rel=1e-7, abs=1e-7
+        )
         rho = (A + EPS * np.eye(L * L)) / np.trace(A + EPS * np.eye(L * L))
         p, U = np.linalg.eigh(rho)
         assert ds["entropy"][i] == pytest.approx(-np.sum(p * np.log(p)), rel=1e-11)
@@ -197,17 +286,20 @@ def test_interrupt_keeps_the_checkpoints_done(session, monkeypatch):
     assert run.datasets["modular_spectrum"].shape == (2, L * L)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--rbm", "rbm-009"], "no run 'rbm-009'"),
-    (["--rbm", "ising-001"], "not 'rbm'"),
-    (["--rbm", "rbm-001", "--data", "rbm-001"], "not 'ising'"),
-    (["--rbm", "rbm-001", "--data", "ising-002"], "L = 4"),
-    (["--rbm", "rbm-001", "--epsilon", "0"], "epsilon"),
-    (["--rbm", "rbm-001", "--epsilon", "-1e-3"], "epsilon"),
-    (["--rbm", "rbm-001", "--epsilon", "nan"], "finite"),
-    (["--rbm", "rbm-001", "--samples", "1"], "samples"),
-    (["--rbm", "rbm-001", "--k", "11"], "k"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--rbm", "rbm-009"], "no run 'rbm-009'"),
+        (["--rbm", "ising-001"], "not 'rbm'"),
+        (["--rbm", "rbm-001", "--data", "rbm-001"], "not 'ising'"),
+        (["--rbm", "rbm-001", "--data", "ising-002"], "L = 4"),
+        (["--rbm", "rbm-001", "--epsilon", "0"], "epsilon"),
+        (["--rbm", "rbm-001", "--epsilon", "-1e-3"], "epsilon"),
+        (["--rbm", "rbm-001", "--epsilon", "nan"], "finite"),
+        (["--rbm", "rbm-001", "--samples", "1"], "samples"),
+        (["--rbm", "rbm-001", "--k", "11"], "k"),
+    ],
+)
 def test_bad_input_exits_2_and_leaves_the_file(session, capsys, extra, message):
     before = digest(session)
     assert main(["geometry", str(session), *extra, "--quiet"]) == 2
@@ -228,10 +320,19 @@ def test_an_rbm_without_checkpoints_is_refused(session, tmp_path, capsys):
     assert digest(session) == before
 
 
-@pytest.mark.parametrize("kwargs", [{"epsilon": 0.0}, {"epsilon": math.nan},
-                                    {"epsilon": math.inf}, {"samples": 1}, {"k": -1},
-                                    {"k": 11},  # k = 0 now means min(10, m): it fits any model
-                                    {"thin": 0}, {"seed": -1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"epsilon": 0.0},
+        {"epsilon": math.nan},
+        {"epsilon": math.inf},
+        {"samples": 1},
+        {"k": -1},
+        {"k": 11},  # k = 0 now means min(10, m): it fits any model
+        {"thin": 0},
+        {"seed": -1},
+    ],
+)
 def test_options_are_validated(kwargs):
     with pytest.raises(ValueError):
         GeometryOptions(**kwargs)
@@ -241,12 +342,63 @@ def test_geometry_defaults_fit_a_model_with_few_hidden_units(tmp_path):
     """The first-hour issue: the default k (0, min(10, m)) fits an RBM with 6 hidden units,
     where a fixed k = 10 refused it."""
     path = tmp_path / "S.h5"
-    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.5",
-                 "--algorithm", "wolff", "--samples", "200", "--seed", "3", "--quiet"]) == 0
-    assert main(["train", str(path), "--data", "ising-001", "--hidden", "6", "--epochs", "2",
-                 "--seed", "1", "--quiet"]) == 0
-    assert main(["geometry", str(path), "--rbm", "rbm-001", "--samples", "20", "--burn-in",
-                 "10", "--points", "40", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "4",
+                "--temperature",
+                "2.5",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "200",
+                "--seed",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                "6",
+                "--epochs",
+                "2",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "geometry",
+                str(path),
+                "--rbm",
+                "rbm-001",
+                "--samples",
+                "20",
+                "--burn-in",
+                "10",
+                "--points",
+                "40",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     run = load_session(str(path)).runs["geometry-001"]
     assert run.status == "finished" and int(run.params["k"]) == 0
     assert np.all(np.isfinite(run.datasets["monge_ampere_residual"]))

@@ -18,8 +18,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def simulate_args(out: Path, **overrides: object) -> list[str]:
-    args = {"size": 8, "temperature": 2.269, "algorithm": "wolff", "samples": 40,
-            "thermalize": 50, "interval": 2, "seed": 1}
+    args = {
+        "size": 8,
+        "temperature": 2.269,
+        "algorithm": "wolff",
+        "samples": 40,
+        "thermalize": 50,
+        "interval": 2,
+        "seed": 1,
+    }
     args.update(overrides)
     argv = ["simulate", "--out", str(out), "--quiet"]
     for key, value in args.items():
@@ -77,8 +84,9 @@ def test_same_seed_gives_the_same_samples(tmp_path):
     assert main(simulate_args(a, algorithm="swendsen-wang")) == 0
     assert main(simulate_args(b, algorithm="swendsen-wang")) == 0
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
-        np.testing.assert_array_equal(fa["runs/ising-001/samples"][()],
-                                      fb["runs/ising-001/samples"][()])
+        np.testing.assert_array_equal(
+            fa["runs/ising-001/samples"][()], fb["runs/ising-001/samples"][()]
+        )
 
 
 @pytest.mark.parametrize(
@@ -148,8 +156,13 @@ def test_main_py_runs_end_to_end_in_a_subprocess(tmp_path):
     argv = [sys.executable, str(ROOT / "main.py")] + simulate_args(out, samples=20)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "inspect", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "inspect", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0 and "ising-001" in done.stdout
 
 
@@ -157,8 +170,25 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, monkeypatch)
     """`python main.py inspect S.h5 | head -1`: the closed pipe is not a crash with a traceback
     but the conventional exit status 141 (128 + SIGPIPE)."""
     path = tmp_path / "S.h5"
-    assert main(["simulate", "--out", str(path), "--size", "4", "--temperature", "2.5",
-                 "--samples", "20", "--seed", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "4",
+                "--temperature",
+                "2.5",
+                "--samples",
+                "20",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
 
     class ClosedPipe:
         def write(self, text: str) -> int:

@@ -42,9 +42,27 @@ SERIES = ("samples", "energy", "magnetization", "sweep")
 
 
 def simulate_argv(out, *extra: str) -> list[str]:
-    return ["simulate", "--out", str(out), "--size", "8", "--temperature", "2.4", "--samples",
-            str(SAMPLES), "--thermalize", "10", "--interval", "2", "--seed", "11", "--quiet",
-            "--flush-seconds", "0.05", *extra]
+    return [
+        "simulate",
+        "--out",
+        str(out),
+        "--size",
+        "8",
+        "--temperature",
+        "2.4",
+        "--samples",
+        str(SAMPLES),
+        "--thermalize",
+        "10",
+        "--interval",
+        "2",
+        "--seed",
+        "11",
+        "--quiet",
+        "--flush-seconds",
+        "0.05",
+        *extra,
+    ]
 
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,7 +100,9 @@ class ForkServer:
     def __init__(self, warm_argv: list[str]) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER, str(ROOT), json.dumps(warm_argv)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._ask(None) == "ready"
 
@@ -126,8 +146,9 @@ def _trials(server: ForkServer, tmp_path: Path, reference) -> dict[str, int]:
     outcomes = {"interrupted": 0, "finished": 0, "nothing": 0, "resumed": 0}
     for trial, delay in enumerate(delays):
         session = tmp_path / f"S{trial}.h5"
-        flushed = server.run_and_kill(simulate_argv(session, "--report-flushes"),
-                                      tmp_path / f"out{trial}.txt", float(delay))
+        flushed = server.run_and_kill(
+            simulate_argv(session, "--report-flushes"), tmp_path / f"out{trial}.txt", float(delay)
+        )
         reported = max(flushed, default=0)
         left = find_recordings(session)
         for path in left:
@@ -142,16 +163,22 @@ def _trials(server: ForkServer, tmp_path: Path, reference) -> dict[str, int]:
         k = len(run.datasets["energy"])
         assert k >= reported, f"trial {trial}: {k} samples recovered, {reported} reported"
         for name in SERIES:
-            np.testing.assert_array_equal(run.datasets[name], reference.datasets[name][:k],
-                                          err_msg=f"trial {trial}: {name}")
+            np.testing.assert_array_equal(
+                run.datasets[name], reference.datasets[name][:k], err_msg=f"trial {trial}: {name}"
+            )
         outcomes[run.status] += 1
         if run.status == "interrupted" and outcomes["interrupted"] % 3 == 1:
-            assert run_cli(["simulate", "--out", str(session), "--resume", "ising-001",
-                            "--quiet"]) == 0
+            assert (
+                run_cli(["simulate", "--out", str(session), "--resume", "ising-001", "--quiet"])
+                == 0
+            )
             resumed = read_run(session, "ising-001")
             assert resumed.status == "finished"
             for name in SERIES:
-                np.testing.assert_array_equal(resumed.datasets[name], reference.datasets[name],
-                                              err_msg=f"trial {trial}: resumed {name}")
+                np.testing.assert_array_equal(
+                    resumed.datasets[name],
+                    reference.datasets[name],
+                    err_msg=f"trial {trial}: resumed {name}",
+                )
             outcomes["resumed"] += 1
     return outcomes

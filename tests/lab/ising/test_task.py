@@ -73,8 +73,13 @@ def test_finished_run_has_units_results_and_the_exact_reference():
     plan = IsingPlan(thermalize=50, interval=1, samples=200)
     recording = IsingRecording()
     run_to_end(IsingTask(params, plan, recording))
-    run = finish_ising_run(new_ising_run("ising-001", params, plan), recording, params,
-                           "finished", "2026-01-01T00:00:00Z")
+    run = finish_ising_run(
+        new_ising_run("ising-001", params, plan),
+        recording,
+        params,
+        "finished",
+        "2026-01-01T00:00:00Z",
+    )
     assert run.status == "finished" and run.seed == 4
     assert run.params["algorithm"] == "swendsen-wang" and run.params["interval"] == 1
     for name in ("samples", "energy", "magnetization", "sweep", "correlation/C"):
@@ -85,8 +90,11 @@ def test_finished_run_has_units_results_and_the_exact_reference():
 
 
 def test_bad_plans_are_refused_with_a_clear_message():
-    cases = ((IsingPlan(thermalize=-1), "thermalize"), (IsingPlan(interval=0), "interval"),
-             (IsingPlan(samples=0), "samples"))
+    cases = (
+        (IsingPlan(thermalize=-1), "thermalize"),
+        (IsingPlan(interval=0), "interval"),
+        (IsingPlan(samples=0), "samples"),
+    )
     for plan, word in cases:
         with pytest.raises(ValueError, match=word):
             plan.validate()
@@ -142,8 +150,7 @@ def test_same_seed_same_samples_whatever_the_machine_speed(monkeypatch, algorith
         monkeypatch.setattr(ising_task, "STEP_SECONDS", seconds)
         params = IsingParams(size=16, temperature=2.269, algorithm=algorithm, seed=9)
         recording = IsingRecording()
-        run_to_end(IsingTask(params, IsingPlan(thermalize=300, interval=3, samples=20),
-                             recording))
+        run_to_end(IsingTask(params, IsingPlan(thermalize=300, interval=3, samples=20), recording))
         return recording.arrays(16)["samples"]
 
     np.testing.assert_array_equal(samples_with_step(1e-6), samples_with_step(0.5))

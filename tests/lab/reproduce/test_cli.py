@@ -33,8 +33,9 @@ def test_quick_reproduction_end_to_end(name, tmp_path, capsys):
     run = reproductions[0]
     view = view_of(run)
     assert view.experiment == name and view.quick and run.seed == 3
-    assert view.rows and all(row.verdict in ("reproduced", "partly", "not reproduced")
-                             for row in view.rows)
+    assert view.rows and all(
+        row.verdict in ("reproduced", "partly", "not reproduced") for row in view.rows
+    )
     for row in view.rows:
         assert row.measured.replace("|", "\\|") in out  # the printed table is the stored one
     data = [record.runs[i] for i in run.inputs]
@@ -54,8 +55,12 @@ def test_same_seed_same_table(tmp_path, capsys):
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"
     for path in (a, b):
         assert main(["reproduce", "combe-4.1", str(path), "--quick", "--quiet"]) == 0
-    rows = [view_of(next(r for r in load_session(str(p)).runs.values()
-                         if r.kind == "reproduction")).rows for p in (a, b)]
+    rows = [
+        view_of(
+            next(r for r in load_session(str(p)).runs.values() if r.kind == "reproduction")
+        ).rows
+        for p in (a, b)
+    ]
     assert [r.measured for r in rows[0]] == [r.measured for r in rows[1]]
 
 
@@ -65,19 +70,37 @@ def test_list_names_every_experiment(capsys):
     assert all(name in out for name in QUICK)
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [
-    (["no-such-paper"], "unknown reproduction"),
-    (["combe-4.1", "--set", "nonsense=1"], "unknown setting"),
-    (["combe-4.1", "--set", "epochs=many"], "expects a value"),
-    (["combe-4.1", "--set", "epochs=0"], "epochs"),
-    (["combe-4.1", "--set", "l1=-1"], "l1"),
-    (["combe-4.1", "--seed", "-4"], "seed"),
-    (["combe-4.1", "--set", "temperature=0"], "temperature"),
-])
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["no-such-paper"], "unknown reproduction"),
+        (["combe-4.1", "--set", "nonsense=1"], "unknown setting"),
+        (["combe-4.1", "--set", "epochs=many"], "expects a value"),
+        (["combe-4.1", "--set", "epochs=0"], "epochs"),
+        (["combe-4.1", "--set", "l1=-1"], "l1"),
+        (["combe-4.1", "--seed", "-4"], "seed"),
+        (["combe-4.1", "--set", "temperature=0"], "temperature"),
+    ],
+)
 def test_bad_input_exits_2_and_leaves_the_session_unchanged(argv, fragment, tmp_path, capsys):
     session = tmp_path / "S.h5"
-    assert main(["simulate", "--out", str(session), "--size", "4", "--temperature", "3",
-                 "--samples", "10", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--out",
+                str(session),
+                "--size",
+                "4",
+                "--temperature",
+                "3",
+                "--samples",
+                "10",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     before = digest(session)
     capsys.readouterr()
     name, *rest = argv

@@ -17,9 +17,26 @@ from main import main
 def session(tmp_path_factory):
     """A session with one recorded Ising run (spins stored bit-packed in the file)."""
     path = tmp_path_factory.mktemp("export") / "S.h5"
-    argv = ["simulate", "--out", str(path), "--quiet", "--size", "6", "--temperature", "2.5",
-            "--algorithm", "heatbath", "--samples", "25", "--thermalize", "10",
-            "--interval", "1", "--seed", "3"]
+    argv = [
+        "simulate",
+        "--out",
+        str(path),
+        "--quiet",
+        "--size",
+        "6",
+        "--temperature",
+        "2.5",
+        "--algorithm",
+        "heatbath",
+        "--samples",
+        "25",
+        "--thermalize",
+        "10",
+        "--interval",
+        "1",
+        "--seed",
+        "3",
+    ]
     assert main(argv) == 0
     return path
 
@@ -55,8 +72,14 @@ def test_npz_round_trip_is_exact_and_spins_come_back_as_int8(session, tmp_path):
 
 
 def test_npz_refuses_colliding_names(tmp_path):
-    run = RunRecord(id="x", kind="other", status="finished", seed=None, params={},
-                    datasets={"a/b": np.zeros(2), "a__b": np.ones(2)})
+    run = RunRecord(
+        id="x",
+        kind="other",
+        status="finished",
+        seed=None,
+        params={},
+        datasets={"a/b": np.zeros(2), "a__b": np.ones(2)},
+    )
     with pytest.raises(ValueError, match="already taken"):
         export_npz(run, tmp_path / "x.npz")
 
@@ -76,14 +99,27 @@ def test_ising_csv_has_units_and_the_recorded_values_exactly(session, tmp_path):
 
 
 def test_time_series_rule_on_other_kinds():
-    history = {f"history/{k}": np.arange(4, dtype=float) * i
-               for i, k in enumerate(("epoch", "nll_train", "reconstruction_mismatch"))}
+    history = {
+        f"history/{k}": np.arange(4, dtype=float) * i
+        for i, k in enumerate(("epoch", "nll_train", "reconstruction_mismatch"))
+    }
     rbm = RunRecord(
-        id="rbm-001", kind="rbm", status="finished", seed=0, params={},
-        datasets={"W": np.zeros((4, 4)), "checkpoints/epoch": np.arange(4),
-                  "checkpoints/W": np.zeros((4, 4, 4)), **history},
-        dataset_attrs={"checkpoints/epoch": {"axes": "checkpoint"},
-                       **{name: {"axes": "epoch"} for name in history}})
+        id="rbm-001",
+        kind="rbm",
+        status="finished",
+        seed=0,
+        params={},
+        datasets={
+            "W": np.zeros((4, 4)),
+            "checkpoints/epoch": np.arange(4),
+            "checkpoints/W": np.zeros((4, 4, 4)),
+            **history,
+        },
+        dataset_attrs={
+            "checkpoints/epoch": {"axes": "checkpoint"},
+            **{name: {"axes": "epoch"} for name in history},
+        },
+    )
     names, columns = time_series(rbm)
     # W and checkpoints/epoch have length 4 too, but are no per-epoch series
     assert names == ["history/epoch", "history/nll_train", "history/reconstruction_mismatch"]
@@ -91,29 +127,48 @@ def test_time_series_rule_on_other_kinds():
 
     curves = np.array([[2.0, 2.5], [3.0, 3.5], [4.0, 4.5]])
     flow = RunRecord(
-        id="rg-flow-001", kind="rg-flow", status="finished", seed=0, params={},
+        id="rg-flow-001",
+        kind="rg-flow",
+        status="finished",
+        seed=0,
+        params={},
         datasets={"temperature": np.array([2.0, 2.2, 2.4]), "effective_temperature": curves},
-        dataset_attrs={"effective_temperature": {"units": "T in units of J",
-                                                 "axes": "temperature, level"}})
+        dataset_attrs={
+            "effective_temperature": {"units": "T in units of J", "axes": "temperature, level"}
+        },
+    )
     names, columns = time_series(flow)
-    assert names == ["temperature", "effective_temperature[level 0]",
-                     "effective_temperature[level 1]"]
+    assert names == [
+        "temperature",
+        "effective_temperature[level 0]",
+        "effective_temperature[level 1]",
+    ]
     assert np.array_equal(columns[2], curves[:, 1])
 
-    other = RunRecord(id="o", kind="unknown", status="finished", seed=None, params={},
-                      datasets={"a": np.arange(3), "b": np.ones(5), "c": np.zeros(5),
-                                "s": np.array(["x", "y", "z", "w", "v"])})
+    other = RunRecord(
+        id="o",
+        kind="unknown",
+        status="finished",
+        seed=None,
+        params={},
+        datasets={
+            "a": np.arange(3),
+            "b": np.ones(5),
+            "c": np.zeros(5),
+            "s": np.array(["x", "y", "z", "w", "v"]),
+        },
+    )
     assert time_series(other)[0] == ["b", "c"]  # the length most 1-D numeric datasets share
-    empty = RunRecord(id="e", kind="rbm", status="failed", seed=None, params={},
-                      datasets={"W": np.zeros((2, 2))})
+    empty = RunRecord(
+        id="e", kind="rbm", status="failed", seed=None, params={}, datasets={"W": np.zeros((2, 2))}
+    )
     assert time_series(empty) == ([], [])
 
 
 def test_export_command_writes_both_files(session, tmp_path, capsys):
     npz, table = tmp_path / "out.npz", tmp_path / "out.csv"
     before = session.read_bytes()
-    assert main(["export", str(session), "ising-001", "--npz", str(npz),
-                 "--csv", str(table)]) == 0
+    assert main(["export", str(session), "ising-001", "--npz", str(npz), "--csv", str(table)]) == 0
     assert session.read_bytes() == before  # the session is only read
     run = load_session(session).runs["ising-001"]
     with np.load(npz) as f:
@@ -122,14 +177,18 @@ def test_export_command_writes_both_files(session, tmp_path, capsys):
     assert "ising-001" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv_tail, message", [
-    (["ising-001"], "nothing to do"),
-    (["nope", "--npz", "{tmp}/a.npz"], "no run 'nope'"),
-    (["ising-001", "--csv", "{tmp}/missing-dir/a.csv"], "No such file"),
-    (["ising-001", "--npz", "{tmp}"], "Is a directory"),
-])
-def test_export_command_bad_input_is_one_line_and_exit_2(session, tmp_path, capsys, argv_tail,
-                                                         message):
+@pytest.mark.parametrize(
+    "argv_tail, message",
+    [
+        (["ising-001"], "nothing to do"),
+        (["nope", "--npz", "{tmp}/a.npz"], "no run 'nope'"),
+        (["ising-001", "--csv", "{tmp}/missing-dir/a.csv"], "No such file"),
+        (["ising-001", "--npz", "{tmp}"], "Is a directory"),
+    ],
+)
+def test_export_command_bad_input_is_one_line_and_exit_2(
+    session, tmp_path, capsys, argv_tail, message
+):
     argv = ["export", str(session), *(a.format(tmp=tmp_path) for a in argv_tail)]
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -140,8 +199,14 @@ def test_export_command_missing_session_and_run_without_series(tmp_path, capsys)
     assert main(["export", str(tmp_path / "none.h5"), "r", "--npz", "x.npz"]) == 2
     assert "does not exist" in capsys.readouterr().err
     path = tmp_path / "T.h5"
-    run = RunRecord(id="rbm-001", kind="rbm", status="failed", seed=1, params={},
-                    datasets={"W": np.zeros((4, 2))})
+    run = RunRecord(
+        id="rbm-001",
+        kind="rbm",
+        status="failed",
+        seed=1,
+        params={},
+        datasets={"W": np.zeros((4, 2))},
+    )
     save_session(SessionRecord(runs={"rbm-001": run}, created="2026-01-01T00:00:00Z"), path)
     assert main(["export", str(path), "rbm-001", "--csv", str(tmp_path / "t.csv")]) == 2
     err = capsys.readouterr().err

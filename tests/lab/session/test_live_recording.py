@@ -37,8 +37,9 @@ def own_data_home(tmp_path, monkeypatch):
 def start_live(qtbot, session: Session) -> LiveIsingController:
     live = LiveIsingController(session, JobManager())
     params = IsingParams(size=8, temperature=2.5, algorithm="metropolis", seed=5)
-    live.start(params, IsingPlan(thermalize=10, interval=1, samples=None, record_spins=True),
-               record=True)
+    live.start(
+        params, IsingPlan(thermalize=10, interval=1, samples=None, record_spins=True), record=True
+    )
     return live
 
 
@@ -62,16 +63,18 @@ def test_live_ising_run_is_recorded_while_running_and_folded_on_save(qtbot, tmp_
     live = start_live(qtbot, session)
     run_id = live.recording_run_id
     path = recording_path(session.recordings_directory(), run_id)
-    qtbot.waitUntil(lambda: path.exists() and read_recording(path).datasets["energy"].size > 0,
-                    timeout=15000)  # the first flush comes within FLUSH_SECONDS
+    qtbot.waitUntil(
+        lambda: path.exists() and read_recording(path).datasets["energy"].size > 0, timeout=15000
+    )  # the first flush comes within FLUSH_SECONDS
     partial = read_recording(path)
     assert partial.status == "interrupted"  # not closed yet: what a crash would leave
     live.stop()
     memory = session.run(run_id)
     n = memory.datasets["energy"].size
     assert partial.datasets["energy"].size <= n
-    np.testing.assert_array_equal(partial.datasets["energy"],
-                                  memory.datasets["energy"][:partial.datasets["energy"].size])
+    np.testing.assert_array_equal(
+        partial.datasets["energy"], memory.datasets["energy"][: partial.datasets["energy"].size]
+    )
     closed = read_recording(path)
     assert closed.status == "stopped"
     np.testing.assert_array_equal(closed.datasets["samples"], memory.datasets["samples"])
@@ -116,24 +119,28 @@ def test_a_crashed_live_run_is_recovered_interrupted_with_its_frames(qtbot, tmp_
 def test_rbm_training_records_history_and_checkpoints_live(qtbot):
     session = Session()
     rng = np.random.default_rng(0)
-    data = RunRecord(id="", kind="ising", status="finished", seed=0, params={"size": 3,
-                     "temperature": 3.0})
+    data = RunRecord(
+        id="", kind="ising", status="finished", seed=0, params={"size": 3, "temperature": 3.0}
+    )
     data.datasets["samples"] = rng.choice(np.array([-1, 1], dtype=np.int8), size=(64, 3, 3))
     session.add_run(data)
     controller = RBMTrainingController(session, JobManager())
     epochs = 3
-    run_id = controller.start([data.id], RBMConfig(n_hidden=2, batch_size=16, epochs=epochs,
-                                                   seed=1))
+    run_id = controller.start(
+        [data.id], RBMConfig(n_hidden=2, batch_size=16, epochs=epochs, seed=1)
+    )
     qtbot.waitUntil(lambda: session.run(run_id).status == "finished", timeout=30000)
     recorded = read_recording(recording_path(session.recordings_directory(), run_id))
     memory = session.run(run_id)
     assert recorded.status == "finished"
     np.testing.assert_array_equal(recorded.datasets["history/epoch"], np.arange(epochs + 1))
     for name in ("epoch", "W", "a", "b"):
-        np.testing.assert_array_equal(recorded.datasets[f"checkpoints/{name}"],
-                                      memory.datasets[f"checkpoints/{name}"])
-    np.testing.assert_array_equal(recorded.datasets["history/nll_train"],
-                                  memory.datasets["history/nll_train"])
+        np.testing.assert_array_equal(
+            recorded.datasets[f"checkpoints/{name}"], memory.datasets[f"checkpoints/{name}"]
+        )
+    np.testing.assert_array_equal(
+        recorded.datasets["history/nll_train"], memory.datasets["history/nll_train"]
+    )
     # the resume slot holds the trainer state of the last checkpoint: a recovered run resumes
     recovered = complete_rbm_recording(recorded)
     assert "resume/trainer" not in recovered.datasets
@@ -147,8 +154,10 @@ def test_rbm_training_records_history_and_checkpoints_live(qtbot):
 
 
 def test_trainer_state_blob_round_trip_and_damage():
-    trainer = RBMTrainer(RBMConfig(n_hidden=3, batch_size=8, epochs=2, seed=4),
-                         np.where(np.random.default_rng(1).random((40, 9)) < 0.5, 1, -1))
+    trainer = RBMTrainer(
+        RBMConfig(n_hidden=3, batch_size=8, epochs=2, seed=4),
+        np.where(np.random.default_rng(1).random((40, 9)) < 0.5, 1, -1),
+    )
     trainer.step_batch()
     state = trainer.state_dict()
     arrays, meta = unpack_trainer_state(pack_trainer_state(state))

@@ -52,14 +52,27 @@ def rbm_run(window):
     W = rng.normal(size=(c, n, m))
     epochs = np.arange(9, dtype=np.int64)
     run = RunRecord(
-        id="rbm-001", kind="rbm", status="finished", seed=0,
+        id="rbm-001",
+        kind="rbm",
+        status="finished",
+        seed=0,
         params={"size": L, "n_hidden": m, "method": "cd", "epochs": 8, "data": ["ising-001"]},
-        datasets={"W": W[-1], "a": np.zeros(n), "b": np.zeros(m),
-                  "checkpoints/epoch": np.array([0, 2, 4, 6, 8]), "checkpoints/W": W,
-                  "checkpoints/a": np.zeros((c, n)), "checkpoints/b": np.zeros((c, m)),
-                  "history/epoch": epochs, "history/reconstruction_mismatch": 0.5 / (1 + epochs)},
-        dataset_attrs={"history/epoch": {"axes": "epoch"},
-                       "history/reconstruction_mismatch": {"axes": "epoch"}})
+        datasets={
+            "W": W[-1],
+            "a": np.zeros(n),
+            "b": np.zeros(m),
+            "checkpoints/epoch": np.array([0, 2, 4, 6, 8]),
+            "checkpoints/W": W,
+            "checkpoints/a": np.zeros((c, n)),
+            "checkpoints/b": np.zeros((c, m)),
+            "history/epoch": epochs,
+            "history/reconstruction_mismatch": 0.5 / (1 + epochs),
+        },
+        dataset_attrs={
+            "history/epoch": {"axes": "epoch"},
+            "history/reconstruction_mismatch": {"axes": "epoch"},
+        },
+    )
     window.session.add_run(run)
     return run
 
@@ -73,9 +86,9 @@ def test_replay_shows_exactly_the_recorded_frame_and_series(window, ising_run):
         dock.replay.set_index(k)
         assert np.array_equal(dock.lattice.image.image, spins_to_index_image(samples[k]))
         x, y = dock.plots.energy_curve.getData()
-        assert x.size == k + 1 and np.array_equal(y, energy[:k + 1])
+        assert x.size == k + 1 and np.array_equal(y, energy[: k + 1])
         _, m = dock.plots.magnet_curve.getData()
-        assert np.array_equal(m, ising_run.datasets["magnetization"][:k + 1])
+        assert np.array_equal(m, ising_run.datasets["magnetization"][: k + 1])
         assert f"frame {k + 1}/{SAMPLES}" in dock.frame_label.text()
     dock.replay.set_index(23)
     dock.update_replay_estimates()
@@ -131,7 +144,7 @@ def test_rbm_replay_shows_the_checkpoint_weights_and_curves_up_to_it(window):
         assert np.array_equal(dock.fields_view.W, run.datasets["checkpoints/W"][index])
         x, y = dock.curves.curves["reconstruction_mismatch"].getData()
         assert np.array_equal(x, np.arange(epoch + 1))
-        assert np.array_equal(y, run.datasets["history/reconstruction_mismatch"][:epoch + 1])
+        assert np.array_equal(y, run.datasets["history/reconstruction_mismatch"][: epoch + 1])
         assert f"epoch {epoch}" in dock.checkpoint_label.text()
 
 
@@ -158,8 +171,10 @@ def test_plot_export_writes_png_and_svg_with_the_run(window, tmp_path):
 def test_browser_exports_a_run_to_npz_and_csv(window, ising_run, tmp_path):
     browser = window.browser_dock
     menu = browser.run_menu("ising-001")
-    assert [a.text() for a in menu.actions()] == ["Export arrays (.npz)…",
-                                                  "Export time series (.csv)…"]
+    assert [a.text() for a in menu.actions()] == [
+        "Export arrays (.npz)…",
+        "Export time series (.csv)…",
+    ]
     assert all(a.isEnabled() for a in menu.actions())
     out = browser.export_run("ising-001", "npz", tmp_path / "r.npz")
     with np.load(out) as npz:

@@ -38,8 +38,9 @@ from widgets.shell.main_window import MainWindow
 
 L, M = 4, 6
 N = L * L
-FAST = GeometryOptions(epsilon=1e-3, samples=40, seed=1, n_points=40, k=4, burn_in=20,
-                       thin=1, chains=8)
+FAST = GeometryOptions(
+    epsilon=1e-3, samples=40, seed=1, n_points=40, k=4, burn_in=20, thin=1, chains=8
+)
 
 
 def checkpoints() -> list:
@@ -82,8 +83,10 @@ def test_the_geometry_kind_is_registered(window, contract):
     """The registry's entry: the view, the browser's one line, the dock, recover unchanged; and
     the dock shows a run from its view, as the main window hands it over."""
     rbm = RunRecord(id="rbm-001", kind="rbm", status="finished", seed=0, params={})
-    runs = [geometry_run(f"geometry-00{i}", rbm, ["ising-001"], FAST, contract, "finished")
-            for i in (1, 2)]
+    runs = [
+        geometry_run(f"geometry-00{i}", rbm, ["ising-001"], FAST, contract, "finished")
+        for i in (1, 2)
+    ]
     kind = run_kind("geometry")
     assert kind.view is GeometryRunView and kind.dock == "geometryDock"
     assert complete_recorded(runs[0]) is runs[0]
@@ -91,7 +94,12 @@ def test_the_geometry_kind_is_registered(window, contract):
     view = view_of(runs[1])
     assert isinstance(view, GeometryRunView)
     assert (view.rbm_id, view.data_ids, view.epsilon, view.samples, view.seed) == (
-        "rbm-001", ("ising-001",), 1e-3, FAST.samples, FAST.seed)
+        "rbm-001",
+        ("ising-001",),
+        1e-3,
+        FAST.samples,
+        FAST.seed,
+    )
     assert (view.size, view.n_hidden, view.n_checkpoints) == (L, M, 4)
     np.testing.assert_array_equal(view.epochs, [0, 1, 2, 4])
     assert sorted(view.contract) == sorted(contract)
@@ -224,8 +232,8 @@ def png_text_chunks(path) -> dict[str, str]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     chunks, pos = {}, 8
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"tEXt":
             key, value = body.split(b"\0", 1)
             chunks[key.decode("latin-1")] = value.decode("latin-1")
@@ -262,11 +270,49 @@ def test_export_writes_png_and_svg_with_session_and_run(window, contract, tmp_pa
 
 def make_rbm_session(path) -> tuple[str, str]:
     """A 6×6 Ising run and an RBM (m = 9) trained on it for 3 epochs, by the command line."""
-    assert run_cli(["simulate", "--out", str(path), "--size", "6", "--temperature", "2.5",
-                    "--algorithm", "wolff", "--samples", "150", "--thermalize", "50",
-                    "--seed", "3", "--quiet"]) == 0
-    assert run_cli(["train", str(path), "--data", "ising-001", "--hidden", "9", "--epochs",
-                    "3", "--checkpoint-every", "1", "--batch", "32", "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "simulate",
+                "--out",
+                str(path),
+                "--size",
+                "6",
+                "--temperature",
+                "2.5",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "150",
+                "--thermalize",
+                "50",
+                "--seed",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        run_cli(
+            [
+                "train",
+                str(path),
+                "--data",
+                "ising-001",
+                "--hidden",
+                "9",
+                "--epochs",
+                "3",
+                "--checkpoint-every",
+                "1",
+                "--batch",
+                "32",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return "ising-001", "rbm-001"
 
 
@@ -286,8 +332,9 @@ def test_compute_on_a_trained_rbm_adds_a_geometry_run(window, qtbot, tmp_path):
     set_fast_options(dock)
     dock.compute()
     assert dock.error_label.text() == ""
-    qtbot.waitUntil(lambda: not window.geometry.running and not window.geometry.following,
-                    timeout=30000)
+    qtbot.waitUntil(
+        lambda: not window.geometry.running and not window.geometry.following, timeout=30000
+    )
     runs = [r for r in window.session.runs() if r.kind == "geometry"]
     assert len(runs) == 1 and runs[0].status == "finished"
     run = runs[0]
@@ -312,11 +359,11 @@ def test_follows_a_live_training(window, qtbot, tmp_path):
     dock.compute()
     assert dock.error_label.text() == ""
     assert window.geometry.following
-    qtbot.waitUntil(lambda: window.geometry.task.done >= 3 and window.rbm.running,
-                    timeout=30000)
+    qtbot.waitUntil(lambda: window.geometry.task.done >= 3 and window.rbm.running, timeout=30000)
     assert window.geometry.task.done >= 2 and window.rbm.running
-    qtbot.waitUntil(lambda: dock.contract is not None and dock.contract["epoch"].size >= 2,
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: dock.contract is not None and dock.contract["epoch"].size >= 2, timeout=5000
+    )
     window.rbm.stop()
     window.geometry.stop()
     assert not window.geometry.following and not window.geometry.running

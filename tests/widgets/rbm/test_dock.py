@@ -77,8 +77,12 @@ def configure(dock, epochs: int, hidden: int = 6, method: str = "pcd") -> None:
 def tiles_of(image: np.ndarray, count: int) -> np.ndarray:
     """The (count, L, L) tiles of a receptive-field mosaic, in display order."""
     cols = grid_shape(count)[1]
-    return np.stack([image[r * (L + 1):r * (L + 1) + L, c * (L + 1):c * (L + 1) + L]
-                     for r, c in (divmod(t, cols) for t in range(count))])
+    return np.stack(
+        [
+            image[r * (L + 1) : r * (L + 1) + L, c * (L + 1) : c * (L + 1) + L]
+            for r, c in (divmod(t, cols) for t in range(count))
+        ]
+    )
 
 
 def test_mosaic_places_every_tile_and_finds_it_back():
@@ -87,7 +91,7 @@ def test_mosaic_places_every_tile_and_finds_it_back():
     assert image.shape == (2 * 4 - 1, 3 * 4 - 1)
     for t in range(5):
         r, c = divmod(t, 3)
-        np.testing.assert_array_equal(image[4 * r:4 * r + 3, 4 * c:4 * c + 3], tiles[t])
+        np.testing.assert_array_equal(image[4 * r : 4 * r + 3, 4 * c : 4 * c + 3], tiles[t])
         assert tile_at(4 * r + 2, 4 * c + 1, 3, 3, 5) == t
     assert np.isnan(image[3, :]).all() and np.isnan(image[:, 3]).all()  # gaps
     assert np.isnan(image[4:, 8:]).all()  # the sixth cell is empty
@@ -158,8 +162,7 @@ def test_train_pause_resume_stop_and_the_run_in_the_session(window, qtbot):
     qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
     run_id = rbm.run_id
     assert run_id and rbm.running and not dock.start_button.isEnabled()
-    qtbot.waitUntil(lambda: rbm.snapshot() is not None and rbm.snapshot().epoch >= 3,
-                    timeout=30000)
+    qtbot.waitUntil(lambda: rbm.snapshot() is not None and rbm.snapshot().epoch >= 3, timeout=30000)
     qtbot.waitUntil(lambda: dock.curves.epochs_drawn >= 3, timeout=5000)
     qtbot.mouseClick(dock.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: rbm.state == "paused", timeout=5000)
@@ -180,8 +183,9 @@ def test_train_pause_resume_stop_and_the_run_in_the_session(window, qtbot):
     qtbot.waitUntil(lambda: slider.maximum() > newest, timeout=30000)
     qtbot.waitUntil(lambda: slider.value() == slider.maximum(), timeout=2000)
     assert dock.chains_view.image.image is not None  # PCD: the persistent chains are drawn
-    qtbot.waitUntil(lambda: set(dock.observables.pairs) == {"e", "abs_m", "binder", "c", "chi"},
-                    timeout=5000)  # one temperature: c and χ are compared too
+    qtbot.waitUntil(
+        lambda: set(dock.observables.pairs) == {"e", "abs_m", "binder", "c", "chi"}, timeout=5000
+    )  # one temperature: c and χ are compared too
     qtbot.mouseClick(dock.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.run(run_id).status == "stopped", timeout=10000)
     qtbot.waitUntil(dock.start_button.isEnabled, timeout=2000)
@@ -211,8 +215,7 @@ def test_slider_shows_the_weights_of_the_chosen_checkpoint(window, qtbot):
         shown = tiles_of(dock.fields_view.image.image, 5)
         expected = W[index].T.reshape(5, L, L)
         np.testing.assert_array_equal(shown, expected)
-        assert f"epoch {run.datasets['checkpoints/epoch'][index]}" in \
-            dock.checkpoint_label.text()
+        assert f"epoch {run.datasets['checkpoints/epoch'][index]}" in dock.checkpoint_label.text()
         assert dock.curves.markers[0].value() == run.datasets["checkpoints/epoch"][index]
     assert not np.array_equal(W[0], W[4])
     cols = grid_shape(5)[1]
@@ -226,8 +229,9 @@ def test_slider_shows_the_weights_of_the_chosen_checkpoint(window, qtbot):
     assert dock.hover_label.text().startswith("unit 1: ‖W‖ = ")
     dock.sort_box.setCurrentText(SORT_KEYS[1])  # largest ‖W_j‖ first
     order = np.argsort(-np.linalg.norm(W[4], axis=0), kind="stable")
-    np.testing.assert_array_equal(tiles_of(dock.fields_view.image.image, 5),
-                                  W[4][:, order].T.reshape(5, L, L))
+    np.testing.assert_array_equal(
+        tiles_of(dock.fields_view.image.image, 5), W[4][:, order].T.reshape(5, L, L)
+    )
     levels = dock.fields_view.image.getLevels()
     assert levels[0] == -levels[1] == pytest.approx(-np.abs(W[4]).max())  # symmetric scale
 
@@ -265,8 +269,9 @@ def test_saved_session_reopens_with_the_model_and_resumes(window, qtbot, tmp_pat
         other.browser_dock.select(run_id)
         odock = other.rbm_dock
         assert "rbm-001" in odock.shown_label.text() and "epoch 3 of 3" in odock.shown_label.text()
-        np.testing.assert_array_equal(tiles_of(odock.fields_view.image.image, 6),
-                                      saved.datasets["W"].T.reshape(6, L, L))
+        np.testing.assert_array_equal(
+            tiles_of(odock.fields_view.image.image, 6), saved.datasets["W"].T.reshape(6, L, L)
+        )
         assert odock.resume_button.isEnabled()
         odock.resume_shown_run()  # all planned epochs done and no extra asked: refused
         assert "done all its 3 epochs" in odock.error_label.text()
@@ -277,8 +282,9 @@ def test_saved_session_reopens_with_the_model_and_resumes(window, qtbot, tmp_pat
         qtbot.waitUntil(lambda: other.session.run(run_id).status == "finished", timeout=30000)
         resumed = other.session.run(run_id)
         np.testing.assert_array_equal(resumed.datasets["checkpoints/epoch"], np.arange(6))
-        np.testing.assert_array_equal(resumed.datasets["checkpoints/W"][:4],
-                                      saved.datasets["checkpoints/W"])
+        np.testing.assert_array_equal(
+            resumed.datasets["checkpoints/W"][:4], saved.datasets["checkpoints/W"]
+        )
         assert resumed.params["epochs"] == 5 and odock.checkpoint_slider.maximum() == 5
     finally:
         other.close()
@@ -287,10 +293,14 @@ def test_saved_session_reopens_with_the_model_and_resumes(window, qtbot, tmp_pat
 def test_curves_put_error_bars_only_where_log_z_came_from_ais(qtbot):
     curves = TrainingCurves()
     qtbot.addWidget(curves)
-    history = {"epoch": np.arange(4.0), "nll_train": np.array([11.0, 10.0, 9.5, 9.0]),
-               "nll_train_error": np.array([0.0, 0.2, 0.3, 0.1]),
-               "nll_valid": np.full(4, np.nan), "nll_valid_error": np.full(4, np.nan),
-               "log_z_exact": np.array([1.0, 0.0, 0.0, 1.0])}
+    history = {
+        "epoch": np.arange(4.0),
+        "nll_train": np.array([11.0, 10.0, 9.5, 9.0]),
+        "nll_train_error": np.array([0.0, 0.2, 0.3, 0.1]),
+        "nll_valid": np.full(4, np.nan),
+        "nll_valid_error": np.full(4, np.nan),
+        "log_z_exact": np.array([1.0, 0.0, 0.0, 1.0]),
+    }
     curves.show_history(history)
     bars = curves.nll_errors["nll_train"].opts
     np.testing.assert_array_equal(bars["x"], [1.0, 2.0])
@@ -302,9 +312,17 @@ def test_curves_put_error_bars_only_where_log_z_came_from_ais(qtbot):
 
 
 def test_observables_are_compared_relative_to_the_data(qtbot):
-    group = {"model_e": -1.2, "model_e_error": 0.06, "data_e": -1.5, "data_e_error": 0.03,
-             "model_abs_m": 0.5, "model_abs_m_error": 0.01, "data_abs_m": 0.6,
-             "data_abs_m_error": 0.02, "model_chi": 3.0}  # χ without its error: left out
+    group = {
+        "model_e": -1.2,
+        "model_e_error": 0.06,
+        "data_e": -1.5,
+        "data_e_error": 0.03,
+        "model_abs_m": 0.5,
+        "model_abs_m_error": 0.01,
+        "data_abs_m": 0.6,
+        "data_abs_m_error": 0.02,
+        "model_chi": 3.0,
+    }  # χ without its error: left out
     pairs = observables_from_evaluation(group)
     assert pairs == {"e": ((-1.5, 0.03), (-1.2, 0.06)), "abs_m": ((0.6, 0.02), (0.5, 0.01))}
     view = ObservablesView()
@@ -327,20 +345,42 @@ def saved_rbm_run() -> RunRecord:
     W = rng.normal(size=(3, n, m)).astype(np.float32)
     epochs = np.arange(5)
     return RunRecord(
-        id="rbm-001", kind="rbm", status="stopped", seed=3,
-        params={"size": L, "n_visible": n, "n_hidden": m, "method": "pcd", "epochs": 6,
-                "learning_rate": 0.05, "data": ["ising-002"], "trainer_meta": json.dumps(
-                    {"epoch": 4, "config": {}})},
+        id="rbm-001",
+        kind="rbm",
+        status="stopped",
+        seed=3,
+        params={
+            "size": L,
+            "n_visible": n,
+            "n_hidden": m,
+            "method": "pcd",
+            "epochs": 6,
+            "learning_rate": 0.05,
+            "data": ["ising-002"],
+            "trainer_meta": json.dumps({"epoch": 4, "config": {}}),
+        },
         inputs=["ising-002"],
-        datasets={"W": W[-1], "a": np.zeros(n, np.float32), "b": np.ones(m, np.float32),
-                  "checkpoints/epoch": np.array([0, 2, 4]), "checkpoints/W": W,
-                  "checkpoints/a": np.zeros((3, n), np.float32),
-                  "checkpoints/b": np.ones((3, m), np.float32),
-                  "history/epoch": epochs, "history/nll_valid": 5.0 - 0.1 * epochs,
-                  "history/nll_valid_error": np.full(5, 0.02),
-                  "trainer/chains": np.ones((8, n), np.int8)},
-        results={"epochs_done": 4, "nll_valid": 4.6, "nll_valid_error": 0.02,
-                 "nll_train": 4.5, "nll_train_error": 0.0})
+        datasets={
+            "W": W[-1],
+            "a": np.zeros(n, np.float32),
+            "b": np.ones(m, np.float32),
+            "checkpoints/epoch": np.array([0, 2, 4]),
+            "checkpoints/W": W,
+            "checkpoints/a": np.zeros((3, n), np.float32),
+            "checkpoints/b": np.ones((3, m), np.float32),
+            "history/epoch": epochs,
+            "history/nll_valid": 5.0 - 0.1 * epochs,
+            "history/nll_valid_error": np.full(5, 0.02),
+            "trainer/chains": np.ones((8, n), np.int8),
+        },
+        results={
+            "epochs_done": 4,
+            "nll_valid": 4.6,
+            "nll_valid_error": 0.02,
+            "nll_train": 4.5,
+            "nll_train_error": 0.0,
+        },
+    )
 
 
 def test_the_rbm_kinds_are_registered_and_the_dock_shows_a_view(window):
@@ -364,16 +404,30 @@ def test_the_rbm_kinds_are_registered_and_the_dock_shows_a_view(window):
     assert view.history_up_to(2)["nll_valid"].size == 3 and view.history["epoch"].size == 5
     assert view.chains.shape == (8, L * L) and view.evaluation == {}
 
-    recorded = RunRecord(id="rbm-002", kind="rbm", status="running", seed=0,
-                         params={"size": L, "n_hidden": 3},
-                         datasets={name: run.datasets[name] for name in run.datasets
-                                   if name.startswith(("checkpoints/", "history/"))})
+    recorded = RunRecord(
+        id="rbm-002",
+        kind="rbm",
+        status="running",
+        seed=0,
+        params={"size": L, "n_hidden": 3},
+        datasets={
+            name: run.datasets[name]
+            for name in run.datasets
+            if name.startswith(("checkpoints/", "history/"))
+        },
+    )
     completed = complete_recorded(recorded)
     np.testing.assert_array_equal(completed.datasets["W"], run.datasets["checkpoints/W"][-1])
     assert completed.results["epochs_done"] == 4
-    sampled = RunRecord(id="rbm-samples-001", kind="rbm-samples", status="finished", seed=1,
-                        params={"size": L}, inputs=["rbm-001"],
-                        datasets={"samples": np.ones((7, L, L), np.int8)})
+    sampled = RunRecord(
+        id="rbm-samples-001",
+        kind="rbm-samples",
+        status="finished",
+        seed=1,
+        params={"size": L},
+        inputs=["rbm-001"],
+        datasets={"samples": np.ones((7, L, L), np.int8)},
+    )
     assert complete_recorded(sampled) is sampled
     samples_view = view_of(sampled)
     assert isinstance(samples_view, RBMSamplesRunView)

@@ -73,8 +73,9 @@ def test_stop_ends_a_reproduction_and_adds_nothing(window, qtbot):
     dock.quick_box.setChecked(True)
     dock.overrides_edit.setText("epochs=2000")
     dock.start()
-    qtbot.waitUntil(lambda: (s := window.reproduce.snapshot()) is not None
-                    and "epoch" in s.text, timeout=60_000)
+    qtbot.waitUntil(
+        lambda: (s := window.reproduce.snapshot()) is not None and "epoch" in s.text, timeout=60_000
+    )
     window.reproduce.stop()
     assert not window.reproduce.running
     assert not [r for r in window.session.runs() if r.kind == "reproduction"]

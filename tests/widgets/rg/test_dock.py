@@ -36,13 +36,63 @@ FLOW_TEMPERATURES = (2.0, 2.3, 2.6)
 def session_path(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("rg") / "rg.h5")
     common = ["--thermalize", "50", "--quiet"]
-    assert cli_main(["simulate", "--out", path, "--size", str(L), "--temperature", "2.269185",
-                     "--algorithm", "wolff", "--samples", "60", "--interval", "1",
-                     "--seed", "1", *common]) == 0
-    assert cli_main(["rg-flow", path, "--temperatures", "2.0:2.6:3", "--size", str(L),
-                     "--samples", "40", *common]) == 0
-    assert cli_main(["train", path, "--data", "ising-001", "--hidden", "16", "--epochs", "2",
-                     "--batch", "20", "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "simulate",
+                "--out",
+                path,
+                "--size",
+                str(L),
+                "--temperature",
+                "2.269185",
+                "--algorithm",
+                "wolff",
+                "--samples",
+                "60",
+                "--interval",
+                "1",
+                "--seed",
+                "1",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli_main(
+            [
+                "rg-flow",
+                path,
+                "--temperatures",
+                "2.0:2.6:3",
+                "--size",
+                str(L),
+                "--samples",
+                "40",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli_main(
+            [
+                "train",
+                path,
+                "--data",
+                "ising-001",
+                "--hidden",
+                "16",
+                "--epochs",
+                "2",
+                "--batch",
+                "20",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     npz = str(tmp_path_factory.mktemp("rbm") / "local.npz")
     np.savez(npz, convention="pm1", **local_rbm())
     assert cli_main(["import-rbm", path, npz, "--size", str(L)]) == 0
@@ -54,8 +104,9 @@ def local_rbm() -> dict[str, np.ndarray]:
     elsewhere; visible biases ±0.05, hidden biases −0.1 · (j mod 3)."""
     rows, cols = np.divmod(np.arange(L * L), L)
     block = (rows // 2) * (L // 2) + cols // 2
-    W = np.where(block[:, None] == np.arange(16)[None, :], 0.8,
-                 0.01 * (-1.0) ** np.arange(L * L)[:, None])
+    W = np.where(
+        block[:, None] == np.arange(16)[None, :], 0.8, 0.01 * (-1.0) ** np.arange(L * L)[:, None]
+    )
     a = 0.05 * (-1.0) ** (rows + cols)
     return {"W": W, "a": a, "b": -0.1 * (np.arange(16) % 3)}
 
@@ -73,8 +124,16 @@ def window(qtbot, monkeypatch, session_path):
     win.close()
 
 
-def choose(dock, data_id="ising-001", majority=True, decimation=True, rbm=None,
-           block="2", levels="2", seed=0) -> None:
+def choose(
+    dock,
+    data_id="ising-001",
+    majority=True,
+    decimation=True,
+    rbm=None,
+    block="2",
+    levels="2",
+    seed=0,
+) -> None:
     dock.select_data(data_id)
     dock.block_field.edit.setText(block)
     dock.levels_field.edit.setText(levels)
@@ -101,8 +160,7 @@ def test_magnetization_histogram_gives_each_value_of_m_its_own_bin():
     edges, density = magnetization_histogram(samples)
     width = 0.5  # 2 / L² for L = 2: the five values -1, -0.5, 0, 0.5, 1
     np.testing.assert_allclose(np.diff(edges), width, rtol=1e-12)
-    np.testing.assert_allclose(0.5 * (edges[1:] + edges[:-1]), [-1, -0.5, 0, 0.5, 1],
-                               atol=1e-12)
+    np.testing.assert_allclose(0.5 * (edges[1:] + edges[:-1]), [-1, -0.5, 0, 0.5, 1], atol=1e-12)
     np.testing.assert_allclose(density * width, [0, 0.25, 0.25, 0, 0.5], atol=1e-12)
     assert mean_to_index(np.array([-1.0, 0.0, 1.0])).tolist() == [0, 128, 255]
 
@@ -134,8 +192,10 @@ def test_invalid_block_size_shows_the_error_and_disables_the_button(window):
     choose(dock)
     assert dock.coarse_button.isEnabled()
     dock.block_field.edit.setText("3")
-    assert dock.block_field.error_label.text() == \
-        "block b must be an integer ≥ 2 with b^2 dividing L = 8, got 3."
+    assert (
+        dock.block_field.error_label.text()
+        == "block b must be an integer ≥ 2 with b^2 dividing L = 8, got 3."
+    )
     assert dock.block_field.error_label.isVisible() and not dock.coarse_button.isEnabled()
     dock.block_field.edit.setText("2.5")
     assert not dock.coarse_button.isEnabled()
@@ -168,12 +228,15 @@ def test_coarse_grain_adds_the_runs_and_shows_their_levels(window, qtbot):
     for index in (0, 17, samples.shape[0] - 1):
         dock.sample_slider.setValue(index)
         assert dock.sample_box.value() == index
-        np.testing.assert_array_equal(dock.strip.views["original"].image.image,
-                                      spins_to_index_image(samples[index]))
+        np.testing.assert_array_equal(
+            dock.strip.views["original"].image.image, spins_to_index_image(samples[index])
+        )
         for rule, run in runs.items():
             for k in (1, 2):
-                np.testing.assert_array_equal(dock.strip.views[f"{run.id}/{k}"].image.image,
-                                              spins_to_index_image(truth[rule][k][index]))
+                np.testing.assert_array_equal(
+                    dock.strip.views[f"{run.id}/{k}"].image.image,
+                    spins_to_index_image(truth[rule][k][index]),
+                )
     assert dock.table.rowCount() == 1 + 4
     assert len(dock.histograms.curves) == 1 + 4
     assert len(dock.correlations.curves) == 1 + 4
@@ -214,8 +277,10 @@ def test_rbm_hidden_layer_reconstruction_and_receptive_fields(window, qtbot):
     dock.sample_box.setValue(index)
     shown = dock.strip.views[f"{rg.id}/reconstruction"].image.image.astype(int)
     assert np.abs(shown - mean_to_index(expected[index]).astype(int)).max() <= 1
-    np.testing.assert_array_equal(dock.strip.views[f"{rg.id}/1"].image.image,
-                                  spins_to_index_image(rg.datasets["level_1/samples"][index]))
+    np.testing.assert_array_equal(
+        dock.strip.views[f"{rg.id}/1"].image.image,
+        spins_to_index_image(rg.datasets["level_1/samples"][index]),
+    )
     centres = locality(W, L, 2)["centre"]
     fields = dock.fields_view
     assert fields.W is not None and fields.W.shape == (L * L, 16)
@@ -291,19 +356,25 @@ def test_rg_kinds_are_registered_with_their_view_summary_and_dock(session_path):
     assert complete_recorded(rg) is rg and complete_recorded(flow) is flow
     view = view_of(rg)
     assert isinstance(view, RGRunView) and view.id == "rg-002"
-    assert (view.rule, view.block, view.n_levels, view.data_id) == \
-        ("majority", 2, 2, rg.params["data"])
+    assert (view.rule, view.block, view.n_levels, view.data_id) == (
+        "majority",
+        2,
+        2,
+        rg.params["data"],
+    )
     assert [level.size for level in view.levels] == [int(s) for s in rg.datasets["size"]]
     np.testing.assert_array_equal(view.level(2).samples, rg.datasets["level_2/samples"])
     assert not view.level(2).samples.flags.writeable
     found = [level.effective_temperature.value for level in view.levels]
     np.testing.assert_array_equal(found, rg.datasets["effective_temperature"])
-    assert summary_of(rg) == ("majority, b = 2, 2 levels, T′ "
-                              + " / ".join(f"{t:.3g}" for t in found))
+    assert summary_of(rg) == (
+        "majority, b = 2, 2 levels, T′ " + " / ".join(f"{t:.3g}" for t in found)
+    )
     flow_view = view_of(flow)
     assert isinstance(flow_view, RGFlowRunView)
     np.testing.assert_allclose(flow_view.temperatures, FLOW_TEMPERATURES)
     assert flow_view.rg_ids == ("rg-001", "rg-002", "rg-003")
-    np.testing.assert_array_equal(flow_view.levels[1].binder.values,
-                                  flow.datasets["binder_temperature"][:, 1])
+    np.testing.assert_array_equal(
+        flow_view.levels[1].binder.values, flow.datasets["binder_temperature"][:, 1]
+    )
     assert summary_of(flow) == "majority, b = 2, 2 levels, 3 temperatures"

@@ -47,8 +47,9 @@ def test_simulation_runs_pauses_steps_and_stops(window, qtbot):
     configure(dock)
     qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
     live = window.live
-    qtbot.waitUntil(lambda: live.snapshot() is not None and live.snapshot().sweeps > 20,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: live.snapshot() is not None and live.snapshot().sweeps > 20, timeout=10000
+    )
     qtbot.mouseClick(dock.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: live.state == "paused", timeout=5000)
     qtbot.waitUntil(lambda: dock.pause_button.text() == "Resume", timeout=2000)
@@ -82,8 +83,12 @@ def test_painting_while_paused_changes_the_spins(window, qtbot):
         image = dock.lattice.image
         scene_pos = image.mapToScene(QPointF(col + 0.5, row + 0.5))
         view_pos = dock.lattice.mapFromScene(scene_pos)
-        QTest.mouseClick(dock.lattice.viewport(), button, Qt.KeyboardModifier.NoModifier,
-                         QPoint(view_pos.x(), view_pos.y()))
+        QTest.mouseClick(
+            dock.lattice.viewport(),
+            button,
+            Qt.KeyboardModifier.NoModifier,
+            QPoint(view_pos.x(), view_pos.y()),
+        )
 
     for target, button in ((1, Qt.MouseButton.LeftButton), (-1, Qt.MouseButton.RightButton)):
         click_cell(3, 5, button)
@@ -99,8 +104,9 @@ def test_temperature_change_while_recording_starts_a_linked_run(window, qtbot):
     dock.start()
     live = window.live
     first = live.recording_run_id
-    qtbot.waitUntil(lambda: live.snapshot() is not None and live.snapshot().recorded > 5,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: live.snapshot() is not None and live.snapshot().recorded > 5, timeout=10000
+    )
     dock.temperature.setValue(2.0)
     qtbot.waitUntil(lambda: live.recording_run_id not in ("", first), timeout=5000)
     second = live.recording_run_id
@@ -128,8 +134,9 @@ def test_stop_then_start_at_once_closes_the_right_run(window, qtbot):
     dock.start()
     second = live.recording_run_id
     assert second != first
-    qtbot.waitUntil(lambda: live.snapshot() is not None and live.snapshot().recorded > 0,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: live.snapshot() is not None and live.snapshot().recorded > 0, timeout=10000
+    )
     assert window.session.run(first).status == "stopped"
     assert window.session.run(second).status == "running"
     live.stop()
@@ -215,8 +222,9 @@ def test_closing_mid_run_stops_every_thread_and_keeps_the_samples(qtbot, answers
     configure(win.ising_dock, size=32, record=True)
     win.ising_dock.start()
     run_id = win.live.recording_run_id
-    qtbot.waitUntil(lambda: win.live.snapshot() is not None
-                    and win.live.snapshot().recorded > 3, timeout=10000)
+    qtbot.waitUntil(
+        lambda: win.live.snapshot() is not None and win.live.snapshot().recorded > 3, timeout=10000
+    )
     assert win.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("monge-lab:")]
     run = win.session.run(run_id)
@@ -258,6 +266,7 @@ def test_the_lattice_shows_the_first_configuration_before_start(window):
     assert 0 < first.mean() + 1 < 2  # a random start: both signs present
     dock.size_box.setValue(16)
     dock.show_initial_configuration()
-    np.testing.assert_array_equal(dock.lattice.image.image,
-                                  spins_to_index_image(initial_configuration(dock.params())))
+    np.testing.assert_array_equal(
+        dock.lattice.image.image, spins_to_index_image(initial_configuration(dock.params()))
+    )
     assert dock.lattice.image.image.shape == (16, 16)

@@ -24,10 +24,12 @@ def own_data_home(tmp_path, monkeypatch):
 @pytest.fixture
 def answers(monkeypatch):
     record = {"locked": [], "errors": [], "recovery": ("later", None), "offered": []}
-    monkeypatch.setattr(dialogs, "show_locked",
-                        lambda parent, title, text: record["locked"].append(text))
-    monkeypatch.setattr(dialogs, "show_error",
-                        lambda parent, title, text: record["errors"].append(text))
+    monkeypatch.setattr(
+        dialogs, "show_locked", lambda parent, title, text: record["locked"].append(text)
+    )
+    monkeypatch.setattr(
+        dialogs, "show_error", lambda parent, title, text: record["errors"].append(text)
+    )
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent: "discard")
 
     def ask_recovery(parent, items):
@@ -47,15 +49,34 @@ def new_window(qtbot) -> MainWindow:
 
 def leftover_recording(rows: int) -> RunRecord:
     """What a killed program leaves: an unsaved session's recording, flushed, never closed."""
-    header = RunRecord(id="ising-001", kind="ising", status="running", seed=3, created=utc_now(),
-                       params={"size": 4, "temperature": 2.0, "coupling": 1.0, "field": 0.0,
-                               "algorithm": "wolff", "thermalize": 1, "interval": 1,
-                               "record_spins": True})
+    header = RunRecord(
+        id="ising-001",
+        kind="ising",
+        status="running",
+        seed=3,
+        created=utc_now(),
+        params={
+            "size": 4,
+            "temperature": 2.0,
+            "coupling": 1.0,
+            "field": 0.0,
+            "algorithm": "wolff",
+            "thermalize": 1,
+            "interval": 1,
+            "record_spins": True,
+        },
+    )
     path = recording_path(recordings_dir(None, "0123abcd"), header.id)
     recorder = RunRecorder(path, header, ising_streams(4, True))
     spins = np.ones((rows, 4, 4), dtype=np.int8)
-    recorder.append({"energy": np.full(rows, -2.0), "magnetization": np.ones(rows),
-                     "sweep": np.arange(rows), "samples": spins})
+    recorder.append(
+        {
+            "energy": np.full(rows, -2.0),
+            "magnetization": np.ones(rows),
+            "sweep": np.arange(rows),
+            "samples": spins,
+        }
+    )
     recorder.flush()
     recorder.abandon()
     return header
@@ -79,8 +100,7 @@ def test_autosave_writes_a_dirty_session_and_says_so(qtbot, tmp_path, answers):
     win = new_window(qtbot)
     path = tmp_path / "s.h5"
     assert win._save_to(path)
-    win.session.add_run(RunRecord(id="", kind="note", status="finished", seed=None,
-                                          params={}))
+    win.session.add_run(RunRecord(id="", kind="note", status="finished", seed=None, params={}))
     win.autosaver.set_interval_ms(20)
     qtbot.waitUntil(lambda: not win.session.dirty, timeout=5000)
     assert [r.kind for r in load_session(path).runs.values()] == ["note"]
