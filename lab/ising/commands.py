@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,8 +35,9 @@ from lab.ising.runs import (
     resume_ising_task,
     run_params,
 )
-from lab.ising.task import IsingTask
-from lab.ising.workflow import new_simulation, record_simulation
+
+if TYPE_CHECKING:  # simulate loads the task and its kernels when it runs; inspect never does
+    from lab.ising.task import IsingTask
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -53,6 +55,8 @@ def simulate(args: argparse.Namespace) -> int:
         else:
             header = _new_header(args, next_run_id([*existing, *recorded], "ising"))
             params, plan = run_params(header)
+            from lab.ising.task import IsingTask
+
             task, kept = IsingTask(params, plan), {}
         return _record(args, header, task, kept, recording_path(directory, header.id))
     except SessionFileError as exc:
@@ -65,6 +69,8 @@ def _new_header(args: argparse.Namespace, run_id: str) -> RunRecord:
     """The header of the new run (:func:`lab.ising.workflow.new_simulation`, which a sweep's
     points share)."""
     try:
+        from lab.ising.workflow import new_simulation
+
         return new_simulation(args, run_id, os.path.dirname(os.path.abspath(args.out)))
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -112,6 +118,8 @@ def _record(
     session."""
     report = _print_flushes if args.report_flushes else None
     try:
+        from lab.ising.workflow import record_simulation
+
         status, _ = record_simulation(
             header,
             task,

@@ -18,25 +18,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from data import RunRecord
 from data.recording import RunRecorder, Stream
-from engines.ising import (
-    ALL_ALGORITHMS,
-    Estimate,
-    IsingParams,
-    IsingSimulation,
-    summarize,
-)
-from engines.ising.observables import CorrelationSeries
-from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
+from engines.ising import ALL_ALGORITHMS, Estimate, IsingParams
 from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
 from lab.ising.exact import exact_reference
-from lab.ising.task import IsingPlan, IsingRecording, IsingTask
+from lab.ising.plan import IsingPlan
+
+if TYPE_CHECKING:  # the task and the kernels load when a run is computed or resumed, not read
+    from lab.ising.task import IsingRecording, IsingTask
 
 DATASET_ATTRS: dict[str, dict[str, str]] = {
     "samples": {
@@ -118,6 +114,8 @@ def ising_results(
     results: dict[str, object] = {"n_samples": int(energy.size)}
     extra: dict[str, np.ndarray] = {}
     if energy.size >= MIN_ESTIMATE_SAMPLES:
+        from engines.ising import summarize  # numba: only when results are computed
+
         estimates = summarize(energy, magnetization, params.temperature, params.size**2)
         for name, estimate in estimates.items():
             results[name] = float(estimate.value)
@@ -127,6 +125,8 @@ def ising_results(
         samples = arrays.get("samples")
         if samples is not None and samples.shape[0] >= MIN_ESTIMATE_SAMPLES:
             stride = correlation_stride(samples.shape[0], params.size)
+            from engines.ising.observables import CorrelationSeries
+
             series = CorrelationSeries(params.size)
             series.add(samples[::stride])  # frame by frame: no copy of the samples
             r, c, err = series.result()
@@ -289,6 +289,10 @@ def resume_ising_task(
     """An :class:`IsingTask` continuing ``run`` from its resume state, and the run's recorded
     series cut to the measurements that state had taken (a kill can leave none beyond it, but
     an older state is possible). ValueError if the run cannot be resumed."""
+    from engines.ising import IsingSimulation
+    from engines.ising.simulation import STATE_FORMAT, STATE_VERSION
+    from lab.ising.task import IsingTask
+
     params, plan = run_params(run)
     try:
         counters = dict(zip(COUNTERS, run.datasets["resume/counters"].tolist(), strict=True))
@@ -462,6 +466,8 @@ class IsingRunView(RunView):
             return self.estimates()
         if count < MIN_ESTIMATE_SAMPLES:
             return {}
+        from engines.ising import summarize
+
         return summarize(
             self.energy[:count], self.magnetization[:count], self.temperature, self.size**2
         )

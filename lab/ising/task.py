@@ -31,7 +31,6 @@ from functools import partial
 import numpy as np
 
 from data.recording import RunRecorder
-from engines.constraints import check_all
 from engines.ising import ALGORITHMS as ALGORITHMS  # re-exported: the dock's choices
 from engines.ising import Estimate, IsingParams, IsingSimulation, summarize
 from engines.ising.frames import (
@@ -44,7 +43,7 @@ from engines.ising.multispin import unpack_into
 from engines.ising.params import PACKED_ALGORITHMS
 from lab.core.recorder_guard import RecorderGuard
 from lab.core.series import GrowingSeries
-from lab.ising.settings import PLAN_CONSTRAINTS, PLAN_NAMES
+from lab.ising.plan import IsingPlan as IsingPlan  # re-exported: where the task was
 
 STEP_SECONDS = 0.02
 THERMALIZE_CHUNK_SPINS = 1 << 18
@@ -73,23 +72,6 @@ def spins_image(spins: np.ndarray, block: int = 1) -> np.ndarray:
     """The uint8 block image of an (L, L) ±1 configuration (0: all −1 … 255: all +1 in each
     ``block`` × ``block`` block), as the worker publishes it; for drawing recorded frames."""
     return spins_block_image(spins, block)
-
-
-@dataclass(frozen=True)
-class IsingPlan:
-    """How a run proceeds. ``samples=None`` runs until stopped (the live viewer)."""
-
-    thermalize: int = 1000
-    interval: int = 10
-    samples: int | None = 1000
-    record_spins: bool = True
-
-    def validate(self) -> None:
-        """ValueError naming the first setting out of its range (``PLAN_CONSTRAINTS``)."""
-        values = {"thermalize": self.thermalize, "interval": self.interval}
-        if self.samples is not None:
-            values["samples"] = self.samples
-        check_all(PLAN_CONSTRAINTS, values, PLAN_NAMES)
 
 
 class IsingRecording:

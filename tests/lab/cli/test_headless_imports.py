@@ -82,6 +82,13 @@ def test_ising_commands_import_neither_qt_nor_torch_nor_pot(session):
         assert not top_level(out["modules"]) & {"PySide6", "torch", "ot", "pyqtgraph"}, args
 
 
+def test_inspect_reads_runs_without_the_kernels(session):
+    """inspect shows stored results: it loads no numba kernel, no scipy (the start-up target)."""
+    out = run("inspect", str(session))
+    assert out["code"] == 0
+    assert not top_level(out["modules"]) & {"numba", "scipy", "torch", "ot", "PySide6"}
+
+
 def test_help_imports_neither_qt_nor_torch():
     result = subprocess.run(
         [sys.executable, "-c", PROBE, "--help"],
@@ -100,7 +107,7 @@ def test_help_imports_neither_qt_nor_torch():
             [sys.executable, "-c", probe], cwd=ROOT, text=True, capture_output=True, timeout=120
         ).stdout.splitlines()[-1]
     )
-    assert not top_level(out["modules"]) & {"PySide6", "torch", "ot"}
+    assert not top_level(out["modules"]) & {"PySide6", "torch", "ot", "numba", "scipy"}
 
 
 def test_rbm_rg_and_geometry_commands_never_import_qt(session):
