@@ -182,7 +182,7 @@ def compare_rg(app: QApplication, window: MainWindow, path: str, data_id: str) -
     dock.rbm_box.setChecked(True)
     dock.coarse_grain()
     wait(app, 120, lambda: not window.rg.running)
-    rbm_rg = next(r.id for r in dock.compared if r.params.get("rule") == "rbm")
+    rbm_rg = next(r.id for r in dock.compared if r.rule == "rbm")
     wait(app, 30, lambda: f"{rbm_rg}/reconstruction" in dock.strip.views)
     samples = window.session.run(data_id).datasets["samples"]
     m = np.abs(samples.reshape(samples.shape[0], -1).mean(axis=1))
