@@ -38,16 +38,14 @@ from lab.rbm.runs import (
 )
 from lab.rbm.task import RBMRecording, RBMTrainingTask
 from lab.rg.cli import DEFAULT_LEVELS
-from lab.rg.flow import FlowPlan, _flow_inputs, _flow_rbms, _flow_run, _simulate
+from lab.rg.flow import FlowPlan, _flow_inputs, _simulate, run_flow
 from lab.rg.runs import (
     TEMPERATURE_CURVES,
     coarse_grain_run,
     format_levels,
     format_locality,
-    rbm_flow_run,
 )
 from lab.rg.stack import _config, _hidden_levels, _new_ids, _train_stack
-from lab.scan.task import scan_seeds
 
 
 def coarse_grain_command(args: argparse.Namespace) -> int:
@@ -139,79 +137,14 @@ def rg_flow_command(args: argparse.Namespace) -> int:
 
 def _rg_flow(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     flow_plan = _flow_inputs(args, runs)
-    temperatures = flow_plan.temperatures
     ids = list(runs)
     flow_id = next_run_id(ids, "rg-flow")
     ids.append(flow_id)
-    flow_saved = False
-    ising_runs: list[RunRecord] = []
-    rg_runs: list[RunRecord] = []
-    rbms: list[RunRecord] = []
-    status, error = "finished", ""
-    message = ""
-    block_spins = args.rule in ("majority", "decimation")
-    for temperature, seed in zip(
-        temperatures, scan_seeds(args.seed, temperatures.size), strict=True
-    ):
-        params = IsingParams(
-            size=args.size, temperature=float(temperature), algorithm=args.algorithm, seed=seed
-        )
-        ising, status, message = _simulate(
-            next_run_id(ids, "ising"), params, flow_plan.plan, args.quiet
-        )
-        ids.append(ising.id)
-        if status != "finished":
-            break
-        done = [ising]
-        ising_runs.append(ising)
-        if block_spins:
-            rg = coarse_grain_run(
-                next_run_id(ids, "rg"), ising, args.rule, args.block, flow_plan.levels, args.seed
-            )
-            ids.append(rg.id)
-            done.append(rg)
-            rg_runs.append(rg)
-        partial = _flow_run(
-            flow_id,
-            args,
-            flow_plan,
-            rg_runs,
-            rbms,
-            "interrupted",
-            f"recorded {len(ising_runs)} of {temperatures.size} temperatures",
-        )
-        if flow_saved:
-            store_runs(args.path, done)
-            store_runs(args.path, [partial], replace=True)
-        else:
-            store_runs(args.path, [*done, partial])
-            flow_saved = True
-    if not block_spins and status == "finished":
-        rg_ids = _new_ids(ids, "rg", len(ising_runs))
-        rbms, trained, status, error = _flow_rbms(args, flow_plan, ids, ising_runs, rg_ids)
-        message = error or ("interrupted by the user (Ctrl-C)" if status == "stopped" else "")
-        ready = status == "finished" and not error
-        for rg_id, ising in zip(rg_ids, ising_runs if ready else [], strict=False):
-            if args.rule == "rbm":
-                rg = coarse_grain_run(
-                    rg_id,
-                    ising,
-                    "rbm",
-                    args.block,
-                    flow_plan.levels,
-                    args.seed,
-                    rbms,
-                    args.min_share,
-                )
-            else:
-                rg = rbm_flow_run(rg_id, ising, rbms[0], args.steps, args.seed)
-            rg_runs.append(rg)
-        if trained or rg_runs:
-            store_runs(args.path, [*trained, *rg_runs])
-        if error:
-            status = "failed"
-    flow = _flow_run(flow_id, args, flow_plan, rg_runs, rbms, status, message)
-    store_runs(args.path, [flow], replace=flow_saved)
+
+    def store(new: list[RunRecord], replace: bool) -> None:
+        store_runs(args.path, new, replace=replace)
+
+    flow, status, error = run_flow(args, flow_plan, flow_id, ids, store)
     _print_flow(flow, args, flow_plan, status)
     if error:
         print(f"monge-lab: {error}", file=sys.stderr)

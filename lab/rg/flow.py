@@ -5,6 +5,7 @@ take the RBMs, and build the ``rg-flow`` run of T → T′ per level.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +33,11 @@ from lab.rg.cli import DEFAULT_LEVELS, FLOW_RULES
 from lab.rg.runs import (
     TEMPERATURE_CURVES,
     check_stack,
+    coarse_grain_run,
+    rbm_flow_run,
 )
-from lab.rg.stack import _config, _train, _train_stack
-from lab.scan.task import parse_temperatures
+from lab.rg.stack import _config, _new_ids, _train, _train_stack
+from lab.scan.task import parse_temperatures, scan_seeds
 
 
 # ---------------------------------------------------------------------------- rg-flow
@@ -184,3 +187,105 @@ def _flow_run(
         for name in TEMPERATURE_CURVES
     }
     return flow
+
+
+StoreRuns = Callable[[list[RunRecord], bool], None]
+"""Where ``run_flow`` hands its runs as they are done: ``store(runs, replace)`` (replace: the
+runs replace same-id runs already handed over — the partial ``rg-flow`` run)."""
+
+
+def run_flow(
+    args: argparse.Namespace,
+    flow_plan: FlowPlan,
+    flow_id: str,
+    ids: list[str],
+    store: StoreRuns,
+) -> tuple[RunRecord, str, str]:
+    """Simulate every temperature, coarse-grain or flow it, and build the ``rg-flow`` run
+    ``flow_id``: the work of ``rg-flow`` (the command stores into the session, a sweep's worker
+    into memory). New run ids are drawn after ``ids`` (extended as they are). Each temperature's
+    ising (and, for block spins, rg) runs go to ``store`` as soon as it is done, with the
+    ``rg-flow`` run of the rows so far (status 'interrupted'); the final ``rg-flow`` run is
+    stored last. Returns (the rg-flow run, its status, an error message or '')."""
+    temperatures = flow_plan.temperatures
+    flow_saved = False
+    ising_runs: list[RunRecord] = []
+    rg_runs: list[RunRecord] = []
+    rbms: list[RunRecord] = []
+    status, error = "finished", ""
+    message = ""
+    block_spins = args.rule in ("majority", "decimation")
+    for temperature, seed in zip(
+        temperatures, scan_seeds(args.seed, temperatures.size), strict=True
+    ):
+        params = IsingParams(
+            size=args.size, temperature=float(temperature), algorithm=args.algorithm, seed=seed
+        )
+        ising, status, message = _simulate(
+            next_run_id(ids, "ising"), params, flow_plan.plan, args.quiet
+        )
+        ids.append(ising.id)
+        if status != "finished":
+            break
+        done = [ising]
+        ising_runs.append(ising)
+        if block_spins:
+            rg = coarse_grain_run(
+                next_run_id(ids, "rg"), ising, args.rule, args.block, flow_plan.levels, args.seed
+            )
+            ids.append(rg.id)
+            done.append(rg)
+            rg_runs.append(rg)
+        partial = _flow_run(
+            flow_id,
+            args,
+            flow_plan,
+            rg_runs,
+            rbms,
+            "interrupted",
+            f"recorded {len(ising_runs)} of {temperatures.size} temperatures",
+        )
+        if flow_saved:
+            store(done, False)
+            store([partial], True)
+        else:
+            store([*done, partial], False)
+            flow_saved = True
+    if not block_spins and status == "finished":
+        rg_ids = _new_ids(ids, "rg", len(ising_runs))
+        rbms, trained, status, error = _flow_rbms(args, flow_plan, ids, ising_runs, rg_ids)
+        message = error or ("interrupted by the user (Ctrl-C)" if status == "stopped" else "")
+        ready = status == "finished" and not error
+        for rg_id, ising in zip(rg_ids, ising_runs if ready else [], strict=False):
+            if args.rule == "rbm":
+                rg = coarse_grain_run(
+                    rg_id,
+                    ising,
+                    "rbm",
+                    args.block,
+                    flow_plan.levels,
+                    args.seed,
+                    rbms,
+                    args.min_share,
+                )
+            else:
+                rg = rbm_flow_run(rg_id, ising, rbms[0], args.steps, args.seed)
+            rg_runs.append(rg)
+        if trained or rg_runs:
+            store([*trained, *rg_runs], False)
+        if error:
+            status = "failed"
+    flow = _flow_run(flow_id, args, flow_plan, rg_runs, rbms, status, message)
+    store([flow], flow_saved)
+    return flow, status, error
+
+
+def flow_id_counts(args: argparse.Namespace, flow_plan: FlowPlan) -> dict[str, int]:
+    """How many new ids of each kind :func:`run_flow` draws besides the rg-flow run's own (a
+    sweep reserves them before its points run): one ising and one rg run per temperature, and
+    the RBMs it trains (one per level for the rbm rule, one for rbm-flow; none when given)."""
+    n = int(flow_plan.temperatures.size)
+    trained = 0
+    if flow_plan.config is not None:
+        trained = flow_plan.levels if args.rule == "rbm" else 1
+    return {"ising": n, "rg": n, "rbm": trained}

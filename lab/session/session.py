@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +102,15 @@ class Session(QObject):
             ids.append(self.new_run_id(kind))
             self._reserved.add(ids[-1])
         return ids
+
+    @property
+    def reserved_ids(self) -> frozenset[str]:
+        """The ids promised to jobs and not yet added (no new run may take them)."""
+        return frozenset(self._reserved)
+
+    def reserve_ids(self, ids: Iterable[str]) -> None:
+        """Promise the given ids (drawn by a job itself, e.g. a sweep's rg-flow points) to it."""
+        self._reserved.update(ids)
 
     def add_run(self, run: RunRecord) -> RunRecord:
         """Add a run (its id must be new); an empty id is replaced by the next free one."""

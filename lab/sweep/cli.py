@@ -98,12 +98,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             elif option.takes_value:
                 default = "" if option.default is None else f" (default {option.default})"
                 pool = "; a+b pools runs in one point" if option.repeated else ""
+                verbatim = option.dest in COMMANDS[name].verbatim
                 kind.add_argument(
                     option.flag,
                     dest=option.dest,
                     default=SUPPRESS,
-                    metavar="VALUES",
-                    help=f"{option.help}{default}: a value, a list a,b or a range "
+                    metavar="TEXT" if verbatim else "VALUES",
+                    help=f"{option.help}: passed as written, the same for every point (to "
+                    "sweep it, a TOML plan's [grid] takes a list of such texts)"
+                    if verbatim
+                    else f"{option.help}{default}: a value, a list a,b or a range "
                     f"start:stop:count{pool}",
                 )
             else:

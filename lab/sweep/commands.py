@@ -28,6 +28,7 @@ from lab.core.ids import next_run_id
 from lab.core.progress import ProgressBar
 from lab.sweep.cluster import ClusterError, dashboard_available, open_cluster
 from lab.sweep.plan import (
+    COMMANDS,
     PlanError,
     SweepPlan,
     command_options,
@@ -96,6 +97,8 @@ def plan_from_args(args: argparse.Namespace) -> SweepPlan | None:
             fixed[dest] = bool(value)
         elif dest in zipped_dests:
             zipped.append((dest, value))
+        elif dest in COMMANDS[kind].verbatim:
+            fixed[dest] = value
         elif len(expand_text(value, option.flag.removeprefix("--"))) > 1:
             grid.append((dest, value))
         else:
@@ -139,6 +142,7 @@ def _sweep(args: argparse.Namespace, plan: SweepPlan | None, runs: dict[str, Run
             [row.run_id for row in todo],
             runs,
             folder,
+            _recorded_ids(args.path),
         )
         cluster = open_cluster(args.workers, args.scheduler)
     except (PlanError, ClusterError) as exc:

@@ -123,7 +123,9 @@ class SweepController(JobController):
             ids = assign_run_ids(plan, namespaces, list(runs))
         else:  # reserved now: a point refused below leaves a gap in the numbers, no more
             ids = self.session.reserve_run_ids(RUN_KINDS[plan.command], len(points))
-        prepared = prepare(plan, points, namespaces, ids, runs, self._folder())
+        prepared = prepare(
+            plan, points, namespaces, ids, runs, self._folder(), self.session.reserved_ids
+        )
         state = SweepState.new(self.session.new_run_id("sweep"), plan, ids)
         self.session.add_run(state.record())
         self.session.log(f"{state.id} started: {len(points)} points of {plan.command}")
@@ -149,6 +151,7 @@ class SweepController(JobController):
             [row.run_id for row in todo],
             self.session.record.runs,
             self._folder(),
+            self.session.reserved_ids,
         )
         for row in todo:
             row.status = "pending"
@@ -156,6 +159,7 @@ class SweepController(JobController):
         self._run(state, prepared, workers, scheduler)
 
     def _run(self, state: SweepState, prepared, workers: int | None, scheduler: str | None) -> None:
+        self.session.reserve_ids(prepared.reserved)
         self.sweep_state = state
         state.status, state.message = "interrupted", "running"
         self._file_state()

@@ -1,10 +1,10 @@
 """A sweep plan: a kind of work, its fixed options, a grid of swept options, and seeds.
 
 A plan names one of the headless commands (:data:`COMMANDS`: ``simulate``, ``train``,
-``evaluate``, ``geometry``; not yet ``rg-flow``, whose run holds every temperature of its own)
-and gives that command's own options, each either fixed or swept over a list of values. The
-options are the command's: the sweep builds the command's real parser (``lab.<feature>.cli``),
-and every point is the command line
+``evaluate``, ``geometry``, ``rg-flow``) and gives that command's own options, each either
+fixed or swept over a list of values (rg-flow's ``temperatures`` is passed as written: it is
+the list of one flow). The options are the command's: the sweep builds the command's real
+parser (``lab.<feature>.cli``), and every point is the command line
 ``<command> <options of the point>`` parsed by that parser, so a value is checked by the very
 type that checks it in the command (one clear line for a bad one), and a point's options are
 exactly those the command would have received.
@@ -88,6 +88,10 @@ class Command:
     module: str
     excluded: frozenset[str]
     session_option: str = ""
+    verbatim: frozenset[str] = frozenset()
+    """Options whose text is the command's own list syntax (rg-flow's ``--temperatures
+    1.5:3.5:11``: the temperatures of one flow): passed as written, never expanded into points.
+    To sweep one, give a TOML list of such texts in [grid]."""
 
 
 _COMMON_EXCLUDED = frozenset({"path", "out", "resume", "quiet", "save_seconds", "help"})
@@ -98,6 +102,9 @@ COMMANDS: dict[str, Command] = {
     "train": Command("train", "lab.rbm.cli", _COMMON_EXCLUDED),
     "evaluate": Command("evaluate", "lab.rbm.cli", _COMMON_EXCLUDED),
     "geometry": Command("geometry", "lab.geometry.cli", _COMMON_EXCLUDED),
+    "rg-flow": Command(
+        "rg-flow", "lab.rg.cli", _COMMON_EXCLUDED, verbatim=frozenset({"temperatures"})
+    ),
 }
 """The kinds of work a sweep runs, by command name."""
 
@@ -260,6 +267,23 @@ def toml_values(value: Any, name: str) -> list[str]:
     return [_scalar_text(value, name)]
 
 
+def verbatim_values(value: Any, name: str) -> list[str]:
+    """The values of an option passed as written (:attr:`Command.verbatim`): one text, or a
+    TOML list of texts (each one value; commas and colons are the command's own syntax)."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise PlanError(f"{name}: the list of values is empty")
+    texts = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise PlanError(f"{name}: {item!r} is not a value")
+        text = number_text(item) if not isinstance(item, str) else item.strip()
+        if not text:
+            raise PlanError(f"{name}: empty value")
+        texts.append(text)
+    return texts
+
+
 def _integer(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PlanError(f"{name}: a range's count must be an integer, got {value!r}")
@@ -325,12 +349,16 @@ class SweepPlan:
     ) -> SweepPlan:
         """A plan from option names and values: texts as on the command line
         (``from_text``) or TOML values; PlanError for anything wrong."""
-        _command(command)
-        values = (
+        verbatim = _command(command).verbatim
+        expand = (
             toml_values
             if not from_text
             else (lambda v, n: expand_text(v, n) if isinstance(v, str) else toml_values(v, n))
         )
+
+        def values(value: Any, name: str, dest: str) -> list[str]:
+            return verbatim_values(value, name) if dest in verbatim else expand(value, name)
+
         seen: dict[str, str] = {}
         fixed_texts: dict[str, str] = {}
         flags: dict[str, bool] = {}
@@ -354,7 +382,7 @@ class SweepPlan:
                     )
                 flags[option.dest] = value
                 continue
-            texts = values(value, option.flag.removeprefix("--"))
+            texts = values(value, option.flag.removeprefix("--"), option.dest)
             if len(texts) != 1:
                 raise PlanError(
                     f"{option.flag.removeprefix('--')}: a fixed option has one "
@@ -371,7 +399,8 @@ class SweepPlan:
                     raise PlanError(
                         f"{option.flag.removeprefix('--')} is a flag and cannot be swept"
                     )
-                out.append((option.dest, tuple(values(value, option.flag.removeprefix("--")))))
+                texts = values(value, option.flag.removeprefix("--"), option.dest)
+                out.append((option.dest, tuple(texts)))
             return tuple(out)
 
         crossed = axes(grid, "the grid")

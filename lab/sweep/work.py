@@ -20,7 +20,13 @@ Per command:
 - ``evaluate``: :func:`lab.rbm.evaluation.evaluate_model` of an existing ``rbm`` run: the
   point's result is the run's ``evaluation`` group, set on the client's copy of the run;
 - ``geometry``: :class:`lab.geometry.task.GeometryTask` over the RBM's checkpoints: one
-  ``geometry`` run per point.
+  ``geometry`` run per point;
+- ``rg-flow``: :func:`lab.rg.flow.run_flow`, the work of ``rg-flow``: per point its ``rg-flow``
+  run (the point's run id) and the ising, rg and rbm runs it makes, whose ids the client
+  reserves before the points run (:func:`lab.rg.flow.flow_id_counts`), so the points' runs never
+  collide. A resumed point draws its other ids anew (after every id in the session): its
+  ``rg-flow`` id and its results are those of the uninterrupted sweep, the numbers of its ising,
+  rg and rbm runs may differ.
 
 With a shared folder (``shared_dir``) a worker writes its runs there as one-run session files
 and returns only their paths; the client reads them and deletes them.
@@ -44,7 +50,13 @@ from lab.cli.common import CliError
 from lab.core.ids import next_run_id, utc_now
 from lab.sweep.plan import PlanError, Point, SweepPlan
 
-RUN_KINDS = {"simulate": "ising", "train": "rbm", "geometry": "geometry", "evaluate": "rbm"}
+RUN_KINDS = {
+    "simulate": "ising",
+    "train": "rbm",
+    "geometry": "geometry",
+    "evaluate": "rbm",
+    "rg-flow": "rg-flow",
+}
 """The kind of the run each point of a command makes (evaluate: the rbm run it evaluates)."""
 
 
@@ -61,10 +73,12 @@ class Job:
 
 @dataclass
 class Prepared:
-    """The jobs of a sweep's points to run, and the inputs they share, by key."""
+    """The jobs of a sweep's points to run, the inputs they share, by key, and the run ids
+    reserved for the runs the points make besides their own (``reserved``: rg-flow's)."""
 
     jobs: list[Job]
     inputs: dict[str, Any] = field(default_factory=dict)
+    reserved: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,15 +141,23 @@ def prepare(
     run_ids: Sequence[str],
     runs: Mapping[str, RunRecord],
     folder: str,
+    taken: Sequence[str] = (),
 ) -> Prepared:
     """The jobs of ``points`` (with their options ``namespaces`` and ids ``run_ids``), checked
     as their command checks them; PlanError naming the first bad point. ``runs`` are the
-    session's, ``folder`` the session's folder (for the checks of disk space)."""
-    prepare_one = _PREPARE[plan.command]
+    session's, ``folder`` the session's folder (for the checks of disk space), ``taken`` any
+    other ids no new run may have (ids reserved by other jobs, recordings beside the session)."""
+    prepare_one = _PREPARE.get(plan.command)
     prepared = Prepared([])
+    in_use = [*runs, *run_ids, *taken]
     for point, ns, run_id in zip(points, namespaces, run_ids, strict=True):
         try:
-            payload, key, data = prepare_one(ns, run_id, dict(runs), folder)
+            if plan.command == "rg-flow":  # its other runs' ids are reserved point by point
+                payload, key, data = _prepare_rg_flow(ns, run_id, dict(runs), in_use, prepared)
+            elif prepare_one is not None:
+                payload, key, data = prepare_one(ns, run_id, dict(runs), folder)
+            else:
+                raise PlanError(f"a sweep cannot run {plan.command} yet")
         except (CliError, ValueError) as exc:
             if isinstance(exc, PlanError):
                 raise
@@ -199,6 +221,39 @@ def _prepare_geometry(ns, run_id, runs, folder):
     payload = (run_id, rbm_run.id, data_ids, size, options)
     key = f"checkpoints:{rbm_run.id}:data:" + "+".join(data_ids)
     return payload, key, (data, checkpoints)  # the checkpoints are large: shared, sent once
+
+
+def _prepare_rg_flow(ns, run_id, runs, in_use: list[str], prepared: Prepared):
+    """rg-flow's inputs checked as the command checks them, and the ids of the point's other
+    runs reserved after ``in_use`` (extended with them, and listed in ``prepared.reserved``).
+    The worker draws its ids after ``floor`` (the highest id of each kind before the block), so
+    it draws exactly the reserved ones."""
+    from lab.core.ids import next_run_id
+    from lab.rg.flow import _flow_inputs, flow_id_counts
+
+    flow_plan = _flow_inputs(ns, runs)
+    floor, block = [], [run_id]
+    for kind, count in flow_id_counts(ns, flow_plan).items():
+        highest = _highest(in_use, kind)
+        if highest:
+            floor.append(highest)
+        for _ in range(count):
+            block.append(next_run_id(in_use, kind))
+            in_use.append(block[-1])
+    prepared.reserved.extend(block[1:])
+    options = argparse.Namespace(**{k: v for k, v in vars(ns).items() if k != "func"})
+    options.quiet = True
+    return (run_id, options, flow_plan, floor, block), None, None
+
+
+def _highest(ids: Sequence[str], kind: str) -> str:
+    """The id of ``kind`` with the highest number among ``ids`` ('' if none): the run ids drawn
+    after it (:func:`lab.core.ids.next_run_id`) are those drawn after all of ``ids``."""
+    from lab.core.ids import next_run_id
+
+    following = next_run_id(list(ids), kind)
+    number = int(following.rsplit("-", 1)[1]) - 1
+    return f"{kind}-{number:03d}" if number else ""
 
 
 _PREPARE = {
@@ -284,11 +339,29 @@ def _run_geometry(index: int, payload, data) -> Outcome:
     return Outcome(index, status, message, runs=[run])
 
 
+def _run_rg_flow(index: int, payload, data) -> Outcome:
+    from lab.rg.flow import run_flow
+
+    run_id, options, flow_plan, floor, block = payload
+    made: dict[str, RunRecord] = {}
+
+    def store(new: list[RunRecord], replace: bool) -> None:
+        for run in new:
+            made[run.id] = run
+
+    flow, status, error = run_flow(options, flow_plan, run_id, [*floor, run_id], store)
+    strays = sorted(set(made) - set(block))
+    if strays:  # the reservation and the flow disagree: never file a colliding id
+        raise RuntimeError(f"rg-flow made runs outside its reserved ids: {', '.join(strays)}")
+    return Outcome(index, status, error or flow.message, runs=list(made.values()))
+
+
 _RUN = {
     "simulate": _run_simulate,
     "train": _run_train,
     "evaluate": _run_evaluate,
     "geometry": _run_geometry,
+    "rg-flow": _run_rg_flow,
 }
 
 

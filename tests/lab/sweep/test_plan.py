@@ -142,3 +142,25 @@ def test_replicates_combine_with_the_larger_of_spread_and_propagated_error():
     assert mean == 2.0 and error == pytest.approx(1.0)  # the spread dominates
     mean, error = combine([1.0, 1.0], [0.2, 0.2])
     assert error == pytest.approx(np.sqrt(0.08) / 2)
+
+
+def test_rg_flows_temperatures_are_passed_as_written_and_swept_only_as_a_list_of_texts(
+    tmp_path,
+):
+    from lab.cli.shell import build_parser
+    from lab.sweep.commands import plan_from_args
+
+    argv = ["sweep", "S.h5", "rg-flow", "--rule", "majority,decimation"]
+    argv += ["--temperatures", "2.0:2.6:4", "--size", "8"]
+    plan = plan_from_args(build_parser().parse_args(argv))
+    assert plan.n_points == 2  # the rule is swept; the flow's four temperatures are one value
+    assert plan.fixed["temperatures"] == "2.0:2.6:4"
+    assert "--temperatures" in plan.points()[0].argv
+    toml = tmp_path / "plan.toml"
+    toml.write_text(
+        'kind = "rg-flow"\n[fixed]\nsize = 8\n[grid]\ntemperatures = ["2.0:2.6:4", "1.5, 3.5"]\n'
+    )
+    swept = SweepPlan.from_toml(toml)
+    assert swept.grid == (("temperatures", ("2.0:2.6:4", "1.5, 3.5")),)
+    with pytest.raises(PlanError, match="empty"):
+        SweepPlan.build("rg-flow", {"size": "8"}, [("temperatures", [])], from_text=False)

@@ -4,6 +4,7 @@ resumed to the session an uninterrupted sweep gives."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -120,6 +121,8 @@ def _free_port() -> int:
         ["train", "--data", "ising-001,ising-009", "--hidden", "4"],  # a missing run
         ["train", "--data", "ising-001", "--hidden", "4,0"],  # the trainer's own check
         ["evaluate", "--rbm", "rbm-001", "--seed", "1,2"],  # no such rbm run
+        ["rg-flow", "--rule", "majority,nope", "--temperatures", "2.0:2.5:2", "--size", "8"],
+        ["rg-flow", "--rule", "majority,decimation", "--temperatures", "2.0", "--size", "6"],
         ["--resume", "sweep-007"],
         ["--plan", "no-such-plan.toml"],
         ["simulate", "--size", "8,16", "--temperature", "2.2", "--scheduler", "PORT"],
@@ -227,3 +230,65 @@ def test_ctrl_c_cancels_cleanly_keeping_what_finished_through_a_shared_folder(tm
     for point in finished:  # each finished point's run, folded in from the shared folder
         assert read_run(path, point.run_id).status == "finished"
     assert not list(shared.iterdir())  # the files the workers left there were folded and removed
+
+
+def _flow_content(path, flow_id: str) -> tuple[dict, list[dict]]:
+    """An rg-flow run's params and datasets, and per temperature its ising and rg runs'
+    datasets and params: everything but the run ids, which depend on the other points."""
+    flow = read_run(path, flow_id)
+    params = {k: v for k, v in flow.params.items() if k != "rbm"}
+    rows = []
+    for rg_id in flow.inputs:
+        rg = read_run(path, rg_id)
+        (ising_id,) = [i for i in rg.inputs if i.startswith("ising-")]
+        ising = read_run(path, ising_id)
+        rows.append(
+            {
+                "rg": {k: v.tolist() for k, v in rg.datasets.items()},
+                "ising": {
+                    k: v.tolist() for k, v in ising.datasets.items() if not k.endswith("seconds")
+                },
+                "params": (rg.params, ising.params, rg.seed, ising.seed),
+            }
+        )
+    datasets = {k: v.tolist() for k, v in flow.datasets.items()}
+    return {"params": params, "seed": flow.seed, "datasets": datasets}, rows
+
+
+def test_an_rg_flow_sweep_gives_the_flows_rg_flow_gives_each_run_once(tmp_path, capsys):
+    path, serial = tmp_path / "S.h5", tmp_path / "serial.h5"
+    fixed = ["--temperatures", "2.0, 2.6", "--size", "8", "--samples", "60"]
+    fixed += ["--thermalize", "20", "--epochs", "2", "--steps", "2", "--hidden", "8"]
+    done = sweep_here(
+        capsys,
+        str(path),
+        "rg-flow",
+        "--rule",
+        "majority,rbm-flow,decimation",
+        *fixed,
+        "--workers",
+        "2",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    view = sweep_view(path)
+    assert view.status == "finished"
+    assert [p.run_id for p in view.points()] == ["rg-flow-001", "rg-flow-002", "rg-flow-003"]
+    ids = read_run_ids(path)
+    # per point: 2 ising and 2 rg runs (and the one RBM rbm-flow trains), no id twice
+    assert len(ids) == len(set(ids)) == 1 + 3 + 3 * 2 * 2 + 1
+    assert read_run(path, "rg-flow-002").params["rbm"] == ["rbm-001"]
+    for point in view.points():
+        before = set(read_run_ids(serial)) if serial.exists() else set()
+        code = main(
+            ["rg-flow", str(serial), "--rule", point.values["rule"], *fixed]
+            + ["--seed", str(point.seed), "--quiet"]
+        )
+        assert code == 0
+        capsys.readouterr()
+        (alone,) = [i for i in set(read_run_ids(serial)) - before if i.startswith("rg-flow")]
+        swept, serial_flow = (
+            json.dumps(_flow_content(p, i), sort_keys=True, default=str)  # nan == nan as text
+            for p, i in ((path, point.run_id), (serial, alone))
+        )
+        assert swept == serial_flow, point
