@@ -109,3 +109,15 @@ def test_a_local_sweep_runs_cancels_resumes_plots_and_reopens(window, qtbot):
     window.show_run("sweep-001")
     assert dock.shown_id == "sweep-001" and dock.table.rowCount() == 6
     assert dock.plot.curves
+
+
+def test_an_rg_flow_grid_keeps_the_flows_temperatures_as_one_value(window):
+    dock = window.sweep_dock
+    dock.kind_box.setCurrentText("rg-flow")
+    dock.field("rule").setText("majority,decimation")
+    dock.field("temperatures").setText("1.5:3.5:11")
+    dock.field("size").setText("16")
+    assert dock.error_label.text() == ""
+    assert dock.points_label.text() == "2 points"  # the rule swept; one flow of 11 T each
+    dock.field("size").setText("sixteen")
+    assert "size" in dock.error_label.text() and not dock.start_button.isEnabled()
