@@ -11,7 +11,8 @@ the transfer matrix) or the chance level, computed in the same run by the experi
 gives, per experiment, the wall time, the verdicts, the measured results and the rows.
 
 ``--set NAME:key=value`` passes ``--set key=value`` to that experiment only (repeatable), e.g.
-``--set torlai-melko:hidden=[64]``.
+``--set torlai-melko:hidden=[64]``. :data:`VARIANTS` are the same experiments at the other
+sizes the issue names (Mehta–Schwab at L = 16, the RBM flow at L = 8), run by default too.
 """
 
 from __future__ import annotations
@@ -28,16 +29,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("torlai-melko", "mehta-schwab", "combe-4.1", "iso-shiba-yokoo", "gai-zhang")
+VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # the issue's other sizes: Mehta–Schwab's 256–64–16 stack at L = 16 (learning rates by the
+    # rule of engines/rg/reproductions.py, about 5 / n_visible per level), the RBM flow at L = 8
+    "mehta-schwab-L16": ("mehta-schwab", ("size=16", "learning_rate=[0.02,0.08]")),
+    "iso-shiba-yokoo-L8": ("iso-shiba-yokoo", ("size=8",)),
+}
+"""Extra runs of an experiment at other settings: name → (experiment, its --set overrides)."""
 
 
 def run_one(name: str, folder: Path, quick: bool, seed: int, overrides: list[str]) -> dict:
-    """Run one reproduction in a fresh interpreter; its results.json plus wall time and status."""
+    """Run one reproduction (or a :data:`VARIANTS` entry) in a fresh interpreter; its
+    results.json plus wall time and status."""
     report = folder / name
+    experiment, preset = VARIANTS.get(name, (name, ()))
+    overrides = [*preset, *overrides]
     argv = [
         sys.executable,
         "main.py",
         "reproduce",
-        name,
+        experiment,
         str(folder / f"{name}.h5"),
         "--report",
         str(report),
@@ -80,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=NAMES,
-        default=list(NAMES),
-        help="the experiments to run (default: all)",
+        choices=[*NAMES, *VARIANTS],
+        default=[*NAMES, *VARIANTS],
+        help="the experiments (and variants at other settings) to run (default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="the scaled-down versions")
     parser.add_argument("--seed", type=int, default=0, help="seed of every experiment")
@@ -97,12 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", help="folder for the sessions and reports (default: a new temporary folder, kept)"
     )
     args = parser.parse_args(argv)
-    overrides: dict[str, list[str]] = {name: [] for name in NAMES}
+    overrides: dict[str, list[str]] = {name: [] for name in [*NAMES, *VARIANTS]}
     for item in args.set:
         name, sep, setting = item.partition(":")
         if not sep or name not in overrides or "=" not in setting:
             parser.error(
-                f"--set wants NAME:key=value with NAME among {', '.join(NAMES)}, got {item!r}"
+                f"--set wants NAME:key=value with NAME among {', '.join(overrides)}, got {item!r}"
             )
         overrides[name].append(setting)
     folder = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="monge-reproduce-"))
