@@ -21,7 +21,7 @@ other libm builds, a few 1e-16 below zero, where ``ellipkm1`` returns nan).
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from engines.exact import _common
 
@@ -95,6 +95,8 @@ def specific_heat_infinite(T, J: float = 1.0):
 
 def log_partition_function_infinite(T, J: float = 1.0):
     """Onsager's ln Z / N of the infinite lattice (by adaptive quadrature, ~1e-14 absolute)."""
+    from scipy import integrate  # here: its import costs 0.2 s, and only ln Z needs it
+
     T_arr, scalar, J, K, _, _, p = _elliptic_data(T, J)
 
     def integral(p_value: float) -> float:

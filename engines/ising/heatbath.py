@@ -10,9 +10,9 @@ uniform double is drawn per spin.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from engines.ising.jit import kernel
+from engines.ising.logistic import expit
 from engines.ising.rng import uniform
 
 

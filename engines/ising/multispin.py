@@ -84,9 +84,9 @@ import threading
 import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import expit
 
 from engines.ising.jit import kernel, parallel_kernel
+from engines.ising.logistic import expit
 from engines.ising.rng import next_u64, xoshiro_next
 
 MAX_WIDTH = 64
