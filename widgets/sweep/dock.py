@@ -135,7 +135,7 @@ class SweepDock(FeatureDock):
             name = f"sweepOption_{option.dest}"
             if option.takes_value:
                 field = QLineEdit(objectName=name)
-                shown = "" if option.default in (None, "") else str(option.default)
+                shown = "" if option.default in (None, "", []) else str(option.default)
                 field.setPlaceholderText(shown)
                 field.textChanged.connect(lambda _: self.check())
             else:
