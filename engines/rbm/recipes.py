@@ -18,7 +18,10 @@ the exact value in units of the combined model + data error, see
   during training (Decelle, Furtlehner & Seoane 2021). At T = 2.5 the trained models have
   τ_int(|m|) ≈ 60–100 sweeps; with k = 10 on 512 chains (the same cost) c ended 3.5 σ low and
   e 2.8 σ high, with k = 20 on 256 chains all of e, |m|, c, χ were within 1.4 σ. Fewer chains
-  (256 with k = 10) were worse still (e 5 σ high).
+  (256 with k = 10) were worse still (e 5 σ high). On the five temperatures of Torlai–Melko
+  (1.8 … 3.0) k = 20 left c and χ at T = 2.5 4.5 σ and 3.6 σ low; k = 40 brought every
+  observable at every T within 2.9 σ, at twice the time (about 320 s per T on one thread), so the
+  reproduction uses k = 40 and ``train`` keeps 20 (``--k 40`` near T_c).
 * Adam, learning rate 0.003, decayed linearly to 0: with 0.01 the learned observables swing by
   ±10 % from epoch to epoch (PCD's feedback between chains and parameters) and the end point of
   the decay is worse (c 4.6 σ low at T_c against 1 σ with 0.003).
