@@ -281,6 +281,24 @@ def locality_datasets(rbm_run: RunRecord, L: int, b: int) -> dict[str, np.ndarra
     }
 
 
+def matched_shares(weights: np.ndarray, L: int, b: int) -> dict[str, float] | None:
+    """The locality figure of a hidden layer read as the coarse lattice: its (n, m) ``weights``'
+    units matched one to one to the b×b blocks (:func:`engines.rg.matched_locality`, best grid
+    offset): ``mean``, ``min`` matched share, ``distinct`` best blocks and ``chance`` (b²/L²).
+    None when the layer has more units than blocks."""
+    if np.asarray(weights).shape[1] > (L // b) ** 2:
+        return None
+    from engines.rg import matched_locality  # scipy's assignment: loaded only when asked
+
+    found = matched_locality(np.asarray(weights), L, b, offset="best")
+    return {
+        "mean": float(found["mean_matched_share"]),
+        "min": float(found["min_matched_share"]),
+        "distinct": float(found["distinct_blocks"]),
+        "chance": float(found["chance"]),
+    }
+
+
 def format_locality(run: RunRecord) -> list[str]:
     """One line per hidden unit of an rbm-rule ``rg`` run: centre, best block, share, spread."""
     found = RGRunView(run).locality

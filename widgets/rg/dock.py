@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from lab.core.views import RunView
 from lab.ising.runs import IsingRunView
 from lab.rg.controller import RULE_ORDER, RGController
-from lab.rg.runs import RGRunView
+from lab.rg.runs import RGRunView, matched_shares
 from lab.rg.settings import BLOCK, LEVELS, block_setting
 from widgets.common.dock import FeatureDock
 from widgets.common.number_field import NumberField
@@ -593,9 +593,17 @@ class RGDock(FeatureDock):
         self.fields_view.set_centred_fields(
             np.asarray(rbm.weights), rbm.hidden_bias, size, found.centre, shares
         )
+        matched = matched_shares(np.asarray(rbm.weights), size, block)
+        matched_text = (
+            ""
+            if matched is None
+            else f"matched share mean {matched['mean']:.2f}, min {matched['min']:.2f} (units "
+            f"matched one to one to the blocks; {int(matched['distinct'])} distinct best "
+            "blocks); "
+        )
         self.fields_label.setText(
-            f"<b>Receptive fields</b> of {rbm_id} (+ centre); block share mean "
-            f"{np.nanmean(shares):.2f}, min {np.nanmin(shares):.2f} (1: one {block}×{block} "
+            f"<b>Receptive fields</b> of {rbm_id} (+ centre); {matched_text}best-block share "
+            f"mean {np.nanmean(shares):.2f}, min {np.nanmin(shares):.2f} (1: one {block}×{block} "
             f"block; {block * block / size**2:.2f}: spread evenly)"
         )
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from data import load_session
-from engines.rg import coarse_grain, hidden_samples, locality
+from engines.rg import coarse_grain, hidden_samples, locality, matched_locality
 from lab.core.kinds import complete_recorded, run_kind, summary_of, view_of
 from lab.rbm.runs import rbm_from_run
 from lab.rg.controller import hidden_units
@@ -289,6 +289,8 @@ def test_rbm_hidden_layer_reconstruction_and_receptive_fields(window, qtbot):
     np.testing.assert_allclose(points[0], tile_col * (L + 1) + centres[:, 1] + 0.5, atol=1e-5)
     np.testing.assert_allclose(points[1], tile_row * (L + 1) + centres[:, 0] + 0.5, atol=1e-5)
     assert "block share mean" in dock.fields_label.text()
+    matched = matched_locality(W, L, 2, offset="best")["mean_matched_share"]
+    assert f"matched share mean {matched:.2f}" in dock.fields_label.text()
 
 
 def test_an_rbm_that_is_not_block_local_is_refused_with_a_message(window, qtbot):
