@@ -228,7 +228,6 @@ def _prepare_rg_flow(ns, run_id, runs, in_use: list[str], prepared: Prepared):
     runs reserved after ``in_use`` (extended with them, and listed in ``prepared.reserved``).
     The worker draws its ids after ``floor`` (the highest id of each kind before the block), so
     it draws exactly the reserved ones."""
-    from lab.core.ids import next_run_id
     from lab.rg.flow import _flow_inputs, flow_id_counts
 
     flow_plan = _flow_inputs(ns, runs)
@@ -249,8 +248,6 @@ def _prepare_rg_flow(ns, run_id, runs, in_use: list[str], prepared: Prepared):
 def _highest(ids: Sequence[str], kind: str) -> str:
     """The id of ``kind`` with the highest number among ``ids`` ('' if none): the run ids drawn
     after it (:func:`lab.core.ids.next_run_id`) are those drawn after all of ``ids``."""
-    from lab.core.ids import next_run_id
-
     following = next_run_id(list(ids), kind)
     number = int(following.rsplit("-", 1)[1]) - 1
     return f"{kind}-{number:03d}" if number else ""
