@@ -10,6 +10,10 @@ threads, could leave a child deadlocked on a lock another thread held. With
 ``--report-flushes`` the child prints ``flushed N`` after each flush; the test reads what it
 printed before the kill.
 
+The kill delays are drawn uniformly from zero to the measured wall time of the fastest of
+three uninterrupted child runs on this machine (fixed bounds made the test depend on the machine's
+speed: on a fast or lightly loaded machine most kills landed after the run had finished).
+
 Every trial checks: the recording (if the child got as far as creating it) reads; ``recover``
 puts into the session a run whose series and configurations are exactly the first k of an
 uninterrupted run with the same seed, with k at least the last count the child reported, and
@@ -37,7 +41,7 @@ from lab.cli.shell import run_cli
 
 TRIALS = 24
 SAMPLES = 10000
-MAX_DELAY_S = 0.8
+DELAY_SPAN = 1.0  # kills drawn over [0, DELAY_SPAN × one uninterrupted child run]
 SERIES = ("samples", "energy", "magnetization", "sweep")
 
 
@@ -55,7 +59,7 @@ def simulate_argv(out, *extra: str) -> list[str]:
         "--thermalize",
         "10",
         "--interval",
-        "2",
+        "10",
         "--seed",
         "11",
         "--quiet",
@@ -121,6 +125,13 @@ class ForkServer:
         lines = stdout_path.read_text().splitlines() if stdout_path.exists() else []
         return [int(line.split()[1]) for line in lines if line.startswith("flushed ")]
 
+    def time_full_run(self, argv: list[str], stdout_path: Path) -> float:
+        """Wall seconds of one child run left to finish (fork to reap), under today's load."""
+        start = time.perf_counter()
+        pid = int(self._ask({"argv": argv, "stdout": str(stdout_path)}))
+        assert self._ask({"reap": pid}) == "reaped"
+        return time.perf_counter() - start
+
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
@@ -142,7 +153,11 @@ def test_sigkill_at_random_moments_loses_nothing_flushed(tmp_path):
 
 
 def _trials(server: ForkServer, tmp_path: Path, reference) -> dict[str, int]:
-    delays = np.random.default_rng(20261122).uniform(0.0, MAX_DELAY_S, size=TRIALS)
+    full_run_s = min(  # the fastest of three: later forks run faster than the first
+        server.time_full_run(simulate_argv(tmp_path / f"timed{i}.h5"), tmp_path / f"timed{i}.txt")
+        for i in range(3)
+    )
+    delays = np.random.default_rng(20261122).uniform(0.0, DELAY_SPAN * full_run_s, size=TRIALS)
     outcomes = {"interrupted": 0, "finished": 0, "nothing": 0, "resumed": 0}
     for trial, delay in enumerate(delays):
         session = tmp_path / f"S{trial}.h5"
