@@ -58,7 +58,9 @@ from widgets.common.replay import ReplayBar
 from widgets.ising.plots import IsingPlots
 
 FRAME_HZ = 30
-PLOT_EVERY = 3
+FRAME_PARTS = (*IsingPlots.PARTS, "text")
+"""What each live frame redraws besides the lattice, one in turn (each at FRAME_HZ / 4): laying
+out all three plots and the table in one frame stalled the event loop for ~40-70 ms at L = 2048."""
 ESTIMATE_DELAY_MS = 150
 T_MIN, T_MAX = 0.05, 8.0
 SCALAR_NOTE_SIZE = 256
@@ -332,6 +334,9 @@ class IsingDock(FeatureDock):
         self.stop_button.setEnabled(live)
         self.lattice.set_paint_enabled(state == "paused")
         self.paint_hint.setVisible(state == "paused")
+        if state != "running":  # paused or ended: draw every part of the last snapshot once
+            self._drawn_snapshot = None
+            self.refresh()
         if not live:
             self.status_label.setText(state)
 
@@ -339,8 +344,9 @@ class IsingDock(FeatureDock):
     def refresh(self) -> None:
         """Pull the latest snapshot and draw it if it is new (called at FRAME_HZ).
 
-        The lattice is drawn every frame; the plots, whose axes are costly to lay out, every
-        PLOT_EVERY frames.
+        The lattice is drawn every frame; the plots, whose axes are costly to lay out, and the
+        text take turns (FRAME_PARTS), one per frame; all are drawn at the start of a run and
+        once it has stopped, so what stays on screen is complete.
         """
         if self.controller.running:
             self.controller.set_display_pixels(self.lattice.pixels())
@@ -357,11 +363,17 @@ class IsingDock(FeatureDock):
             self.lattice.set_spins(snapshot.spins)
             self._count_frame()
         self._frame_index += 1
-        if self._frame_index % PLOT_EVERY and snapshot.energy.size > 1:
-            return
+        if snapshot.energy.size > 1 and self.controller.state == "running":
+            parts: tuple[str, ...] = (FRAME_PARTS[self._frame_index % len(FRAME_PARTS)],)
+        else:
+            parts = FRAME_PARTS
         params = self.controller.params
         exact = exact_reference(params.size, snapshot.temperature, params.coupling, snapshot.field)
-        self.plots.show_series(snapshot.energy, snapshot.magnetization, exact)
+        plotted = tuple(part for part in parts if part in IsingPlots.PARTS)
+        if plotted:
+            self.plots.show_series(snapshot.energy, snapshot.magnetization, exact, plotted)
+        if "text" not in parts:
+            return
         note = {"thermalizing": "(thermalizing…)"}.get(snapshot.phase, "since the last change")
         self.plots.show_estimates(
             snapshot.estimates, snapshot.estimates_count, params.size, exact, note
