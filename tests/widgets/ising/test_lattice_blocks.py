@@ -60,3 +60,35 @@ def test_a_large_live_lattice_is_drawn_from_the_workers_block_images(window, qtb
     assert snapshot.image.shape[0] <= pixels
     qtbot.mouseClick(dock.stop_button, Qt.MouseButton.LeftButton)
     assert live.state == "stopped" and not live.job.is_alive()
+
+
+def test_live_frames_redraw_one_plot_in_turn_and_everything_once_stopped(window, qtbot):
+    """Each live frame redraws the lattice and one of FRAME_PARTS (a frame that laid out all
+    three plots stalled the event loop at L = 2048); once stopped, every plot shows the last
+    snapshot."""
+    from widgets.ising import dock as dock_module
+
+    dock = window.ising_dock
+    dock.size_box.setValue(64)
+    dock.thermalize_box.setValue(0)
+    dock.samples_box.setValue(0)
+    dock.record_box.setChecked(False)
+    drawn: list[tuple[str, ...]] = []
+    plots = dock.plots
+    original = plots.show_series
+
+    def spy(energy, magnetization, exact, parts=plots.PARTS):
+        drawn.append(tuple(parts))
+        original(energy, magnetization, exact, parts)
+
+    plots.show_series = spy
+    qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(drawn) >= 12, timeout=20000)
+    live_frames = [parts for parts in drawn[2:] if len(parts) == 1]
+    assert {parts[0] for parts in live_frames} == set(plots.PARTS)
+    assert len(live_frames) >= 8 and len(dock_module.FRAME_PARTS) == 4
+    qtbot.mouseClick(dock.stop_button, Qt.MouseButton.LeftButton)
+    assert drawn[-1] == plots.PARTS  # the stopped state draws every plot once
+    n = window.live.snapshot().energy.size
+    for curve in (plots.energy_curve, plots.magnet_curve):
+        assert curve.getData()[0][-1] == n - 1  # the last measurement of the stopped run
