@@ -280,6 +280,7 @@ def gui_while_running(quick: bool = False) -> dict:
 _SIMULATE_CHILD = r"""
 import json, sys, time
 import lab.ising.commands as commands
+import lab.ising.workflow as workflow
 from main import main
 
 seconds, cpu = {}, {}
@@ -294,9 +295,10 @@ def timed(name, function):
             cpu[name] = cpu.get(name, 0.0) + time.process_time() - start_cpu
     return run
 
-for name in ("drive", "fold_recordings"):  # the sampling loop and the fold, where they are
-    if hasattr(commands, name):
-        setattr(commands, name, timed(name, getattr(commands, name)))
+# The sampling loop (``drive``, called by the workflow) and the fold (called by the command).
+# Each must be found, or the figures would silently be missing.
+workflow.drive = timed("drive", workflow.drive)
+commands.fold_recordings = timed("fold_recordings", commands.fold_recordings)
 # Load the compiled kernels first (numba's cache: ~0.3 s, which a long run amortizes and a
 # 200-sweep run would count as a third of its sampling time).
 from engines.ising import IsingParams, IsingSimulation
