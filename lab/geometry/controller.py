@@ -29,7 +29,7 @@ What the dock reads of the session's runs it reads here, as views: the ``geometr
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -42,10 +42,12 @@ from lab.core.timers import new_timer
 from lab.geometry.options import GeometryOptions
 from lab.geometry.runs import GeometryRunView, geometry_run
 from lab.geometry.score_controller import ScoreController
-from lab.geometry.task import GeometrySnapshot, GeometryTask
 from lab.rbm.controller import RBMTrainingController
 from lab.rbm.runs import Checkpoint, run_checkpoints, training_data
 from lab.session.session import Session
+
+if TYPE_CHECKING:
+    from lab.geometry.task import GeometrySnapshot, GeometryTask
 
 POLL_MS = 1000
 RECORD_MS = 1000  # how often the growing run is updated from the job's snapshot
@@ -160,6 +162,8 @@ class GeometryController(JobController):
             raise ValueError(f"{rbm_id} has no checkpoint yet")
         self._data_ids = [str(i) for i in run.params.get("data", [])]
         data, size = training_data([self.session.run(i) for i in self._data_ids])
+        from lab.geometry.task import GeometryTask  # torch and POT: loaded when a job starts
+
         self.task = GeometryTask(checkpoints, data, size, options)
         self.rbm_id, self.options = rbm_id, options
         self.checkpoints = list(checkpoints)

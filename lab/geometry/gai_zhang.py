@@ -32,12 +32,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lab.geometry.score_options import ScoreOptions
 from lab.geometry.score_sources import levels_plan
-from lab.geometry.score_task import ScoreTask
+
+if TYPE_CHECKING:  # the task loads torch and POT: imported when a map is scored
+    from lab.geometry.score_task import ScoreTask
 
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
 FAMILIES = ("rbm-flow", "majority", "decimation", "stack")
@@ -117,6 +120,8 @@ def _score(
     rbms: list | None = None,
     label: str = "",
 ) -> tuple[dict, ScoreTask]:
+    from lab.geometry.score_task import ScoreTask
+
     plan = levels_plan(mode, groups, block=block, rbms=rbms or [], source_id=label)
     task = ScoreTask(plan, options)
     while not task.finished:

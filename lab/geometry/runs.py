@@ -31,8 +31,8 @@ from engines.geometry import MP_FIT_COLUMNS, MarchenkoPastur
 from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
+from lab.geometry.common import TRAJECTORY_METRICS
 from lab.geometry.options import GeometryOptions
-from lab.geometry.task import TRAJECTORY_METRICS
 
 _C = "checkpoint"
 _FIXED: dict[str, tuple[str, str, str]] = {

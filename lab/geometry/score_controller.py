@@ -16,7 +16,7 @@ What the page reads of the session it reads here, as views: the ``scores`` runs
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -30,8 +30,10 @@ from lab.core.timers import new_timer
 from lab.geometry.score_options import ScoreOptions
 from lab.geometry.score_runs import KIND, ScoresRunView, scores_run
 from lab.geometry.score_sources import Plan, plan_from_run, scorable
-from lab.geometry.score_task import ScoreSnapshot, ScoreTask
 from lab.session.session import Session
+
+if TYPE_CHECKING:
+    from lab.geometry.score_task import ScoreSnapshot, ScoreTask
 
 RECORD_MS = 1000
 
@@ -89,6 +91,8 @@ class ScoreController(JobController):
         if self.running:
             raise RuntimeError("a scoring is already running: stop it first")
         plan = plan_from_run(run_id, self.session.record.runs)
+        from lab.geometry.score_task import ScoreTask  # torch and POT: loaded when a job starts
+
         task = ScoreTask(plan, options)
         self.task, self.plan, self.options, self.source_id = task, plan, options, run_id
         self.run_id = ""

@@ -64,12 +64,10 @@ from engines.geometry import (
     wishart_spectrum,
 )
 from engines.rbm import RBM, sample_model
+from lab.geometry.common import TRAJECTORY_METRICS, TRAJECTORY_QUANTITIES
 from lab.geometry.options import GeometryOptions
 from lab.rbm.runs import Checkpoint
 
-TRAJECTORY_METRICS = (*METRICS, "bures_wasserstein_exact")
-"""The metrics of the distance/speed/path_length/line_shape datasets (the last one with ε = 0)."""
-TRAJECTORY_QUANTITIES = ("distance", "speed", "path_length", "line_shape")
 EIGENVECTOR_IMAGES = 8
 PLAN_SAMPLES = 100
 STREAM_DATA, STREAM_MODEL, STREAM_GAUSSIAN = 1, 2, 3
@@ -112,12 +110,6 @@ class GeometrySnapshot:
     def contract(self) -> dict[str, np.ndarray]:
         """The contract's arrays (``datasets``), as the dock's plots name them."""
         return self.datasets
-
-
-def leading_eigenvectors(W: np.ndarray, k: int) -> np.ndarray:
-    """(n, min(k, m)): the leading eigenvectors of W Wᵀ (those of ρ ∝ W Wᵀ + εI), descending."""
-    spectrum = wishart_spectrum(W)
-    return spectrum.vectors[:, : min(k, spectrum.values.size)]
 
 
 def stream_seed(seed: int, stream: int, epoch: int) -> int:

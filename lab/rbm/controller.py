@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, Signal
 
 from data import RunRecord
 from data.recording import RecordingError, RunRecorder, Stream
-from engines.rbm import RBMConfig, RBMTrainer
+from engines.rbm.config import RBMConfig
 from lab.core.controller import JobController
 from lab.core.ids import utc_now
 from lab.core.jobs import JobManager, JobState
@@ -50,6 +50,9 @@ from lab.rbm.task import (
     history_units,
 )
 from lab.session.session import Session
+
+if TYPE_CHECKING:
+    from engines.rbm import RBMTrainer
 
 
 def data_temperature(runs: list[RunRecord]) -> float | None:
@@ -219,6 +222,8 @@ class RBMTrainingController(JobController):
         data_runs = [self.session.run(i) for i in data_ids]
         data, size = training_data(data_runs)
         config.validate(n_visible=data.shape[1])
+        from engines.rbm import RBMTrainer  # torch: loaded when a training starts
+
         trainer = RBMTrainer(config, data)
         run = new_rbm_run(self.session.new_run_id("rbm"), config, size, list(data_ids))
         run.created = utc_now()
@@ -267,6 +272,8 @@ class RBMTrainingController(JobController):
         fresh: bool,
         temperature: float | None,
     ) -> None:
+        import torch  # loaded already by the trainer; not at the top, so the GUI starts without
+
         # Leave one core to the GUI thread: on small matrices torch with every core competing
         # with the GUI was measured up to 5× slower than with one thread fewer.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))

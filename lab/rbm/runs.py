@@ -31,17 +31,21 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from data import RunRecord
-from engines.rbm import RBM, RBMConfig, RBMTrainer
+from engines.rbm.config import RBMConfig
 from engines.rbm.recipes import ising_config
 from lab.core.ids import short_message
 from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
 from lab.ising.runs import format_estimate
 from lab.rbm.task import RBMRecording, history_units
+
+if TYPE_CHECKING:  # the model and the trainer load torch: imported where they are used
+    from engines.rbm import RBM, RBMTrainer
 
 CONFIG_PARAMS = tuple(f.name for f in fields(RBMConfig) if f.name != "seed")
 """The hyperparameters recorded as run attributes (every RBMConfig field; the seed is the run's)."""
@@ -301,6 +305,8 @@ def resume_trainer(run: RunRecord, data: np.ndarray, epochs: int | None = None) 
                 f"ask for more than {epochs} epochs"
             )
         state["config"] = {**state["config"], "epochs": epochs}
+    from engines.rbm import RBMTrainer
+
     return RBMTrainer.from_state(state, data)
 
 
@@ -308,6 +314,8 @@ def rbm_from_run(run: RunRecord) -> RBM:
     """The model of an ``rbm`` run (its final parameters)."""
     if run.kind != "rbm":
         raise RunInputError(f"run '{run.id}' is of kind '{run.kind}', not an RBM")
+    from engines.rbm import RBM
+
     try:
         return RBM(run.datasets["W"], run.datasets["a"], run.datasets["b"])
     except KeyError:

@@ -34,12 +34,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from engines.rbm import RBMDivergence, RBMTrainer
-from engines.rbm.thermodynamics import data_thermodynamics, model_thermodynamics
+from engines.rbm.config import RBMDivergence
+
+if TYPE_CHECKING:
+    from engines.rbm import RBMTrainer
 
 STEP_SECONDS = 0.05
 MONITOR_SAMPLES = 1024
@@ -251,6 +253,10 @@ class RBMTrainingTask:
         model) with the exact global flip v → −v, so that chains of a Z2-symmetric model visit
         both ordered phases; c and χ need the data's temperature and are left out without one.
         """
+        import torch  # here, not at the top: importing this module loads no torch (the GUI)
+
+        from engines.rbm.thermodynamics import data_thermodynamics, model_thermodynamics
+
         trainer = self.trainer
         generator = torch.Generator(device=trainer.model.device).manual_seed(
             (trainer.config.seed * 1_000_003 + trainer.epoch) % 2**63

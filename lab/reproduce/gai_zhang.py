@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from engines.rg import wolff_samples
 from lab.geometry.gai_zhang import FAMILIES, PRESETS, T_C, gai_zhang, statement
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
@@ -63,6 +62,8 @@ def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -
 
     # The configurations are drawn here (with the seeds the workflow would use) so that they
     # are recorded as the reproduction's Ising runs, like every other experiment's data.
+    from engines.rg import wolff_samples  # torch: loaded when the experiment runs
+
     say("drawing the Wolff configurations")
     temperatures = [float(T) for T in settings["temperatures"]]
     seeds = np.random.SeedSequence([int(seed), 15]).generate_state(len(temperatures))

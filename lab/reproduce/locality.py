@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engines.rg.reproductions import LOCAL_SHARE, PRESETS, run_reproduction
+from engines.rg.reproduction_presets import LOCAL_SHARE, PRESETS
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
 
@@ -68,6 +68,8 @@ def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int, progress: Pr
     t0 = time.perf_counter()
     epochs = settings["epochs"]
     total = sum(epochs) if isinstance(epochs, list) else epochs * settings["levels"]
+    from engines.rg.reproductions import run_reproduction  # torch: loaded when it runs
+
     out = run_reproduction(
         "mehta-schwab",
         quick,
@@ -189,6 +191,8 @@ def _mehta_schwab(settings: dict[str, Any], quick: bool, seed: int, progress: Pr
 def _combe(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:
     t0 = time.perf_counter()
     total = settings["seeds"] * settings["epochs"]
+    from engines.rg.reproductions import run_reproduction  # torch: loaded when it runs
+
     out = run_reproduction(
         "combe-4.1",
         quick,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engines.rg.reproductions import T_C
+from engines.rg.reproduction_presets import T_C
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.locality import (
     check_training,

@@ -19,19 +19,11 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 
 from engines.exact import energy_per_spin, magnetization_moments, specific_heat_per_spin
 from engines.ising.params import IsingParams
 from engines.ising.simulation import IsingSimulation
-from engines.rbm import RBMTrainer
 from engines.rbm.recipes import ising_config
-from engines.rbm.thermodynamics import (
-    compare,
-    data_thermodynamics,
-    exact_thermodynamics,
-    model_thermodynamics,
-)
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
 
@@ -99,6 +91,16 @@ def wolff_data(temperature: float, n: int, seed: int) -> np.ndarray:
 
 
 def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:
+    import torch  # torch and the trainer: loaded when the experiment runs, not when it is listed
+
+    from engines.rbm import RBMTrainer
+    from engines.rbm.thermodynamics import (
+        compare,
+        data_thermodynamics,
+        exact_thermodynamics,
+        model_thermodynamics,
+    )
+
     t0 = time.perf_counter()
     temperatures = [float(T) for T in settings["temperatures"]]
     hidden = [int(h) for h in settings["hidden"]]

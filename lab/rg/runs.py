@@ -47,7 +47,6 @@ from engines.rg import (
     RULES,
     binder_temperature,
     coarse_grain,
-    coarse_grain_stack,
     level_observables,
     locality,
     rbm_flow,
@@ -83,6 +82,8 @@ def check_stack(rbm_runs: Sequence[RunRecord], size: int, block: int) -> None:
 def _rbm_levels(
     rbm_runs: Sequence[RunRecord], samples: np.ndarray, block: int, seed: int, min_share: float
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from engines.rg import coarse_grain_stack  # torch: loaded only when a stack is used
+
     check_stack(rbm_runs, samples.shape[1], block)
     stack = []
     for run in rbm_runs:

@@ -40,11 +40,11 @@ from PySide6.QtWidgets import (
 )
 
 from lab.core.views import RunView
+from lab.geometry.common import leading_eigenvectors
 from lab.geometry.controller import GeometryController
 from lab.geometry.options import SETTINGS, GeometryOptions
 from lab.geometry.runs import GeometryRunView
 from lab.geometry.score_runs import ScoresRunView
-from lab.geometry.task import leading_eigenvectors
 from widgets.common.dock import FeatureDock
 from widgets.common.forms import Form
 from widgets.common.plot_export import export_views, safe_name

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -89,6 +90,39 @@ def _combo(row: Setting, value: str, name: str) -> QComboBox:
     combo.setCurrentText(value)
     combo.setToolTip(row.help)
     return combo
+
+
+class DeviceBox(QComboBox):
+    """The devices to train on: "cpu" at once, the others (cuda, which takes torch to find) the
+    first time the user reaches for the box (its popup, a key, the wheel), so that building the
+    dock (the main window) does not import torch."""
+
+    def __init__(self, objectName: str = "") -> None:  # noqa: N803 (Qt's keyword)
+        super().__init__(objectName=objectName)
+        self.addItem("cpu")
+        self.completed = False
+
+    def complete(self) -> None:
+        """Add the devices of :func:`lab.rbm.options.available_devices` (once); the current
+        device stays."""
+        if self.completed:
+            return
+        self.completed = True
+        for device in available_devices():
+            if self.findText(device) < 0:
+                self.addItem(device)
+
+    def showPopup(self) -> None:
+        self.complete()
+        super().showPopup()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        self.complete()
+        super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.complete()
+        super().wheelEvent(event)
 
 
 class RBMDock(FeatureDock):
@@ -222,8 +256,7 @@ class RBMDock(FeatureDock):
         self.monitor_box = _spin(
             MONITOR_EVERY, default_monitor_every(defaults.epochs), "rbmMonitorBox", special="off"
         )
-        self.device_box = QComboBox(objectName="rbmDeviceBox")
-        self.device_box.addItems(available_devices())
+        self.device_box = DeviceBox(objectName="rbmDeviceBox")
         run_group = self._grid_group(
             "Run",
             [
