@@ -121,6 +121,8 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         every = default_monitor_every(trainer.config.epochs) if every is None else every
         run.params["monitor_every"] = every
     every = int(run.params["monitor_every"])
+    if args.metrics_every is not None or "metrics_every" not in run.params:
+        run.params["metrics_every"] = args.metrics_every or 0
     lines: list[str] = []
     in_file = not fresh  # a resumed run is already in the session
     saved = {"checkpoints": recording.n_checkpoints, "at": time.monotonic()}
@@ -154,6 +156,7 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         on_epoch=on_epoch,
         temperature=data_temperature([runs[i] for i in run.params.get("data", []) if i in runs]),
         monitor_every=every,
+        metrics_every=int(run.params["metrics_every"]),
     )
     if fresh and not args.quiet:
         first = format_monitor(_last_row(recording))

@@ -309,6 +309,7 @@ class RBMTrainingController(JobController):
             fresh=fresh,
             temperature=temperature,
             monitor_every=int(run.params["monitor_every"]),
+            metrics_every=int(run.params.setdefault("metrics_every", 0)),
         )
         self.run = run
         self._start_job(self._task, name=f"rbm {run.id}").start()

@@ -368,12 +368,29 @@ def finish_rbm_run(
                 "units": history_units(name.removeprefix("history/")),
                 "axes": "epoch",
             }
-    run.results = {key: float(values[-1]) for key, values in history.items() if values.size}
-    run.results["epochs_done"] = int(history["epoch"][-1]) if "epoch" in history else 0
+    run.results = history_results(history)
     run.status = status
     run.finished = finished
     run.message = short_message(message)
     return run
+
+
+def history_results(history: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """A run's results from its history: each series' last measured (finite) value, so that a
+    run stopped after epochs without metrics or monitor keeps the latest ones;
+    ``epochs_done`` (the last row's epoch) and ``metrics_epoch`` (the epoch of the last
+    measured metrics, when the history has any)."""
+    results: dict[str, float] = {}
+    for key, values in history.items():
+        finite = np.flatnonzero(np.isfinite(values))
+        if finite.size:
+            results[key] = float(values[finite[-1]])
+    epochs = history.get("epoch")
+    results["epochs_done"] = int(epochs[-1]) if epochs is not None and epochs.size else 0
+    nll = history.get("nll_train")
+    if epochs is not None and nll is not None and np.isfinite(nll).any():
+        results["metrics_epoch"] = int(epochs[np.flatnonzero(np.isfinite(nll))[-1]])
+    return results
 
 
 def complete_rbm_recording(run: RunRecord) -> RunRecord:
@@ -394,9 +411,7 @@ def complete_rbm_recording(run: RunRecord) -> RunRecord:
         ds.update(arrays)
         run.params["trainer_meta"] = meta
     history = {k.removeprefix("history/"): v for k, v in ds.items() if k.startswith("history/")}
-    run.results = {key: float(values[-1]) for key, values in history.items() if values.size}
-    epochs = history.get("epoch")
-    run.results["epochs_done"] = int(epochs[-1]) if epochs is not None and epochs.size else 0
+    run.results = history_results(history)
     return run
 
 

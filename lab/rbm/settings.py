@@ -7,7 +7,8 @@ rule).
 ``TRAINER`` holds the numeric and boolean fields of :class:`RBMConfig` keyed by field name, with
 the CLI's option names (``--hidden``, ``--lr``, …); choices (method, optimizer, schedule,
 symmetry) are :class:`engines.constraints.Options` of the engine's tuples. ``MONITOR_EVERY`` is the
-monitor's period (:mod:`lab.rbm.task`). Nothing here builds a model or a trainer.
+monitor's period and ``METRICS_EVERY`` the metrics' (:mod:`lab.rbm.task`). Nothing here builds a
+model or a trainer.
 """
 
 from __future__ import annotations
@@ -127,6 +128,20 @@ MONITOR_EVERY = Setting(
 )
 """The monitor's period (:mod:`lab.rbm.task`); None means the default for the run's epochs
 (:func:`lab.rbm.task.default_monitor_every`)."""
+
+METRICS_EVERY = Setting(
+    "metrics_every",
+    "metrics every (epochs)",
+    Interval(integer=True, low=0, high=MAX_EPOCHS),
+    None,
+    option="--metrics-every",
+    help="epochs between measurements of the metrics (NLL by exact log Z or AIS, "
+    "pseudo-likelihood, reconstruction, norms); epoch 0 and the last are always measured "
+    "(0: automatic, as often as keeps them within a tenth of the updates' time; default: 0, or "
+    "the run's on --resume)",
+)
+"""The metrics' period (:mod:`lab.rbm.task`, 0 automatic); None means 0 for a new run and the
+recorded value on resume."""
 
 
 def config_values(config) -> dict[str, object]:

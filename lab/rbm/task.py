@@ -1,10 +1,11 @@
 """RBM training as a steppable task: minibatches, per-epoch metrics, checkpoints, resumable state.
 
 Each ``step()`` runs minibatches for about ``STEP_SECONDS`` and never crosses an epoch boundary
-without measuring it: at the end of every epoch the trainer's metrics (NLL exact or AIS, pseudo-
-likelihood, reconstruction mismatch, free-energy gap, norms) go into the history, with the epoch's
-cost (``seconds``: wall time of its updates; ``metric_seconds``: of its metrics and monitor), and
-every ``checkpoint_every`` epochs the parameters and the trainer's full state are checkpointed.
+without recording it: at the end of every epoch a history row holds the epoch's cost and, when
+due (``metrics_every``, below), the trainer's metrics (NLL exact or AIS, pseudo-likelihood,
+reconstruction mismatch, free-energy gap, norms); the cost is ``seconds`` (wall time of the
+epoch's updates) and ``metric_seconds`` (of its metrics and monitor), and every
+``checkpoint_every`` epochs the parameters and the trainer's full state are checkpointed.
 Epoch 0 (before any update) is measured and checkpointed when the task is created for a new
 model.
 
@@ -20,6 +21,16 @@ epoch. The chains are seeded from (seed, epoch) by their own generator, so monit
 changes the training trajectory, and the same seed gives the same monitor values. A cost of
 about ``MONITOR_CHAINS · (burn-in + samples/chains · thin)`` Gibbs sweeps of one chain, i.e. a
 few tenths of a second at L = 8, m = 64; 0 turns it off.
+
+The metrics (``metrics_every``): N ≥ 1 measures every N-th epoch; 0 (the default) as often as keeps
+their cost within :data:`METRICS_BUDGET` of the updates' time: after a measurement that took ``c``
+seconds, the next is at the end of the first epoch by which the updates since then took ``c / 0.1``
+seconds (at L = 40, m = 400 the metrics, AIS in float64, cost ~20 epochs of updates, so they were
+most of ``train``'s time); a resumed task measures its first epoch; models of at most
+:data:`METRICS_ALWAYS_WEIGHTS` weights every epoch. Epoch 0 and the last epoch are always measured,
+and rows of unmeasured epochs keep ``epoch`` and ``seconds`` with NaN metrics. The metrics draw
+from their own generator seeded by (seed, epoch), so the schedule never changes the trained
+parameters; with 0 the measured epochs depend on the machine's speed, with N they do not.
 
 If training diverges the trainer raises ``RBMDivergence`` (so does ``step`` when an update
 overflows the parameters' dtype, as torch reports for a learning rate like 1e300); the
@@ -50,6 +61,11 @@ MONITOR_THIN = 5
 MONITOR_CHAINS = 32
 MONITOR_DATA = 4096  # training configurations the data's side is measured on (the first ones)
 MONITOR_REPORTS = 20  # the default monitor measures about this many times per run
+METRICS_BUDGET = 0.1
+"""``metrics_every = 0`` (automatic): the metrics' share of the updates' wall time they keep to."""
+METRICS_ALWAYS_WEIGHTS = 64 * 64
+"""``metrics_every = 0``: models with at most this many weights n·m (L = 8, m = 64 and smaller,
+whose metrics cost milliseconds) are measured every epoch, whatever the timing."""
 MONITORED = ("e", "m", "abs_m", "binder", "c", "chi")
 """The monitored observables (per spin; :mod:`engines.rbm.thermodynamics`): e, ⟨m⟩ (which shows a
 broken up/down symmetry), ⟨|m|⟩, U₄, and c, χ when the temperature is known."""
@@ -190,6 +206,7 @@ class RBMTrainingTask:
         on_epoch: Callable[[dict], None] | None = None,
         temperature: float | None = None,
         monitor_every: int = 0,
+        metrics_every: int = 0,
     ) -> None:
         if (
             isinstance(monitor_every, bool)
@@ -197,6 +214,9 @@ class RBMTrainingTask:
             or (monitor_every < 0)
         ):
             raise ValueError(f"monitor every must be an integer ≥ 0, got {monitor_every!r}.")
+        bad_metrics = isinstance(metrics_every, bool) or not isinstance(metrics_every, int)
+        if bad_metrics or metrics_every < 0:
+            raise ValueError(f"metrics every must be an integer ≥ 0, got {metrics_every!r}.")
         self.trainer = trainer
         self.recording = recording
         self.on_epoch = on_epoch
@@ -204,6 +224,9 @@ class RBMTrainingTask:
         self.size = math.isqrt(trainer.model.n_visible)
         self.temperature = temperature
         self.monitor_every = monitor_every
+        self.metrics_every = metrics_every
+        self._metrics_cost: float | None = None  # seconds of the last measurement (automatic)
+        self._update_seconds = 0.0  # updates' wall time since then
         self._observables: dict | None = None
         self._data_observables: dict | None = None
         self._seconds = 0.0  # wall time of the updates of the epoch under way
@@ -216,16 +239,34 @@ class RBMTrainingTask:
         every = self.monitor_every
         return every > 0 and (epoch % every == 0 or epoch >= self.trainer.config.epochs)
 
+    def metrics_due(self, epoch: int) -> bool:
+        """Whether the metrics are measured at the end of ``epoch`` (module doc)."""
+        if epoch == 0 or epoch >= self.trainer.config.epochs:
+            return True
+        if self.metrics_every:
+            return epoch % self.metrics_every == 0
+        model = self.trainer.model
+        if model.n_visible * model.n_hidden <= METRICS_ALWAYS_WEIGHTS:
+            return True
+        cost = self._metrics_cost
+        return cost is None or METRICS_BUDGET * self._update_seconds >= cost
+
     def _record_epoch(self) -> dict:
-        """Measure the epoch just ended (metrics, cost, monitor) into the recording."""
+        """Measure the epoch just ended (metrics if due, cost, monitor) into the recording."""
         trainer = self.trainer
         start = time.perf_counter()
-        metrics = trainer.metrics()
-        if self.monitor_due(trainer.epoch):
+        epoch = trainer.epoch
+        self._update_seconds += self._seconds
+        measured = self.metrics_due(epoch)
+        metrics: dict = trainer.metrics() if measured else {"epoch": epoch}
+        metrics_cost = time.perf_counter() - start
+        if self.monitor_due(epoch):
             self._observables = self.model_observables()
             metrics.update(monitor_values(self._observables))
         metrics["seconds"] = self._seconds
         metrics["metric_seconds"] = time.perf_counter() - start
+        if measured:
+            self._metrics_cost, self._update_seconds = metrics_cost, 0.0
         self._seconds = 0.0
         self.recording.add_metrics(metrics)
         if self._checkpoint_due():

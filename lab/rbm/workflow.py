@@ -61,10 +61,11 @@ def run_training(
     temperature: float | None = None,
 ) -> tuple[str, str]:
     """Train to the end (or Ctrl-C: 'stopped'), then fill ``run`` with the parameters,
-    checkpoints, history and resumable state (:func:`lab.rbm.runs.finish_rbm_run`). A
-    diverging training ends 'failed' with the divergence as its message, its run holding the
-    last good checkpoint. The monitor runs every ``run.params['monitor_every']`` epochs at the
-    data's ``temperature``. Returns ``(status, message)``."""
+        checkpoints, history and resumable state (:func:`lab.rbm.runs.finish_rbm_run`). A
+        diverging training ends 'failed' with the divergence as its message, its run holding the
+        last good checkpoint. The monitor runs every ``run.params['monitor_every']`` epochs at the
+        data's ``temperature``, the metrics every ``run.params['metrics_every']`` (0 or absent:
+    automatic). Returns ``(status, message)``."""
     task = RBMTrainingTask(
         trainer,
         recording,
@@ -72,6 +73,7 @@ def run_training(
         on_epoch=on_epoch,
         temperature=temperature,
         monitor_every=int(run.params.get("monitor_every", 0)),
+        metrics_every=int(run.params.get("metrics_every", 0)),
     )
     try:
         status, message = drive(

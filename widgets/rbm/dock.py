@@ -728,12 +728,15 @@ class RBMDock(FeatureDock):
     def _live_status(self, s: RBMSnapshot) -> str:
         history = s.history
         nll = ""
-        if "nll_train" in history and history["nll_train"].size:
-            nll = f"<br>NLL train {history['nll_train'][-1]:.4f}"
+        train = history.get("nll_train")
+        measured = np.flatnonzero(np.isfinite(train)) if train is not None else np.zeros(0, int)
+        if measured.size:  # the latest measured epoch (metrics_every: not every epoch)
+            row = measured[-1]
+            nll = f"<br>NLL train {train[row]:.4f}"
             valid = history.get("nll_valid")
-            if valid is not None and valid.size and math.isfinite(valid[-1]):
-                nll += f", held-out {valid[-1]:.4f}"
-            nll += " nats"
+            if valid is not None and math.isfinite(valid[row]):
+                nll += f", held-out {valid[row]:.4f}"
+            nll += f" nats (epoch {int(history['epoch'][row])})"
         return (
             f"{self.controller.state} <b>{self.controller.run_id}</b>: epoch {s.epoch} of "
             f"{s.epochs}, batch {s.batch}/{s.n_batches}, learning rate "
