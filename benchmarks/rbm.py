@@ -1,7 +1,7 @@
 """RBM engine quality and speed: ours against exact maximum likelihood and scikit-learn.
 
-Run: ``python -m benchmarks.rbm [--quick] [--section quality|speed]``; prints one JSON object on
-stdout (not a test). ``--section`` runs one of the two parts below (default: both).
+Run: ``python -m benchmarks.rbm [--quick] [--section quality|speed|epochs]``; prints one JSON
+object on stdout (not a test). ``--section`` runs one of the parts below (default: all).
 
 1. ``quality``: 10⁴ configurations of the 4×4 Ising model at T_c (Wolff, seeded, one sweep
    apart), the first 9000 for training and the last 1000 for validation. Three models with the same
@@ -33,6 +33,12 @@ stdout (not a test). ``--section`` runs one of the two parts below (default: bot
    in float32, so its float32 rate is reported too (``sklearn_float32_*``): the like-for-like
    dtype, about twice its float64 rate, against which 3× is out of reach (the matrix products
    alone are about two thirds of our update).
+
+3. ``epochs``: seconds per epoch at n = 1600, m = 400 (L = 40 at T_c, Mehta & Schwab's first
+   level) with ``train``'s defaults for Ising data, through the training task as ``train`` runs
+   it: the metrics on their default automatic schedule (``--metrics-every 0``), every epoch
+   (what ``train`` did before) and only at the run's ends; the metrics' share of the updates'
+   time (target ≤ 10 %), and the cost of one monitor measurement.
 
 Timings are the best of a few rounds in which all the measured actions take turns, which is the
 fairest figure on a shared machine; the JSON records the load average and thread counts.
@@ -308,14 +314,81 @@ def speed(quick: bool) -> dict:
     return out
 
 
+def _epoch_costs(trainer_factory, metrics_every: int, epochs: int) -> dict:
+    """Train ``epochs`` epochs through the task (as ``train`` does, the monitor off) and split
+    the wall time into updates and metrics, over epochs 1 … epochs (epoch 0's metrics, before
+    any update, are a fixed cost of every run and left out) and between the ends (1 … epochs
+    - 1: the last epoch's metrics are a fixed cost too)."""
+    from lab.rbm.task import RBMRecording, RBMTrainingTask
+
+    task = RBMTrainingTask(trainer_factory(), RBMRecording(), metrics_every=metrics_every)
+    while not task.finished:
+        task.step()
+    history, _, _ = task.recording.copy()
+    updates = float(history["seconds"][1:].sum())
+    metrics = float(history["metric_seconds"][1:].sum())
+    between = float(history["metric_seconds"][1:-1].sum()) / float(history["seconds"][1:-1].sum())
+    measured = np.isfinite(history["nll_train"])
+    return {
+        "metrics_every": metrics_every,
+        "epochs": epochs,
+        "measured_epochs": [int(e) for e in history["epoch"][measured]],
+        "update_seconds_per_epoch": updates / epochs,
+        "metric_seconds_per_measurement": float(history["metric_seconds"][measured].mean()),
+        "seconds_per_epoch": (updates + metrics) / epochs,
+        "metrics_over_updates": metrics / updates,
+        "metrics_over_updates_between_the_ends": between,
+    }
+
+
+def epoch_costs(quick: bool) -> dict:
+    """Seconds per epoch at n = 1600, m = 400 (Mehta & Schwab's first level: L = 40 at T_c,
+    Wolff samples) with ``train``'s defaults for Ising data (:func:`ising_config`), the metrics
+    on their default automatic schedule, every epoch (what ``train`` did before) and at the
+    run's ends only ("none" in between); and the cost of one monitor measurement, which runs
+    ``--monitor-every`` apart (about 20 times in a run by default)."""
+    from engines.rbm.recipes import ising_config
+    from lab.rbm.task import RBMRecording, RBMTrainingTask
+
+    size, rows = 40, 2000 if quick else 5000
+    sim = IsingSimulation(IsingParams(size, critical_temperature(), seed=0, algorithm="wolff"))
+    sim.thermalize(200)
+    data = np.empty((rows, size * size), dtype=np.int8)
+    for row in range(rows):
+        sim.sweep(2)
+        data[row] = sim.spins_copy().reshape(-1)
+    epochs = 4 if quick else 12
+    long_run = 8 if quick else 100  # the automatic schedule measures between the ends
+
+    def factory(epochs: int = epochs) -> RBMTrainer:
+        return RBMTrainer(ising_config(rows, n_hidden=400, epochs=epochs), data)
+
+    out: dict = {"n_visible": size * size, "n_hidden": 400, "configurations": rows}
+    out["config"] = {
+        key: getattr(ising_config(rows, n_hidden=400, epochs=epochs), key)
+        for key in ("method", "k", "n_chains", "batch_size", "symmetry", "optimizer")
+    }
+    out["automatic"] = _epoch_costs(lambda: factory(long_run), 0, long_run)
+    out["every_epoch"] = _epoch_costs(factory, 1, epochs)
+    out["none_between_the_ends"] = _epoch_costs(factory, epochs, epochs)
+    task = RBMTrainingTask(factory(), RBMRecording(), monitor_every=1)
+    start = time.perf_counter()
+    task.model_observables()
+    out["monitor_seconds_per_measurement"] = time.perf_counter() - start
+    out["target"] = "metrics <= 10 % of an epoch at 1600 x 400 (or run less often by default)"
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, rougher figures")
     parser.add_argument(
-        "--section", choices=("quality", "speed"), help="run only this part (default: both)"
+        "--section",
+        choices=("quality", "speed", "epochs"),
+        help="run only this part (default: all three)",
     )
     args = parser.parse_args()
-    sections = {"quality": quality, "speed": speed}
+    sections = {"quality": quality, "speed": speed, "epochs": epoch_costs}
     if args.section:
         sections = {args.section: sections[args.section]}
     result = {

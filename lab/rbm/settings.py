@@ -137,7 +137,7 @@ METRICS_EVERY = Setting(
     option="--metrics-every",
     help="epochs between measurements of the metrics (NLL by exact log Z or AIS, "
     "pseudo-likelihood, reconstruction, norms); epoch 0 and the last are always measured "
-    "(0: automatic, as often as keeps them within a tenth of the updates' time; default: 0, or "
+    "(0: automatic, as often as keeps them within 0.08 of the updates' time; default: 0, or "
     "the run's on --resume)",
 )
 """The metrics' period (:mod:`lab.rbm.task`, 0 automatic); None means 0 for a new run and the

@@ -1,5 +1,5 @@
 """The metrics' schedule (issue 14: at L = 40, m = 400 the per-epoch metrics cost ~20 epochs of
-updates): ``metrics_every`` N measures every N-th epoch, 0 keeps them within a tenth of the
+updates): ``metrics_every`` N measures every N-th epoch, 0 keeps them within 8 % of the
 updates' time; epoch 0 and the last are always measured, unmeasured rows hold NaN, and the
 schedule never changes the trained parameters."""
 
