@@ -37,7 +37,7 @@ from lab.cli.common import (
     finite_float,
 )
 from lab.core.settings import add_options
-from lab.rbm.settings import METRICS_EVERY, MONITOR_EVERY
+from lab.rbm.settings import EARLY_STOP, METRICS_EVERY, MONITOR_EVERY
 
 DEFAULTS = ising_config()
 """``train``'s defaults: the Ising recipe (its epochs are set from the data's size)."""
@@ -212,7 +212,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=SAVE_SECONDS,
         help="longest time in seconds between two saves of the checkpoints done",
     )
-    add_options(train, [MONITOR_EVERY, METRICS_EVERY])
+    add_options(train, [MONITOR_EVERY, METRICS_EVERY, EARLY_STOP])
     train.add_argument(
         "--quiet", action="store_true", help="no progress bar, per-epoch or monitor lines"
     )

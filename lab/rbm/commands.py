@@ -56,7 +56,7 @@ from lab.rbm.task import (
     format_metrics,
     format_monitor,
 )
-from lab.rbm.workflow import data_temperature, new_training
+from lab.rbm.workflow import data_temperature, early_stop_message, new_training
 
 
 # ---------------------------------------------------------------------------- train
@@ -123,6 +123,8 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     every = int(run.params["monitor_every"])
     if args.metrics_every is not None or "metrics_every" not in run.params:
         run.params["metrics_every"] = args.metrics_every or 0
+    if args.early_stop is not None or "early_stop" not in run.params:
+        run.params["early_stop"] = args.early_stop or 0
     lines: list[str] = []
     in_file = not fresh  # a resumed run is already in the session
     saved = {"checkpoints": recording.n_checkpoints, "at": time.monotonic()}
@@ -149,15 +151,21 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         ):
             save("interrupted", "training in progress (saved as it went)")
 
-    task = RBMTrainingTask(
-        trainer,
-        recording,
-        fresh=fresh,
-        on_epoch=on_epoch,
-        temperature=data_temperature([runs[i] for i in run.params.get("data", []) if i in runs]),
-        monitor_every=every,
-        metrics_every=int(run.params["metrics_every"]),
-    )
+    try:
+        task = RBMTrainingTask(
+            trainer,
+            recording,
+            fresh=fresh,
+            on_epoch=on_epoch,
+            temperature=data_temperature(
+                [runs[i] for i in run.params.get("data", []) if i in runs]
+            ),
+            monitor_every=every,
+            metrics_every=int(run.params["metrics_every"]),
+            early_stop=int(run.params["early_stop"]),
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     if fresh and not args.quiet:
         first = format_monitor(_last_row(recording))
         if first:
@@ -166,10 +174,13 @@ def _train(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
         status, message = drive(task, run.id, args.quiet, _progress)
     except RBMDivergence as exc:
         status, message = "failed", str(exc)
+    message = early_stop_message(task) or message
     finish(status, message)
     store_runs(args.path, [run], replace=in_file)
     if lines and not args.quiet:
         print(lines[-1])
+    if task.stopped_early:
+        print(f"{run.id}: {message}")
     print(
         f"{run.id}: {status}, {run.results.get('epochs_done', 0)} epochs, "
         f"{len(recording.checkpoints)} checkpoints  ->  {args.path}"

@@ -330,7 +330,11 @@ def finish_rbm_run(
     finished: str | None,
     message: str = "",
 ) -> RunRecord:
-    """Fill ``run`` with parameters, checkpoints, history and resumable state."""
+    """Fill ``run`` with parameters, checkpoints, history and resumable state. The parameters
+    ``W``, ``a``, ``b`` are the trainer's, or the last checkpoint's for a failed run, or, for a
+    run stopped early (``recording.stopped_early``), the best epoch's, named in the results
+    ``best_epoch`` and ``best_nll_valid`` (the trainer state stays the last one: resuming goes
+    on from where training stopped)."""
     history, checkpoints, state = recording.copy()
     if checkpoints:
         epochs = np.array([c[0] for c in checkpoints], dtype=np.int64)
@@ -343,7 +347,12 @@ def finish_rbm_run(
                 "checkpoints/b": stacked[2],
             }
         )
-    if status == "failed" or trainer is None:
+    best = recording.best if recording.stopped_early else None
+    chosen = [c for c in checkpoints if best is not None and c[0] == best[0]]
+    if chosen:  # stopped early: the parameters of the best held-out NLL (lab.rbm.task)
+        _, W, a, b = chosen[-1]
+        run.datasets.update({"W": W, "a": a, "b": b})
+    elif status == "failed" or trainer is None:
         if checkpoints:
             _, W, a, b = checkpoints[-1]
             run.datasets.update({"W": W, "a": a, "b": b})
@@ -369,6 +378,9 @@ def finish_rbm_run(
                 "axes": "epoch",
             }
     run.results = history_results(history)
+    if chosen and best is not None:
+        run.results["best_epoch"] = best[0]
+        run.results["best_nll_valid"] = best[1]
     run.status = status
     run.finished = finished
     run.message = short_message(message)

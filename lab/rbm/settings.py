@@ -143,6 +143,19 @@ METRICS_EVERY = Setting(
 """The metrics' period (:mod:`lab.rbm.task`, 0 automatic); None means 0 for a new run and the
 recorded value on resume."""
 
+EARLY_STOP = Setting(
+    "early_stop",
+    "early stop (measurements)",
+    Interval(integer=True, low=0, high=MAX_EPOCHS),
+    None,
+    option="--early-stop",
+    help="stop when the held-out NLL has not improved (by more than its error bar) for this "
+    "many measured epochs in a row, keeping the best epoch's parameters (0: off; needs a "
+    "held-out set; default: 0, or the run's on --resume)",
+)
+"""Early stopping's patience (:mod:`lab.rbm.task`); None means 0 for a new run and the recorded
+value on resume."""
+
 
 def config_values(config) -> dict[str, object]:
     """The rows' values of an :class:`RBMConfig` (for a form's defaults)."""

@@ -32,6 +32,13 @@ and rows of unmeasured epochs keep ``epoch`` and ``seconds`` with NaN metrics. T
 from their own generator seeded by (seed, epoch), so the schedule never changes the trained
 parameters; with 0 the measured epochs depend on the machine's speed, with N they do not.
 
+Early stopping (``early_stop`` = P > 0, off by default): every measured epoch's held-out NLL is
+compared with the best so far; it improves when it is lower by more than its error bar (AIS; 0
+when log Z is exact). After P measurements in a row without improvement the task finishes,
+with :attr:`RBMTrainingTask.stopped_early` set, and the run keeps the parameters of the best
+epoch (every measured epoch is checkpointed then; ``lab.rbm.runs.finish_rbm_run``). It needs
+a held-out set (``validation_fraction`` > 0).
+
 If training diverges the trainer raises ``RBMDivergence`` (so does ``step`` when an update
 overflows the parameters' dtype, as torch reports for a learning rate like 1e300); the
 recording keeps the last good checkpoint, which is what the run will hold (see
@@ -120,6 +127,8 @@ class RBMRecording:
         self.history: dict[str, list[float]] = {}
         self.checkpoints: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.trainer_state: dict | None = None
+        self.best: tuple[int, float] | None = None  # early stopping: (epoch, held-out NLL)
+        self.stopped_early = False
 
     def add_metrics(self, metrics: dict) -> None:
         """One epoch's row. Every series keeps one value per epoch: a series first seen now
@@ -209,6 +218,7 @@ class RBMTrainingTask:
         temperature: float | None = None,
         monitor_every: int = 0,
         metrics_every: int = 0,
+        early_stop: int = 0,
     ) -> None:
         if (
             isinstance(monitor_every, bool)
@@ -219,6 +229,12 @@ class RBMTrainingTask:
         bad_metrics = isinstance(metrics_every, bool) or not isinstance(metrics_every, int)
         if bad_metrics or metrics_every < 0:
             raise ValueError(f"metrics every must be an integer ≥ 0, got {metrics_every!r}.")
+        if isinstance(early_stop, bool) or not isinstance(early_stop, int) or early_stop < 0:
+            raise ValueError(f"early stop must be an integer ≥ 0, got {early_stop!r}.")
+        if early_stop and trainer.validation_data is None:
+            raise ValueError(
+                "early stopping needs a held-out set: set a validation fraction above 0"
+            )
         self.trainer = trainer
         self.recording = recording
         self.on_epoch = on_epoch
@@ -227,6 +243,9 @@ class RBMTrainingTask:
         self.temperature = temperature
         self.monitor_every = monitor_every
         self.metrics_every = metrics_every
+        self.early_stop = early_stop
+        self.stopped_early = False
+        self._stale = 0  # measurements since the best held-out NLL
         self._metrics_cost: float | None = None  # seconds of the last measurement (automatic)
         self._update_seconds = 0.0  # updates' wall time since then
         self._observables: dict | None = None
@@ -271,9 +290,27 @@ class RBMTrainingTask:
             self._metrics_cost, self._update_seconds = metrics_cost, 0.0
         self._seconds = 0.0
         self.recording.add_metrics(metrics)
-        if self._checkpoint_due():
+        if self._checkpoint_due() or (measured and self.early_stop):
             self.recording.add_checkpoint(trainer)
+        if measured and self.early_stop:
+            self._judge(epoch, metrics)
         return metrics
+
+    def _judge(self, epoch: int, metrics: dict) -> None:
+        """Early stopping (module doc): track the best held-out NLL, finish when it is stale."""
+        nll = float(metrics.get("nll_valid", math.nan))
+        error = float(metrics.get("nll_valid_error", 0.0))
+        if not math.isfinite(nll):
+            return
+        best = self.recording.best
+        if best is None or nll + (error if math.isfinite(error) else 0.0) < best[1]:
+            self.recording.best = (epoch, nll)
+            self._stale = 0
+            return
+        self._stale += 1
+        if self._stale >= self.early_stop and not self.trainer.finished:
+            self.stopped_early = self.finished = True
+            self.recording.stopped_early = True
 
     def _checkpoint_due(self) -> bool:
         trainer = self.trainer
@@ -327,7 +364,7 @@ class RBMTrainingTask:
     def step(self) -> RBMSnapshot:
         deadline = time.perf_counter() + STEP_SECONDS
         trainer = self.trainer
-        while not trainer.finished:
+        while not (trainer.finished or self.stopped_early):
             epoch = trainer.epoch
             start = time.perf_counter()
             try:
@@ -346,7 +383,7 @@ class RBMTrainingTask:
                 break
             if time.perf_counter() >= deadline:
                 break
-        self.finished = trainer.finished
+        self.finished = trainer.finished or self.stopped_early
         self.recording.flush_if_due()
         return self.snapshot()
 

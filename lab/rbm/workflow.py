@@ -47,7 +47,23 @@ def new_training(
     run.created = utc_now()
     every = getattr(args, "monitor_every", None)
     run.params["monitor_every"] = default_monitor_every(config.epochs) if every is None else every
+    run.params["metrics_every"] = getattr(args, "metrics_every", None) or 0
+    run.params["early_stop"] = getattr(args, "early_stop", None) or 0
+    if run.params["early_stop"] and not config.validation_fraction:
+        raise CliError("early stopping needs a held-out set: set --validation above 0")
     return run, config, data
+
+
+def early_stop_message(task: RBMTrainingTask) -> str:
+    """The run's message when ``task`` stopped early ('' otherwise)."""
+    best = task.recording.best
+    if not task.stopped_early or best is None:
+        return ""
+    return (
+        f"stopped early at epoch {task.trainer.epoch}: the held-out NLL had not improved for "
+        f"{task.early_stop} measurements; parameters of epoch {best[0]} (held-out NLL "
+        f"{best[1]:.4f})"
+    )
 
 
 def run_training(
@@ -61,11 +77,12 @@ def run_training(
     temperature: float | None = None,
 ) -> tuple[str, str]:
     """Train to the end (or Ctrl-C: 'stopped'), then fill ``run`` with the parameters,
-        checkpoints, history and resumable state (:func:`lab.rbm.runs.finish_rbm_run`). A
-        diverging training ends 'failed' with the divergence as its message, its run holding the
-        last good checkpoint. The monitor runs every ``run.params['monitor_every']`` epochs at the
-        data's ``temperature``, the metrics every ``run.params['metrics_every']`` (0 or absent:
-    automatic). Returns ``(status, message)``."""
+    checkpoints, history and resumable state (:func:`lab.rbm.runs.finish_rbm_run`). A
+    diverging training ends 'failed' with the divergence as its message, its run holding the
+    last good checkpoint. The monitor runs every ``run.params['monitor_every']`` epochs at the
+    data's ``temperature``, the metrics every ``run.params['metrics_every']`` (0 or absent:
+    automatic), early stopping after ``run.params['early_stop']`` stale measurements (0 or
+    absent: off). Returns ``(status, message)``."""
     task = RBMTrainingTask(
         trainer,
         recording,
@@ -74,6 +91,7 @@ def run_training(
         temperature=temperature,
         monitor_every=int(run.params.get("monitor_every", 0)),
         metrics_every=int(run.params.get("metrics_every", 0)),
+        early_stop=int(run.params.get("early_stop", 0)),
     )
     try:
         status, message = drive(
@@ -81,6 +99,7 @@ def run_training(
         )
     except RBMDivergence as exc:
         status, message = "failed", str(exc)
+    message = early_stop_message(task) or message
     finish_rbm_run(run, recording, trainer, status, utc_now(), message)
     return status, message
 
