@@ -53,10 +53,11 @@ from lab.rbm.task import (
     RBMRecording,
     RBMTrainingTask,
     default_monitor_every,
+    early_stop_message,
     format_metrics,
     format_monitor,
 )
-from lab.rbm.workflow import data_temperature, early_stop_message, new_training
+from lab.rbm.workflow import data_temperature, new_training
 
 
 # ---------------------------------------------------------------------------- train

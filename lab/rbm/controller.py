@@ -47,6 +47,7 @@ from lab.rbm.task import (
     RBMRecording,
     RBMTrainingTask,
     default_monitor_every,
+    early_stop_message,
     history_units,
 )
 from lab.session.session import Session
@@ -209,13 +210,19 @@ class RBMTrainingController(JobController):
 
     # ----------------------------------------------------------------- control
     def start(
-        self, data_ids: list[str], config: RBMConfig, monitor_every: int | None = None
+        self,
+        data_ids: list[str],
+        config: RBMConfig,
+        monitor_every: int | None = None,
+        metrics_every: int = 0,
+        early_stop: int = 0,
     ) -> str:
         """Train a new RBM on the given Ising runs; returns the new run's id.
 
         ``monitor_every``: epochs between the monitor's model-vs-data measurements
-        (:mod:`lab.rbm.task`; 0 off, None about 20 in the run). Raises ValueError with a clear
-        message on bad input (no data, mixed sizes, bad config).
+        (:mod:`lab.rbm.task`; 0 off, None about 20 in the run); ``metrics_every`` the metrics'
+        period (0 automatic); ``early_stop`` early stopping's patience (0 off). Raises
+        ValueError with a clear message on bad input (no data, mixed sizes, bad config).
         """
         if self.running:
             raise RuntimeError("training is already running: stop it first")
@@ -230,6 +237,8 @@ class RBMTrainingController(JobController):
         run.params["monitor_every"] = (
             default_monitor_every(config.epochs) if monitor_every is None else monitor_every
         )
+        run.params["metrics_every"] = int(metrics_every)
+        run.params["early_stop"] = int(early_stop)
         self._launch(
             run, trainer, RBMRecording(), fresh=True, temperature=data_temperature(data_runs)
         )
@@ -310,6 +319,7 @@ class RBMTrainingController(JobController):
             temperature=temperature,
             monitor_every=int(run.params["monitor_every"]),
             metrics_every=int(run.params.setdefault("metrics_every", 0)),
+            early_stop=int(run.params.setdefault("early_stop", 0)),
         )
         self.run = run
         self._start_job(self._task, name=f"rbm {run.id}").start()
@@ -330,6 +340,7 @@ class RBMTrainingController(JobController):
         task.recording.close(state, message)
         if task.recording.error:
             message = "; ".join(m for m in (message, task.recording.error) if m)
+        message = early_stop_message(task) or message
         finish_rbm_run(run, task.recording, task.trainer, state, utc_now(), message)
         self.session.update_run(run.id)
         self.session.log(

@@ -409,6 +409,18 @@ class RBMTrainingTask:
         )
 
 
+def early_stop_message(task: RBMTrainingTask) -> str:
+    """The run's message when ``task`` stopped early ('' otherwise)."""
+    best = task.recording.best
+    if not task.stopped_early or best is None:
+        return ""
+    return (
+        f"stopped early at epoch {task.trainer.epoch}: the held-out NLL had not improved for "
+        f"{task.early_stop} measurements; parameters of epoch {best[0]} (held-out NLL "
+        f"{best[1]:.4f})"
+    )
+
+
 def monitor_values(observables: dict) -> dict[str, float]:
     """A monitor measurement as history entries: ``model_<k>``, ``model_<k>_error``,
     ``data_<k>``, ``data_<k>_error``."""

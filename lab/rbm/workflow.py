@@ -25,7 +25,12 @@ from lab.cli.common import CliError, get_run
 from lab.core.ids import utc_now
 from lab.core.progress import drive
 from lab.rbm.runs import finish_rbm_run, new_rbm_run, training_config, training_data
-from lab.rbm.task import RBMRecording, RBMTrainingTask, default_monitor_every
+from lab.rbm.task import (
+    RBMRecording,
+    RBMTrainingTask,
+    default_monitor_every,
+    early_stop_message,
+)
 
 
 # ---------------------------------------------------------------------------- train
@@ -52,18 +57,6 @@ def new_training(
     if run.params["early_stop"] and not config.validation_fraction:
         raise CliError("early stopping needs a held-out set: set --validation above 0")
     return run, config, data
-
-
-def early_stop_message(task: RBMTrainingTask) -> str:
-    """The run's message when ``task`` stopped early ('' otherwise)."""
-    best = task.recording.best
-    if not task.stopped_early or best is None:
-        return ""
-    return (
-        f"stopped early at epoch {task.trainer.epoch}: the held-out NLL had not improved for "
-        f"{task.early_stop} measurements; parameters of epoch {best[0]} (held-out NLL "
-        f"{best[1]:.4f})"
-    )
 
 
 def run_training(

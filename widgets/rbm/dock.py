@@ -52,7 +52,7 @@ from lab.core.views import RunView
 from lab.rbm.controller import RBMTrainingController
 from lab.rbm.options import RBMConfig, available_devices
 from lab.rbm.runs import Checkpoint, RBMRunView
-from lab.rbm.settings import BY_KEY, MONITOR_EVERY, recipe_defaults
+from lab.rbm.settings import BY_KEY, EARLY_STOP, METRICS_EVERY, MONITOR_EVERY, recipe_defaults
 from lab.rbm.task import RBMSnapshot, default_monitor_every
 from widgets.common.dock import FeatureDock
 from widgets.common.number_field import ERROR_STYLE, NumberField
@@ -256,6 +256,8 @@ class RBMDock(FeatureDock):
         self.monitor_box = _spin(
             MONITOR_EVERY, default_monitor_every(defaults.epochs), "rbmMonitorBox", special="off"
         )
+        self.metrics_box = _spin(METRICS_EVERY, 0, "rbmMetricsBox", special="auto")
+        self.early_stop_box = _spin(EARLY_STOP, 0, "rbmEarlyStopBox", special="off")
         self.device_box = DeviceBox(objectName="rbmDeviceBox")
         run_group = self._grid_group(
             "Run",
@@ -266,6 +268,8 @@ class RBMDock(FeatureDock):
                 ("device", self.device_box),
                 ("checkpoint every", self.checkpoint_box),
                 ("monitor every", self.monitor_box),
+                ("metrics every", self.metrics_box),
+                ("early stop after", self.early_stop_box),
             ],
         )
         # the recipe's epochs and monitor period follow the data's size until edited by hand
@@ -301,6 +305,8 @@ class RBMDock(FeatureDock):
             self.checkpoint_box,
             self.seed_box,
             self.monitor_box,
+            self.metrics_box,
+            self.early_stop_box,
         ):
             spin.valueChanged.connect(self._validate)
         for check in (self.centering_box, self.flip_box):
@@ -579,7 +585,10 @@ class RBMDock(FeatureDock):
         valid = not any(field_errors) and level == "ok"
         if not any(field_errors):
             try:
-                self.config().validate()
+                config = self.config()
+                config.validate()
+                if self.early_stop_box.value() and not config.validation_fraction:
+                    raise ValueError("early stopping needs a held-out set: set held out above 0")
                 self.show_error("")
             except ValueError as exc:
                 self.show_error(str(exc))
@@ -594,7 +603,13 @@ class RBMDock(FeatureDock):
         if not self._validate():
             return
         try:
-            self.controller.start(self.checked_data(), self.config(), self.monitor_box.value())
+            self.controller.start(
+                self.checked_data(),
+                self.config(),
+                self.monitor_box.value(),
+                metrics_every=self.metrics_box.value(),
+                early_stop=self.early_stop_box.value(),
+            )
         except (ValueError, RuntimeError) as exc:
             self.show_error(str(exc))
 
@@ -651,6 +666,8 @@ class RBMDock(FeatureDock):
             self.symmetry_box,
             self.flip_box,
             self.monitor_box,
+            self.metrics_box,
+            self.early_stop_box,
         ):
             widget.setEnabled(not live)
         if not live:

@@ -155,23 +155,27 @@ class TrainingCurves(QWidget):
         if epoch is None or epoch.size == 0:
             self.clear()
             return
-        symbols = (
-            {"symbol": "o", "symbolSize": 4} if epoch.size <= SYMBOLS_UP_TO else {"symbol": None}
-        )
         for name, curve in self.curves.items():
             values = history.get(name)
             if values is None or values.size != epoch.size:
                 curve.setData([], [])
                 continue
+            # Only the measured epochs (metrics_every: the others hold NaN), joined by lines.
+            keep = np.isfinite(values)
+            symbols = (
+                {"symbol": "o", "symbolSize": 4}
+                if np.count_nonzero(keep) <= SYMBOLS_UP_TO
+                else {"symbol": None}
+            )
             curve.setData(
-                epoch,
-                values,
-                connect="finite",
+                epoch[keep],
+                values[keep],
                 symbolPen=None,
                 symbolBrush=curve.opts["pen"].color(),
                 **symbols,
             )
-        ais = history.get("log_z_exact", np.ones_like(epoch)) == 0
+        exact_log_z = history.get("log_z_exact", np.ones_like(epoch))
+        ais = exact_log_z == 0
         for name, bars in self.nll_errors.items():
             values, errors = history.get(name), history.get(f"{name}_error")
             if values is None or errors is None:
@@ -179,7 +183,8 @@ class TrainingCurves(QWidget):
                 continue
             keep = ais & np.isfinite(values) & np.isfinite(errors)
             bars.setData(x=epoch[keep], y=values[keep], height=2 * errors[keep])
-        method = "AIS, ±1σ" if ais[-1] else "exact log Z"
+        measured = exact_log_z[np.isfinite(exact_log_z)]
+        method = "AIS, ±1σ" if measured.size and measured[-1] == 0 else "exact log Z"
         self.plots["nll"].setTitle(
             f"NLL (nats, {method}): {_span(TRAIN, 'train')} · {_span(HELD_OUT, 'held-out')}"
         )

@@ -449,3 +449,29 @@ def test_the_dock_refresh_timer_is_registered(window):
     dock = window.rbm_dock
     assert dock.timer in active() and dock.timer.interval() == 100
     assert dock.error_label.objectName() == "rbmErrorLabel"
+
+
+def test_metrics_period_and_early_stop_from_the_dock(window, qtbot):
+    dock, rbm = window.rbm_dock, window.rbm
+    configure(dock, epochs=300)
+    assert dock.metrics_box.text() == "auto" and dock.early_stop_box.text() == "off"
+    dock.validation_field.edit.setText("0")
+    dock.early_stop_box.setValue(2)
+    assert not dock.start_button.isEnabled()  # early stopping needs a held-out set
+    assert "held-out set" in dock.error_label.text()
+    dock.validation_field.edit.setText("0.3")
+    assert dock.start_button.isEnabled()
+    dock.early_stop_box.setValue(1)
+    dock.metrics_box.setValue(1)
+    dock.start()
+    run_id = rbm.run_id
+    qtbot.waitUntil(lambda: window.session.run(run_id).status == "finished", timeout=60000)
+    run = window.session.run(run_id)
+    assert run.params["early_stop"] == 1 and run.params["metrics_every"] == 1
+    assert "stopped early" in run.message
+    best = int(run.results["best_epoch"])
+    assert run.results["epochs_done"] == best + 1 < 300
+    epochs = list(run.datasets["checkpoints/epoch"])
+    np.testing.assert_array_equal(
+        run.datasets["W"], run.datasets["checkpoints/W"][epochs.index(best)]
+    )
