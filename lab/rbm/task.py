@@ -114,6 +114,13 @@ def history_units(name: str) -> str:
     return "dimensionless"
 
 
+def check_early_stop(early_stop: int, validation_fraction: float) -> None:
+    """Early stopping's one rule (module doc), for the task, ``train`` and the dock alike:
+    ValueError when it is on without a held-out set."""
+    if early_stop and not validation_fraction:
+        raise ValueError("early stopping needs a held-out set: set a validation fraction above 0")
+
+
 def default_monitor_every(epochs: int) -> int:
     """The monitor's default period: about :data:`MONITOR_REPORTS` measurements per run."""
     return max(1, int(epochs) // MONITOR_REPORTS)
@@ -231,10 +238,7 @@ class RBMTrainingTask:
             raise ValueError(f"metrics every must be an integer ≥ 0, got {metrics_every!r}.")
         if isinstance(early_stop, bool) or not isinstance(early_stop, int) or early_stop < 0:
             raise ValueError(f"early stop must be an integer ≥ 0, got {early_stop!r}.")
-        if early_stop and trainer.validation_data is None:
-            raise ValueError(
-                "early stopping needs a held-out set: set a validation fraction above 0"
-            )
+        check_early_stop(early_stop, 0.0 if trainer.validation_data is None else 1.0)
         self.trainer = trainer
         self.recording = recording
         self.on_epoch = on_epoch

@@ -28,6 +28,7 @@ from lab.rbm.runs import finish_rbm_run, new_rbm_run, training_config, training_
 from lab.rbm.task import (
     RBMRecording,
     RBMTrainingTask,
+    check_early_stop,
     default_monitor_every,
     early_stop_message,
 )
@@ -54,8 +55,10 @@ def new_training(
     run.params["monitor_every"] = default_monitor_every(config.epochs) if every is None else every
     run.params["metrics_every"] = getattr(args, "metrics_every", None) or 0
     run.params["early_stop"] = getattr(args, "early_stop", None) or 0
-    if run.params["early_stop"] and not config.validation_fraction:
-        raise CliError("early stopping needs a held-out set: set --validation above 0")
+    try:
+        check_early_stop(run.params["early_stop"], config.validation_fraction)
+    except ValueError as exc:
+        raise CliError(f"{exc} (--validation)") from None
     return run, config, data
 
 

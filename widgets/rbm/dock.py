@@ -53,7 +53,7 @@ from lab.rbm.controller import RBMTrainingController
 from lab.rbm.options import RBMConfig, available_devices
 from lab.rbm.runs import Checkpoint, RBMRunView
 from lab.rbm.settings import BY_KEY, EARLY_STOP, METRICS_EVERY, MONITOR_EVERY, recipe_defaults
-from lab.rbm.task import RBMSnapshot, default_monitor_every
+from lab.rbm.task import RBMSnapshot, check_early_stop, default_monitor_every
 from widgets.common.dock import FeatureDock
 from widgets.common.number_field import ERROR_STYLE, NumberField
 from widgets.common.plot_export import export_views
@@ -587,8 +587,7 @@ class RBMDock(FeatureDock):
             try:
                 config = self.config()
                 config.validate()
-                if self.early_stop_box.value() and not config.validation_fraction:
-                    raise ValueError("early stopping needs a held-out set: set held out above 0")
+                check_early_stop(self.early_stop_box.value(), config.validation_fraction)
                 self.show_error("")
             except ValueError as exc:
                 self.show_error(str(exc))
