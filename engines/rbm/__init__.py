@@ -10,6 +10,8 @@
 - ``recipes``: named presets (:func:`engines.rbm.recipes.ising_config`, the recipe that learns
   Ising thermodynamics); ``thermodynamics``: the model's e, ⟨|m|⟩, c, χ against data and exact.
 - ``partition``: exact log Z by enumeration; ``ais``: annealed importance sampling.
+- ``likelihood_fit``: the exact maximum-likelihood RBM of a small hidden layer (L-BFGS),
+  what no likelihood trainer can beat.
 - ``metrics``: NLL, pseudo-likelihood, reconstruction mismatch; ``sampling``: equilibrium samples.
 - ``interchange``: .npz files in the ±1 or {0,1} convention.
 - ``ising_construction``: the exact Ising RBM (one hidden unit per bond).

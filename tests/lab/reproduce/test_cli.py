@@ -80,6 +80,8 @@ def test_list_names_every_experiment(capsys):
         (["combe-4.1", "--set", "l1=-1"], "l1"),
         (["combe-4.1", "--seed", "-4"], "seed"),
         (["combe-4.1", "--set", "temperature=0"], "temperature"),
+        (["torlai-melko", "--set", "ml_floor=[40]"], "ml_floor"),
+        (["torlai-melko", "--set", "ml_floor_iterations=0"], "ml_floor_iterations"),
     ],
 )
 def test_bad_input_exits_2_and_leaves_the_session_unchanged(argv, fragment, tmp_path, capsys):
