@@ -9,21 +9,23 @@ With s = sinh 2K and the elliptic modulus k = 2 s / cosh^2 2K = 2 s / (1 + s^2)
 - c = (4/pi)(K coth 2K)^2 {K1(k) - E1(k) - (1 - tanh^2 2K)[pi/2 + (2 tanh^2 2K - 1) K1(k)]}
 - m = (1 - s^-4)^(1/8) below T_c, 0 above                                    (Yang 1952)
 
-K1, E1 are complete elliptic integrals of modulus k (scipy's parameter is k^2). Near T_c they
-are evaluated through 1 - k^2 = (1 - s)^2 (1 + k) / (1 + s^2), which has no cancellation, and
-``ellipkm1``, so the logarithmic singularity of c is resolved down to |T - T_c| ~ 1e-15. Within
-two units in the last place of the float T_c the sign of T - T_c is not known in floating point
-(T_c itself is rounded), so there 1 - k^2 is taken as 0: c is ``inf`` and the singular term of e
-vanishes, whatever the rounding of sinh 2K gives (it can give 1 - k^2 a few 1e-32 above or, with
-other libm builds, a few 1e-16 below zero, where ``ellipkm1`` returns nan).
+K1, E1 are complete elliptic integrals of modulus k, computed by the AGM
+(:mod:`engines.exact.elliptic`, equal to scipy's ``ellipkm1``/``ellipe`` to a few ulps, without
+importing scipy.special). Near T_c they are evaluated through 1 - k^2 = (1 - s)^2 (1 + k) / (1 +
+s^2), which has no cancellation, as functions of 1 - k^2, so the logarithmic singularity of c is
+resolved down to |T - T_c| ~ 1e-15. Within two units in the last place of the float T_c the sign
+of T - T_c is not known in floating point (T_c itself is rounded), so there 1 - k^2 is taken as
+0: c is ``inf`` and the singular term of e vanishes, whatever the rounding of sinh 2K gives (it
+can give 1 - k^2 a few 1e-32 above or, with other libm builds, a few 1e-16 below zero, where
+scipy's ``ellipkm1`` returns nan).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from engines.exact import _common
+from engines.exact.elliptic import ellipe_complement, ellipk_complement
 
 
 def critical_temperature(J: float = 1.0) -> float:
@@ -70,7 +72,7 @@ def energy_per_spin_infinite(T, J: float = 1.0):
     """Onsager's internal energy per spin e(T) (equals -sqrt(2) J at T_c)."""
     T_arr, scalar, J, K, tanh2_term, sech2, p = _elliptic_data(T, J)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k1 = special.ellipkm1(p)
+        k1 = ellipk_complement(p)
         singular = np.where(p > 0.0, tanh2_term * k1, 0.0)  # (T - T_c) ln|T - T_c| -> 0
     e = -J / np.tanh(2.0 * K) * (1.0 + (2.0 / np.pi) * singular)
     return _common.shaped(e, scalar)
@@ -85,8 +87,8 @@ def specific_heat_infinite(T, J: float = 1.0):
     """
     T_arr, scalar, J, K, tanh2_term, sech2, p = _elliptic_data(T, J)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k1 = special.ellipkm1(p)
-        e1 = special.ellipe(1.0 - p)
+        k1 = ellipk_complement(p)
+        e1 = ellipe_complement(p)
         brace = k1 - e1 - sech2 * (np.pi / 2.0 + tanh2_term * k1)
         c = (4.0 / np.pi) * (K / np.tanh(2.0 * K)) ** 2 * brace
     c = np.where(p > 0.0, c, np.inf)
