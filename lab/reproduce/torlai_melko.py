@@ -81,7 +81,12 @@ def _check(settings: dict[str, Any]) -> None:
         raise ValueError(
             "setting 'trainer' is a JSON object of RBMConfig fields, e.g. {\"epochs\": 100}"
         )
-    for n_hidden in settings["hidden"]:
+    hidden = settings["hidden"]
+    if not isinstance(hidden, list) or not hidden:
+        raise ValueError(
+            f"setting 'hidden' is a non-empty list of hidden sizes, e.g. [64, 16], got {hidden!r}"
+        )
+    for n_hidden in hidden:
         ising_config(settings["n_data"], n_hidden=int(n_hidden), **settings["trainer"])
     from engines.rbm.config import MAX_FIT_HIDDEN
 

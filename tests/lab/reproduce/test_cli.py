@@ -81,6 +81,7 @@ def test_list_names_every_experiment(capsys):
         (["combe-4.1", "--seed", "-4"], "seed"),
         (["combe-4.1", "--set", "temperature=0"], "temperature"),
         (["torlai-melko", "--set", "ml_floor=[40]"], "ml_floor"),
+        (["torlai-melko", "--set", "hidden=[]"], "hidden"),
         (["torlai-melko", "--set", "ml_floor_iterations=0"], "ml_floor_iterations"),
     ],
 )
