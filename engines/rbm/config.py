@@ -44,10 +44,12 @@ if TYPE_CHECKING:
 
 METHODS = ("cd", "pcd", "pt", "exact")
 MAX_EXACT_HIDDEN = 20
+"""Largest n_hidden for ``method="exact"`` (the negative phase enumerates 2^n_hidden states)."""
 MAX_FIT_HIDDEN = 18
 """Largest hidden layer of the exact maximum-likelihood fit (:mod:`engines.rbm.likelihood_fit`):
 its autograd graph holds a few arrays of 2^m · n float64 (m = 18, n = 64: about 0.5 GB)."""
-"""Largest n_hidden for ``method="exact"`` (the negative phase enumerates 2^n_hidden states)."""
+FIT_SYMMETRIES = ("none", "hidden-spins")
+"""Families the exact fit can search: an unconstrained RBM, or the Z2-symmetric one."""
 OPTIMIZERS = ("sgd", "adam")
 LR_SCHEDULES = ("constant", "linear", "exponential")
 SYMMETRIES = ("none", "pairs", "hidden-spins")

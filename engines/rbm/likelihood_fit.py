@@ -37,11 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engines.rbm.config import MAX_FIT_HIDDEN
+from engines.rbm.config import FIT_SYMMETRIES, MAX_FIT_HIDDEN
 from engines.rbm.model import RBM
 from engines.rbm.partition import layer_states, log2cosh
-
-FIT_SYMMETRIES = ("none", "hidden-spins")
 
 
 @dataclass(frozen=True)

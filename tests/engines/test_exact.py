@@ -381,3 +381,19 @@ def test_scalar_in_float_out_and_array_in_array_out():
 def test_invalid_input_raises(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_onsager_at_very_low_temperature_is_the_ground_state_without_warnings():
+    """J/T beyond sinh's range (K > ~355): the ground-state limits, quietly (sinh 2K = inf is
+    the limit the formulas are written for, not an error)."""
+    import warnings
+
+    T = np.array([1e-3, 1e-5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = exact.energy_per_spin_infinite(T)
+        c = exact.specific_heat_infinite(T)
+        m = exact.spontaneous_magnetization(T)
+    np.testing.assert_allclose(e, -2.0, atol=1e-15)
+    np.testing.assert_allclose(c, 0.0, atol=1e-12)
+    np.testing.assert_allclose(m, 1.0, atol=1e-15)

@@ -11,6 +11,7 @@ every figure, drawn exactly as the report draws them; "Write report…" writes t
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -133,19 +135,16 @@ class ReproduceDock(FeatureDock):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((260, 300, 90, 220, 60)):
             self.table.setColumnWidth(column, width)
-        self.notes_label = QLabel("", objectName="reproduceNotes")
-        self.notes_label.setWordWrap(True)
-        self.notes_label.setTextFormat(Qt.TextFormat.RichText)
+        # the notes scroll in their own pane, so a long list never squeezes the table to a row
+        self.notes_view = QTextBrowser(objectName="reproduceNotes")
+        self.notes_view.setOpenLinks(False)
         self.figure_tabs = QTabWidget(objectName="reproduceFigures")
         views = QSplitter(Qt.Orientation.Vertical)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.table, 1)
-        top_layout.addWidget(self.notes_label)
-        views.addWidget(top)
+        views.addWidget(self.table)
+        views.addWidget(self.notes_view)
         views.addWidget(self.figure_tabs)
-        views.setStretchFactor(1, 1)
+        views.setSizes([260, 140, 560])
+        views.setStretchFactor(2, 1)
         return views
 
     # ------------------------------------------------------------------ values
@@ -229,8 +228,10 @@ class ReproduceDock(FeatureDock):
                     item.setBackground(QColor(VERDICT_COLOURS.get(row.verdict, "#7f8c8d")))
                 self.table.setItem(i, column, item)
         self.table.resizeRowsToContents()
-        self.notes_label.setText(
-            "<ul>" + "".join(f"<li>{n}</li>" for n in view.notes) + "</ul>" if view.notes else ""
+        self.notes_view.setHtml(
+            "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in view.notes) + "</ul>"
+            if view.notes
+            else ""
         )
         self.figure_tabs.clear()
         for figure in view.figures:

@@ -83,6 +83,7 @@ def test_list_names_every_experiment(capsys):
         (["torlai-melko", "--set", "ml_floor=[40]"], "ml_floor"),
         (["torlai-melko", "--set", "hidden=[]"], "hidden"),
         (["torlai-melko", "--set", "ml_floor_iterations=0"], "ml_floor_iterations"),
+        (["torlai-melko", "--set", "ml_floor_symmetry=visible"], "ml_floor_symmetry"),
     ],
 )
 def test_bad_input_exits_2_and_leaves_the_session_unchanged(argv, fragment, tmp_path, capsys):

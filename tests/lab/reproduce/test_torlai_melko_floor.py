@@ -35,3 +35,19 @@ def test_quick_run_stores_the_ml_models_and_their_exact_observables(tmp_path, ca
             stored = results["results"][f"ml16_T{T:g}_{k}"]
             assert stored == pytest.approx(exact[k], rel=1e-9), k
         assert results["results"][f"ml16_T{T:g}_max_gradient"] > 0
+
+
+def test_the_floor_can_be_fitted_in_the_unconstrained_family(tmp_path, capsys):
+    session = tmp_path / "S.h5"
+    argv = ["reproduce", "torlai-melko", str(session), "--quick", "--quiet"]
+    overrides = ["temperatures=[3.0]", 'trainer={"epochs": 2}', "ml_floor_iterations=5"]
+    settings = [part for o in [*overrides, "ml_floor_symmetry=none"] for part in ("--set", o)]
+    assert main([*argv, *settings]) == 0
+    assert "unconstrained RBM" in capsys.readouterr().out
+    run = next(r for r in load_session(str(session)).runs.values() if r.kind == "reproduction")
+    W, a, b = (np.asarray(run.datasets[f"models/T3_nh16_ml/{k}"]) for k in "Wab")
+    with pytest.raises(ValueError):  # a free a and b: not the symmetric family's a = -W·1/2
+        check_symmetric(RBM(W, a, b), "hidden-spins")
+    folder = session.with_name("S.h5.reports") / run.id
+    stored = json.loads((folder / "results.json").read_text())["results"]["ml16_T3_e"]
+    assert stored == pytest.approx(exact_model_thermodynamics(RBM(W, a, b), 3.0)["e"], rel=1e-9)
