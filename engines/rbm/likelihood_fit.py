@@ -104,6 +104,7 @@ def fit_maximum_likelihood(
     symmetry: str = "hidden-spins",
     seed: int = 0,
     init_std: float = 0.05,
+    initial_weights: np.ndarray | None = None,
     max_iterations: int = 3000,
     gradient_tolerance: float = 1e-6,
     callback: Callable[[int, float, float], None] | None = None,
@@ -111,11 +112,13 @@ def fit_maximum_likelihood(
     """Fit an RBM with ``n_hidden`` units to (N, n) ±1 ``data`` by exact maximum likelihood.
 
     The start: W ~ N(0, ``init_std``²) from ``numpy.random.default_rng(seed)``, a = b = 0 (or
-    the symmetric family's a = -W·1/2). L-BFGS (strong Wolfe line search, history 50) runs in
-    rounds of 50 iterations until the largest gradient component is at most
-    ``gradient_tolerance`` or ``max_iterations`` are spent; ``callback(iterations, nll,
-    max_gradient)`` is called after each round. Returns a :class:`LikelihoodFit` whose model is
-    float64 on the CPU.
+    the symmetric family's a = -W·1/2); or, when ``initial_weights`` (an (n, n_hidden) array) is
+    given, W = ``initial_weights`` (to ask whether a chosen picture, e.g. block-local units, is a
+    stationary point of the likelihood: the fit moves away from it if not). L-BFGS (strong Wolfe
+    line search, history 50) runs in rounds of 50 iterations until the largest gradient
+    component is at most ``gradient_tolerance`` or ``max_iterations`` are spent;
+    ``callback(iterations, nll, max_gradient)`` is called after each round. Returns a
+    :class:`LikelihoodFit` whose model is float64 on the CPU.
     """
     data = np.asarray(data)
     if data.ndim != 2 or data.shape[0] < 1:
@@ -135,7 +138,15 @@ def fit_maximum_likelihood(
     rng = np.random.default_rng(int(seed))
     size = n * m if symmetry == "hidden-spins" else n * m + n + m
     start = np.zeros(size)
-    start[: n * m] = rng.normal(0.0, float(init_std), n * m)
+    if initial_weights is None:
+        start[: n * m] = rng.normal(0.0, float(init_std), n * m)
+    else:
+        initial = np.asarray(initial_weights, dtype=np.float64)
+        if initial.shape != (n, m) or not np.isfinite(initial).all():
+            raise ValueError(
+                f"initial_weights must be a finite ({n}, {m}) array, got shape {initial.shape}."
+            )
+        start[: n * m] = initial.ravel()
     theta = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     half = symmetry == "hidden-spins"
 

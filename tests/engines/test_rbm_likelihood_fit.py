@@ -95,9 +95,27 @@ def test_same_seed_same_fit() -> None:
     assert one.nll == two.nll
 
 
+def test_a_given_start_is_used_and_an_optimum_stays_put() -> None:
+    data = ising_data(2.5, 1000, seed=6)
+    fit = fit_maximum_likelihood(data, 2, seed=1, gradient_tolerance=1e-9)
+    W = fit.model.to_numpy()["W"].astype(np.float64)
+    # started at the symmetric optimum, the fit is already converged: nothing moves
+    again = fit_maximum_likelihood(data, 2, initial_weights=W, gradient_tolerance=1e-7)
+    assert again.converged and again.iterations <= 50
+    np.testing.assert_allclose(again.model.to_numpy()["W"], W, atol=1e-6)
+    # one round of L-BFGS from a given non-optimal start is not the random start's round
+    start = np.full((N, 2), 0.3)
+    start[:, 1] = -0.3
+    given = fit_maximum_likelihood(data, 2, initial_weights=start, max_iterations=1)
+    random = fit_maximum_likelihood(data, 2, seed=1, max_iterations=1)
+    assert given.nll != random.nll
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
+        ({"n_hidden": 2, "initial_weights": np.zeros((N, 3))}, "initial_weights"),
+        ({"n_hidden": 2, "initial_weights": np.full((N, 2), np.nan)}, "initial_weights"),
         ({"n_hidden": MAX_FIT_HIDDEN + 1}, "at most"),
         ({"n_hidden": 0}, "n_hidden"),
         ({"n_hidden": 2, "symmetry": "pairs"}, "symmetry"),
