@@ -35,7 +35,9 @@ def _mosaic(ax, panel: Panel) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     if panel.image_titles:
-        ax.set_xlabel("; ".join(panel.image_titles[:6]) + (" …" if k > 6 else ""), fontsize=7)
+        shown = panel.image_titles[:6]
+        more = " …" if len(panel.image_titles) > len(shown) else ""
+        ax.set_xlabel("; ".join(shown) + more, fontsize=7)
 
 
 def _curves(ax, panel: Panel) -> None:

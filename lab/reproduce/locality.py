@@ -236,9 +236,9 @@ def maximum_likelihood_blocks(
     data = samples.reshape(len(samples), L * L)
     m = (L // block) ** 2
     starts: list[tuple[str, dict[str, Any]]] = [
-        ("block picture", {"initial_weights": block_picture(L, block)})
+        ("the block picture", {"initial_weights": block_picture(L, block)})
     ]
-    starts += [(f"random, seed {seed + k}", {"seed": seed + k}) for k in range(random_starts)]
+    starts += [(f"random start {seed + k}", {"seed": seed + k}) for k in range(random_starts)]
     fits = []
     for name, start in starts:
         fit = fit_maximum_likelihood(
@@ -334,7 +334,7 @@ def _combe(settings: dict[str, Any], quick: bool, seed: int, progress: Progress)
             f"share {from_blocks['mean_matched_share']:.2f}, blocks covered "
             f"{'yes' if from_blocks['blocks_covered'] else 'no'}, NLL "
             f"{from_blocks['nll']:.4f}; the best fit's NLL {best['nll']:.4f} "
-            f"({best['start']}, blocks covered {'yes' if best['blocks_covered'] else 'no'})",
+            f"(from {best['start']}, blocks covered {'yes' if best['blocks_covered'] else 'no'})",
             "reproduced"
             if ml_covered == len(fits)
             else "partly"
@@ -385,7 +385,7 @@ def _combe(settings: dict[str, Any], quick: bool, seed: int, progress: Progress)
     ml_mosaic = Panel(
         "exact maximum likelihood, no L1",
         images=np.concatenate([f["W"].T.reshape(-1, side, side) for f in ml_shown]),
-        image_titles=[f"row {k + 1}: from the {f['start']}" for k, f in enumerate(ml_shown)],
+        image_titles=[f"row {k + 1}: from {f['start']}" for k, f in enumerate(ml_shown)],
         columns=4,
     )
     notes = [
