@@ -174,6 +174,8 @@ class RBMConfig:
         real_in("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
         positive_int("checkpoint_every (epochs)", self.checkpoint_every)
         positive_int("seed", self.seed, low=0)
+        if self.seed >= 2**63:  # the session stores seeds as int64
+            raise ValueError(f"seed must be below 2**63, got {self.seed!r}.")
         if self.symmetry not in SYMMETRIES:
             raise ValueError(f"Unknown symmetry {self.symmetry!r}; use one of {SYMMETRIES}.")
         if self.symmetry == "pairs" and self.n_hidden % 2:

@@ -2,7 +2,8 @@
 
 Reads one run of the session (never writes the session) and writes its arrays to an ``.npz``
 and/or its time series to CSV. A missing or damaged session, an unknown run, a run without time
-series for ``--csv`` or a file that cannot be written ends with one line and exit code 2.
+series for ``--csv``, a file that cannot be written, an output that is the session file itself
+or the same file for both ends with one line and exit code 2, before anything is written.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 
 from data import RunRecord, SessionFileError, read_run, read_run_ids
 from lab.cli.common import CliError
-from lab.session.export import export_csv, export_npz
+from lab.session.export import check_target, export_csv, export_npz
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +48,12 @@ def export(args: argparse.Namespace) -> int:
         raise CliError("nothing to do: give --npz OUT.npz and/or --csv OUT.csv")
     run = _read(args.path, args.run)
     session = os.path.abspath(args.path)
+    if args.npz and args.csv and os.path.realpath(args.npz) == os.path.realpath(args.csv):
+        raise CliError(f"--npz and --csv name the same file ({args.csv}): give two names")
     try:
+        for target in (args.npz, args.csv):
+            if target:
+                check_target(target, session)
         if args.npz:
             print(f"{run.id}: {len(run.datasets)} arrays → {export_npz(run, args.npz, session)}")
         if args.csv:

@@ -33,18 +33,17 @@ from lab.core.progress import drive
 from lab.rbm.evaluation import (
     MIN_SAMPLES,
     _model_samples,
-    check_sampler_options,
     comparison_from_attributes,
     evaluate_model,
     evaluation_inputs,
     flat_comparison,
+    sampler_inputs,
     summary_of_samples,
     thermodynamics_table,
 )
 from lab.rbm.runs import (
     RunInputError,
     finish_rbm_run,
-    rbm_from_run,
     recording_from_run,
     resume_trainer,
     training_data,
@@ -205,10 +204,7 @@ def _last_row(recording: RBMRecording) -> dict:
 
 def sample_command(args: argparse.Namespace) -> int:
     runs = session_runs(args.path)
-    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
-    model = rbm_from_run(rbm_run)
-    size = int(rbm_run.params["size"])
-    check_sampler_options(args)
+    rbm_run, model, size = sampler_inputs(args, runs)
     samples, diagnostics = _model_samples(
         model, size, args.samples, args.burn_in, args.thin, args.method, args.chains, args.seed
     )
@@ -353,7 +349,7 @@ def import_command(args: argparse.Namespace) -> int:
         model = load_npz(args.npz, convention=args.convention)
         with np.load(args.npz, allow_pickle=False) as f:
             convention = str(f["convention"]) if "convention" in f.files else args.convention
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 — whatever a foreign file breaks (a bad zip, zlib) is its fault
         raise CliError(f"cannot read {args.npz}: {exc}") from None
     params = model.to_numpy()
     if not all(np.all(np.isfinite(params[k])) for k in ("W", "a", "b")):

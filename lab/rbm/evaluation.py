@@ -27,6 +27,7 @@ from engines.ising import (
     summarize,
 )
 from engines.rbm import (
+    RBM,
     ais_log_partition,
     base_biases_from_data,
     log_partition_exact,
@@ -45,7 +46,13 @@ from lab.cli.common import (
     CliError,
     get_run,
 )
-from lab.rbm.runs import RunInputError, rbm_from_run, training_data
+from lab.rbm.runs import (
+    RunInputError,
+    physical_memory,
+    rbm_from_run,
+    rbm_size,
+    training_data,
+)
 
 EXACT_UNITS = 24
 
@@ -140,10 +147,29 @@ def _effective_hamiltonian(model, configs: np.ndarray, temperature: float) -> di
 
 
 # ---------------------------------------------------------------------------- thermodynamics
-def check_sampler_options(args: argparse.Namespace) -> None:
-    """CliError (one line) for sampler settings that cannot work, before any work."""
+MAX_SWEEPS = 10**9
+"""The most sweeps ``--burn-in`` or ``--thin`` may ask for (the geometry commands' bound)."""
+
+
+def check_sampler_options(args: argparse.Namespace, n_visible: int | None = None) -> None:
+    """CliError (one line) for sampler settings that cannot work, before any work: counts out
+    of range, a seed the session cannot store, and (given the model's ``n_visible``) samples
+    that cannot fit in this machine's memory."""
     if args.samples < MIN_SAMPLES:
         raise CliError(f"--samples must be ≥ {MIN_SAMPLES}, got {args.samples}")
+    if not 0 <= args.seed < 2**63:
+        raise CliError(f"--seed must be in 0 … 2**63 - 1, got {args.seed}")
+    for name, value in (("--burn-in", args.burn_in), ("--thin", args.thin)):
+        if value > MAX_SWEEPS:
+            raise CliError(f"{name} must be at most {MAX_SWEEPS:.0e} sweeps, got {value}")
+    if n_visible is not None:
+        # the chains' record (int8), the samples kept (int8) and their e and m (float64)
+        need, have = args.samples * (2 * n_visible + 16), physical_memory()
+        if have is not None and need > have:
+            raise CliError(
+                f"--samples {args.samples} of {n_visible} spins need at least "
+                f"{need / 2**30:.3g} GiB of memory, this machine has {have / 2**30:.3g} GiB"
+            )
     if args.chains < 1 or args.chains > args.samples:
         raise CliError(
             f"--chains must be between 1 and --samples ({args.samples}), got {args.chains}"
@@ -161,6 +187,22 @@ def check_sampler_options(args: argparse.Namespace) -> None:
             f"--ais-chains must be ≥ 1 and --ais-betas ≥ 2, got {args.ais_chains} "
             f"and {args.ais_betas}"
         )
+
+
+def sampler_inputs(
+    args: argparse.Namespace, runs: dict[str, RunRecord]
+) -> tuple[RunRecord, RBM, int]:
+    """The ``rbm`` run ``args.rbm`` names, its model and lattice side L, with the sampler
+    options checked against it (:func:`check_sampler_options`); CliError otherwise."""
+    check_sampler_options(args)
+    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
+    try:
+        model = rbm_from_run(rbm_run)
+        size = rbm_size(rbm_run, model.n_visible)
+    except RunInputError as exc:
+        raise CliError(str(exc)) from None
+    check_sampler_options(args, model.n_visible)
+    return rbm_run, model, size
 
 
 def exact_values(size: int, temperature: float | None) -> dict[str, float] | None:
@@ -250,17 +292,7 @@ def evaluation_inputs(
     ``rbm`` run, the data ((N, L²) int8, or None when neither ``--data`` nor the run's inputs
     name an Ising run of the session, as for an imported RBM), their ids, and the temperature
     (``--temperature``, else the data's one temperature, else None). CliError otherwise."""
-    check_sampler_options(args)
-    rbm_run = get_run(runs, args.rbm, "rbm", args.path)
-    try:
-        model = rbm_from_run(rbm_run)
-    except RunInputError as exc:
-        raise CliError(str(exc)) from None
-    size = int(rbm_run.params.get("size", 0))
-    if size * size != model.n_visible:
-        raise CliError(
-            f"run '{rbm_run.id}' has {model.n_visible} visible units, not L² for L = {size}"
-        )
+    rbm_run, _, size = sampler_inputs(args, runs)
     if args.data:
         data_ids = [args.data]
     else:

@@ -70,9 +70,18 @@ class RunInputError(ValueError):
 
 
 def training_data(runs: list[RunRecord]) -> tuple[np.ndarray, int]:
-    """Concatenate the configurations of Ising runs as (N, L²) int8 ±1; returns (data, L)."""
+    """Concatenate the configurations of Ising runs as (N, L²) int8 ±1; returns (data, L).
+
+    Each run counts once: a run given twice would weigh its configurations double and put copies
+    on both sides of the validation split, so it is a RunInputError."""
     if not runs:
         raise RunInputError("choose at least one Ising run as training data")
+    twice = sorted({run.id for run in runs if sum(r.id == run.id for r in runs) > 1})
+    if twice:
+        raise RunInputError(
+            f"run{'s' if len(twice) > 1 else ''} {', '.join(repr(i) for i in twice)} given more "
+            "than once as training data: each run's configurations are used once"
+        )
     blocks, size = [], None
     for run in runs:
         if run.kind not in ("ising", "rbm-samples"):
@@ -80,6 +89,16 @@ def training_data(runs: list[RunRecord]) -> tuple[np.ndarray, int]:
         samples = run.datasets.get("samples")
         if samples is None or samples.shape[0] == 0:
             raise RunInputError(f"run '{run.id}' has no recorded configurations")
+        temperature = run.params.get("temperature")
+        if temperature is not None and not (
+            isinstance(temperature, int | float | np.integer | np.floating)
+            and not isinstance(temperature, bool)
+            and math.isfinite(temperature)
+            and temperature > 0
+        ):
+            raise RunInputError(
+                f"run '{run.id}' has temperature {temperature!r}: not a positive number"
+            )
         if size is not None and samples.shape[1] != size:
             raise RunInputError(
                 f"run '{run.id}' has L = {samples.shape[1]}, the other data L = {size}"
@@ -317,9 +336,32 @@ def rbm_from_run(run: RunRecord) -> RBM:
     from engines.rbm import RBM
 
     try:
-        return RBM(run.datasets["W"], run.datasets["a"], run.datasets["b"])
+        W, a, b = (np.asarray(run.datasets[k]) for k in ("W", "a", "b"))
     except KeyError:
         raise RunInputError(f"run '{run.id}' has no parameters W, a, b") from None
+    if not all(np.isfinite(x).all() for x in (W, a, b)):
+        raise RunInputError(f"run '{run.id}' has parameters that are not finite numbers")
+    try:
+        return RBM(W, a, b)
+    except ValueError as exc:
+        raise RunInputError(f"run '{run.id}': {exc}") from None
+
+
+def rbm_size(run: RunRecord, n_visible: int) -> int:
+    """The lattice side L of an ``rbm`` run (its ``size`` parameter), checked against its
+    ``n_visible`` = L² units; RunInputError for a missing, non-integer or unfit size."""
+    size = run.params.get("size")
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, int | np.integer)
+        or size < 2
+        or int(size) ** 2 != n_visible
+    ):
+        raise RunInputError(
+            f"run '{run.id}' has size {size!r}, which does not fit its {n_visible} visible "
+            "units (L² for an L × L lattice, L ≥ 2)"
+        )
+    return int(size)
 
 
 def finish_rbm_run(

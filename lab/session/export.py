@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -86,13 +87,29 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def check_target(path: str | Path, session_path: str | Path | None) -> None:
+    """ValueError if writing ``path`` would overwrite the session file ``session_path`` (the same
+    name, a relative spelling of it, or a link to it): an export never changes the session."""
+    if session_path is None:
+        return
+    same = os.path.realpath(path) == os.path.realpath(session_path)
+    if not same and os.path.exists(path) and os.path.exists(session_path):
+        same = os.path.samefile(path, session_path)
+    if same:
+        raise ValueError(
+            f"{path} is the session file itself: exporting there would overwrite the session"
+        )
+
+
 def export_npz(run: RunRecord, path: str | Path, session_path: str | Path | None = None) -> Path:
     """Write every dataset of ``run`` and its ``meta`` JSON to ``path`` (compressed .npz).
 
-    Raises ValueError if two datasets (or a dataset and ``meta``) would share an entry name,
-    OSError if the file cannot be written. Returns the path written (exactly ``path``: numpy's
-    habit of appending ``.npz`` is avoided by writing to an open file).
+    Raises ValueError if two datasets (or a dataset and ``meta``) would share an entry name or
+    ``path`` is the session file (:func:`check_target`), OSError if the file cannot be written.
+    Returns the path written (exactly ``path``: numpy's habit of appending ``.npz`` is avoided
+    by writing to an open file).
     """
+    check_target(path, session_path)
     arrays: dict[str, np.ndarray] = {}
     for name, array in run.datasets.items():
         key = npz_key(name)
@@ -210,8 +227,10 @@ def _cell(value: np.generic) -> str:
 def export_csv(run: RunRecord, path: str | Path, session_path: str | Path | None = None) -> Path:
     """Write the run's time series to ``path`` as CSV (comment line, header with units, rows).
 
-    Raises ValueError when the run has no time series, OSError when the file cannot be written.
+    Raises ValueError when the run has no time series or ``path`` is the session file
+    (:func:`check_target`), OSError when the file cannot be written.
     """
+    check_target(path, session_path)
     names, columns = time_series(run)
     if not names:
         raise ValueError(f"run '{run.id}' ({run.kind}) has no time series to write as CSV")

@@ -244,6 +244,11 @@ def test_import_preserves_every_probability(session, tmp_path, convention):
         (["sample", "{s}", "--rbm", "ising-001"], "kind"),
         (["evaluate", "{s}", "--rbm", "rbm-404"], "no run"),
         (["train", "{s}", "--resume", "ising-001"], "kind"),
+        (["train", "{s}", "--data", "ising-001", "--data", "ising-001"], "more than once"),
+        (
+            ["train-stack", "{s}", "--data", "ising-001", "--data", "ising-001", "--hidden", "16"],
+            "more than once",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_the_file_unchanged(session, capsys, argv, fragment):
@@ -260,6 +265,21 @@ def test_import_with_the_wrong_size_is_refused(session, tmp_path, capsys):
     before = digest(session)
     assert main(["import-rbm", str(session), str(npz), "--size", "4"]) == 2
     assert "9 visible" in capsys.readouterr().err
+    assert digest(session) == before
+
+
+@pytest.mark.parametrize(
+    "content", [b"PK\x03\x04junk", b"", b"not a zip at all", b"PK\x05\x06" + bytes(18)]
+)
+def test_import_rbm_of_a_file_that_is_not_an_npz_is_one_line_and_exit_2(
+    session, tmp_path, capsys, content
+):
+    npz = tmp_path / "junk.npz"
+    npz.write_bytes(content)
+    before = digest(session)
+    assert main(["import-rbm", str(session), str(npz), "--size", "4"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot read" in err and "Traceback" not in err
     assert digest(session) == before
 
 

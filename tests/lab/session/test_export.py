@@ -212,3 +212,42 @@ def test_export_command_missing_session_and_run_without_series(tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no time series" in err
     assert not (tmp_path / "t.csv").exists()
+
+
+@pytest.mark.parametrize("option", ["--npz", "--csv"])
+@pytest.mark.parametrize("spelling", ["same", "relative", "link"])
+def test_export_never_writes_over_the_session_itself(
+    session, tmp_path, capsys, monkeypatch, option, spelling
+):
+    before = session.read_bytes()
+    if spelling == "same":
+        target = str(session)
+    elif spelling == "relative":
+        monkeypatch.chdir(session.parent)
+        target = f"./{session.name}"
+    else:
+        target = str(tmp_path / "link.h5")
+        (tmp_path / "link.h5").symlink_to(session)
+    assert main(["export", str(session), "ising-001", option, target]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is the session file itself" in err
+    assert session.read_bytes() == before
+
+
+def test_export_refuses_one_file_for_both_outputs(session, tmp_path, capsys):
+    target = tmp_path / "both.npz"
+    assert (
+        main(["export", str(session), "ising-001", "--npz", str(target), "--csv", str(target)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "same file" in err
+    assert not target.exists()
+
+
+def test_the_library_functions_refuse_the_session_too(session):
+    run = load_session(session).runs["ising-001"]
+    before = session.read_bytes()
+    for write in (export_npz, export_csv):
+        with pytest.raises(ValueError, match="session file itself"):
+            write(run, session, session)
+    assert session.read_bytes() == before
