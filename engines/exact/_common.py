@@ -65,16 +65,19 @@ def magnetization_moments_from(M: np.ndarray, P: np.ndarray, T: np.ndarray, N: i
 
     Returns arrays over temperature: ``abs_m = <|m|>``, ``m2 = <m^2>``, ``m4 = <m^4>``, the Binder
     cumulant ``1 - <m^4>/(3<m^2>^2)`` and the finite-lattice susceptibility
-    ``chi = N (<m^2> - <|m|>^2) / T``.
+    ``chi = N (<m^2> - <|m|>^2) / T``. Where ``<m^2>`` is 0 (an antiferromagnet frozen in its
+    Néel states: P is 1 at M = 0) the Binder cumulant is 0/0, undefined: NaN, without a warning.
     """
     m = M / N
     abs_m = P @ np.abs(m)
     m2 = P @ m**2
     m4 = P @ m**4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        binder = np.where(m2 > 0.0, 1.0 - m4 / (3.0 * m2**2), np.nan)
     return {
         "abs_m": abs_m,
         "m2": m2,
         "m4": m4,
-        "binder": 1.0 - m4 / (3.0 * m2**2),
+        "binder": binder,
         "chi": N * (m2 - abs_m**2) / T,
     }

@@ -18,6 +18,13 @@ of T - T_c is not known in floating point (T_c itself is rounded), so there 1 - 
 0: c is ``inf`` and the singular term of e vanishes, whatever the rounding of sinh 2K gives (it
 can give 1 - k^2 a few 1e-32 above or, with other libm builds, a few 1e-16 below zero, where
 scipy's ``ellipkm1`` returns nan).
+
+At high temperature, J/T < 3e-3, e and c are the differences of terms of order J coth 2K that
+cancel (digits lost like 1/K²: e comes out 0 at T = 10⁹ J) and 1/sinh 2K overflows at J/T ~
+1e-308, so there they come from the high-temperature expansion instead,
+ln Z / N = ln 2 + 2 ln cosh K + t^4 + 2 t^6 + O(t^8) with t = tanh K (the plaquettes and the
+1 x 2 rectangles), whose truncation costs about 18 t^6 relative (1e-14 at K = 3e-3, where the
+formula is good to about 1e-11).
 """
 
 from __future__ import annotations
@@ -35,6 +42,18 @@ def critical_temperature(J: float = 1.0) -> float:
 
 
 _CRITICAL_ULPS = 2.0  # |T - T_c| within this many ulps of T_c counts as T = T_c
+_HOT_K = 3e-3  # below it, e and c from the high-temperature expansion (module doc)
+
+
+def _high_temperature(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """d(ln Z/N)/dK and K^2 d^2(ln Z/N)/dK^2 from ln 2 + 2 ln cosh K + t^4 + 2 t^6 (module doc);
+    dt/dK = 1 - t^2."""
+    t = np.tanh(K)
+    t2 = t * t
+    d1 = 2.0 * t + (1.0 - t2) * t * t2 * (4.0 + 12.0 * t2)
+    # d/dt of (1 - t^2)(4 t^3 + 12 t^5) = 12 t^2 + 40 t^4 - 84 t^6
+    d2 = (1.0 - t2) * (2.0 + t2 * (12.0 + t2 * (40.0 - 84.0 * t2)))
+    return d1, K * K * d2
 
 
 def _elliptic_data(T, J):
@@ -45,11 +64,13 @@ def _elliptic_data(T, J):
     t_c = critical_temperature(J)
     at_critical = np.abs(T_arr - t_c) <= _CRITICAL_ULPS * np.spacing(t_c)
     K = J / T_arr
-    with np.errstate(over="ignore"):  # sinh 2K = inf for K > ~355: a = 0 below is that limit
+    # sinh 2K = inf for K > ~355: a = 0 below is that limit; 1/s overflows for K < ~1e-308,
+    # where a = s is kept (and e and c come from the high-temperature expansion).
+    with np.errstate(over="ignore", divide="ignore"):
         s = np.sinh(2.0 * K)
-    # Both 1 - k and 1 - tanh^2 2K are invariant under s -> 1/s; a = min(s, 1/s) <= 1 keeps
-    # every square finite at any K.
-    a = np.minimum(s, 1.0 / s)
+        # Both 1 - k and 1 - tanh^2 2K are invariant under s -> 1/s; a = min(s, 1/s) <= 1
+        # keeps every square finite at any K.
+        a = np.minimum(s, 1.0 / s)
     one_minus_k = (1.0 - a) ** 2 / (1.0 + a**2)
     p = np.where(at_critical, 0.0, np.maximum(one_minus_k * (2.0 - one_minus_k), 0.0))  # 1 - k^2
     tanh2_term = np.sign(s - 1.0) * (1.0 - a**2) / (1.0 + a**2)  # 2 tanh^2 2K - 1
@@ -63,8 +84,9 @@ def spontaneous_magnetization(T, J: float = 1.0):
     J = _common.coupling(J, ferromagnetic=True)
     K = J / T_arr
     # sinh(2K)^-4 = exp(-4 ln sinh 2K), computed without overflow at large K.
-    log_s = 2.0 * K - np.log(2.0) + np.log(-np.expm1(-4.0 * K))
-    inside = -np.expm1(-4.0 * log_s)
+    with np.errstate(over="ignore", divide="ignore"):  # K -> 0: inside = -inf, m = 0
+        log_s = 2.0 * K - np.log(2.0) + np.log(-np.expm1(-4.0 * K))
+        inside = -np.expm1(-4.0 * log_s)
     m = np.where(inside > 0.0, np.abs(inside) ** 0.125, 0.0)
     return _common.shaped(m, scalar)
 
@@ -72,10 +94,12 @@ def spontaneous_magnetization(T, J: float = 1.0):
 def energy_per_spin_infinite(T, J: float = 1.0):
     """Onsager's internal energy per spin e(T) (equals -sqrt(2) J at T_c)."""
     T_arr, scalar, J, K, tanh2_term, sech2, p = _elliptic_data(T, J)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    hot = K < _HOT_K
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # hot: replaced below
         k1 = ellipk_complement(p)
         singular = np.where(p > 0.0, tanh2_term * k1, 0.0)  # (T - T_c) ln|T - T_c| -> 0
-    e = -J / np.tanh(2.0 * K) * (1.0 + (2.0 / np.pi) * singular)
+        e = -J / np.tanh(2.0 * K) * (1.0 + (2.0 / np.pi) * singular)
+    e = np.where(hot, -J * _high_temperature(K)[0], e)
     return _common.shaped(e, scalar)
 
 
@@ -87,12 +111,13 @@ def specific_heat_infinite(T, J: float = 1.0):
     T_c).
     """
     T_arr, scalar, J, K, tanh2_term, sech2, p = _elliptic_data(T, J)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # hot: replaced below
         k1 = ellipk_complement(p)
         e1 = ellipe_complement(p)
         brace = k1 - e1 - sech2 * (np.pi / 2.0 + tanh2_term * k1)
         c = (4.0 / np.pi) * (K / np.tanh(2.0 * K)) ** 2 * brace
     c = np.where(p > 0.0, c, np.inf)
+    c = np.where(K < _HOT_K, _high_temperature(K)[1], c)
     return _common.shaped(c, scalar)
 
 

@@ -15,7 +15,10 @@ spins for J >= 0, equal spins for J < 0): exp(K B) = exp(2N|K|) x^b. Alongside
 W0(n) = sum x^b it carries W1(n) = sum b x^b and W2(n) = sum b^2 x^b, the exact first and
 second derivatives in ln x, propagated by the product rule. Every quantity summed is
 non-negative, so P(M) has full relative precision (even where it is 1e-200), nothing
-overflows, and energy and specific heat are exact, not finite differences.
+overflows, and energy and specific heat are exact, not finite differences. One limit: every
+state of an odd-L antiferromagnet (J < 0) has at least 2L bad bonds (each row and each column is
+an odd cycle), so once x^(2L) underflows (|J|/T above about 745/(4L), e.g. T < 0.01 |J| at
+L = 3) every weight is 0 and nothing is known: the results are NaN, without a warning.
 
 The trace over the first row is reduced to one row per orbit of cyclic column shifts,
 weighted by the orbit size (the torus is invariant under them). Cost for one temperature:
@@ -149,10 +152,15 @@ def _validated(L, T, J, h):
 
 
 def _field_weights(W0: np.ndarray, M: np.ndarray, beta_h: float):
-    """exp(ln W0 + beta h M - top) and top, the largest exponent (W0 may underflow to 0)."""
+    """exp(ln W0 + beta h M - top) and top, the largest exponent (W0 may underflow to 0).
+
+    Where every W0 underflowed (module doc: an odd-L antiferromagnet, frustrated, at large
+    |J|/T) nothing is known: NaN weights and top, quietly."""
     with np.errstate(divide="ignore"):
         log_w = np.log(W0) + beta_h * M
     top = log_w.max()
+    if not np.isfinite(top):
+        return np.full_like(log_w, np.nan), np.nan
     return np.exp(log_w - top), top
 
 
@@ -196,6 +204,10 @@ def transfer_matrix_energy(L: int, T, J: float = 1.0, h: float = 0.0) -> dict:
     for i, t in enumerate(T_arr):
         W = _moments(L, J / t)
         w, top = _field_weights(W[0], M, h / t)
+        if not np.isfinite(top):  # every weight underflowed: nothing known (_field_weights)
+            for key in out:
+                out[key][i] = np.nan
+            continue
         z = w.sum()
         p = w / z
         # Conditional moments of b given M, weighted like W0; where W0 underflowed, w is 0.

@@ -540,7 +540,8 @@ class MultispinLattice:
 
     ``algorithm`` is "metropolis" or "heatbath"; :meth:`set_parameters` builds the tables for
     (β, J, h). Metropolis at h = 0 and J != 0 runs the two-class kernel, everything else (h != 0,
-    J = 0, heat bath) the general class kernel; both are exact.
+    J = 0 or |J|/T below double precision's reach, heat bath) the general class kernel; both are
+    exact.
     """
 
     def __init__(self, spins: np.ndarray, algorithm: str, width: int | None = None) -> None:
@@ -565,11 +566,15 @@ class MultispinLattice:
     def set_parameters(self, beta: float, coupling: float, field: float) -> None:
         """Precompute the thresholds and class lists for (β, J, h)."""
         invert = np.uint64(0xFFFFFFFFFFFFFFFF) if coupling < 0 else np.uint64(0)
-        if self.algorithm == "metropolis" and field == 0.0 and coupling != 0.0:
+        zero_field = self.algorithm == "metropolis" and field == 0.0 and coupling != 0.0
+        if zero_field:
             p = metropolis_class_probabilities(beta, coupling, 0.0)
-            tb = threshold_bits([p[0], p[2]])  # u = 0 (p8) and u = 1 (p4)
-            self._tables = ("zero-field", invert, tb[0].copy(), tb[1].copy())
-            return
+            # p4 ≥ p8; a |J|/T so small that p4 rounds to 1 (J = 1e-300) has no threshold:
+            # the class kernel takes such moves as sure.
+            if p[2] < 1.0:
+                tb = threshold_bits([p[0], p[2]])  # u = 0 (p8) and u = 1 (p4)
+                self._tables = ("zero-field", invert, tb[0].copy(), tb[1].copy())
+                return
         heatbath = self.algorithm == "heatbath"
         if heatbath:
             p = heatbath_class_probabilities(beta, coupling, field)

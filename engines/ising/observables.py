@@ -310,5 +310,13 @@ def summarize(
     T = float(temperature)
     out["c"] = derived([e, e * e], lambda mu: n_spins * (mu[..., 1] - mu[..., 0] ** 2) / T**2)
     out["chi"] = derived([m2, abs_m], lambda mu: n_spins * (mu[..., 0] - mu[..., 1] ** 2) / T)
-    out["binder"] = derived([m2, m4], lambda mu: 1.0 - mu[..., 1] / (3.0 * mu[..., 0] ** 2))
+    out["binder"] = derived([m2, m4], _binder)
     return out
+
+
+def _binder(mu: np.ndarray) -> np.ndarray:
+    """U4 = 1 - <m⁴>/(3<m²>²) from the means (<m²>, <m⁴>); NaN, quietly, where <m²> = 0 (a
+    lattice frozen in its Néel states, an antiferromagnet at low T: 0/0, undefined)."""
+    m2, m4 = mu[..., 0], mu[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m2 > 0.0, 1.0 - m4 / (3.0 * m2**2), np.nan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from engines.constraints import SEED, Constraint, Interval, Options, check_all
 
@@ -33,14 +34,43 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-6, 1e12
 """T in units of J/k_B. Below 1e-6 the lattice is frozen to double precision (every excited
 weight underflows); from about 1e6 on it is free to double precision; beyond 1e154 T² (in c)
 would overflow, so the range stops well before."""
+MAX_COUPLING = 1e6
+"""Largest |J| (in the units of T; any sign, and 0, allowed below it). Ordinary runs use
+|J| ~ 1; 1e6 is generous and, with T ≥ 1e-6, keeps K = |J|/T ≤ 1e12. There the kernels'
+tables exp(-2K n) and 1 - exp(-2K) hold a weight or an exact 0 or 1 (a frozen bond: the
+T → 0 limit, still meaningful), never an overflow, and the energies stay far inside float64:
+|e| ≤ 2|J| + |h| per spin (about 1e16 in all at the largest L), its square in the specific
+heat (about 1e13) and N times that over T² (about 1e35) too. Without a bound, J = 1e308 made
+the energy series infinite and the run end in a traceback."""
+MAX_FIELD = 1e6
+"""Largest |h|, for the reasons of :data:`MAX_COUPLING`: |h|/T ≤ 1e12, |h|·L² and its square
+finite."""
 MAX_SIZE = 65_536
 """Largest L: 2³² spins, 4 GiB as int8 (whether a run fits the machine is the caller's check)."""
 
+
+@dataclass(frozen=True)
+class _Bounded(Interval):
+    """An :class:`Interval` whose refusal also says why the bounds are there (``reason``)."""
+
+    reason: str = ""
+
+    def check(self, name: str, value: Any) -> Any:
+        try:
+            return super().check(name, value)
+        except ValueError as exc:
+            if not self.reason:
+                raise
+            message = str(exc).removesuffix(".")
+            raise ValueError(f"{message} ({self.reason}).") from None
+
+
+_RANGE_REASON = "|{0}|/T ≤ 1e12 at T ≥ 1e-6 keeps the Boltzmann weights and energies finite"
 CONSTRAINTS: dict[str, Constraint] = {
     "size": Interval(integer=True, low=2, high=MAX_SIZE),
     "temperature": Interval(low=MIN_TEMPERATURE, high=MAX_TEMPERATURE),
-    "coupling": Interval(),
-    "field": Interval(),
+    "coupling": _Bounded(low=-MAX_COUPLING, high=MAX_COUPLING, reason=_RANGE_REASON.format("J")),
+    "field": _Bounded(low=-MAX_FIELD, high=MAX_FIELD, reason=_RANGE_REASON.format("h")),
     "algorithm": Options(ALL_ALGORITHMS),
     "seed": SEED,
 }

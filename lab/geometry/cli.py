@@ -32,7 +32,8 @@ from lab.cli.common import (
     finite_float,
 )
 from lab.core.settings import add_options
-from lab.geometry.options import SETTINGS
+from lab.geometry.options import DEFAULTS, SETTINGS, DefaultCount
+from lab.geometry.score_options import DEFAULTS as SCORE_DEFAULTS
 from lab.geometry.score_options import SETTINGS as SCORE_SETTINGS
 
 
@@ -48,7 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="RUN",
         help="an Ising run (repeat for several; default: the RBM's data)",
     )
-    add_options(geometry, SETTINGS)
+    # --chains above --samples is refused when typed (check_chains), not as the default
+    add_options(geometry, SETTINGS, {"chains": DefaultCount(DEFAULTS.chains)})
     geometry.add_argument(
         "--save-seconds",
         type=finite_float,
@@ -71,7 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="the run to score: an rg-flow or rg run (rbm-flow steps, block-spin "
         "levels, a stack) or an rbm run with checkpoints",
     )
-    add_options(score, SCORE_SETTINGS)
+    add_options(score, SCORE_SETTINGS, {"chains": DefaultCount(SCORE_DEFAULTS.chains)})
     score.add_argument(
         "--save-seconds",
         type=finite_float,

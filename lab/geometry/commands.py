@@ -19,7 +19,7 @@ from lab.cli.common import (
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import drive
 from lab.core.settings import option_values
-from lab.geometry.options import SETTINGS, GeometryOptions
+from lab.geometry.options import SETTINGS, GeometryOptions, check_chains
 from lab.geometry.runs import format_geometry, geometry_run
 from lab.geometry.score_options import SETTINGS as SCORE_SETTINGS
 from lab.geometry.score_options import ScoreOptions
@@ -34,7 +34,16 @@ def geometry_command(args: argparse.Namespace) -> int:
     return run_locked(args, _geometry)
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """What the options alone decide, before any run is read (CliError)."""
+    try:
+        check_chains(args.chains, args.samples)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _geometry(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
+    _check_options(args)
     rbm_run = get_run(runs, args.rbm, "rbm", args.path)
     data_ids = args.data or list(rbm_run.params.get("data") or rbm_run.inputs)
     if not data_ids:
@@ -112,6 +121,7 @@ def score_command(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace, runs: dict[str, RunRecord]) -> int:
     """Score ``--run``: every input is checked (the plan, the options) before any work."""
+    _check_options(args)
     try:
         options = ScoreOptions(**option_values(args, SCORE_SETTINGS))
         plan = plan_from_run(args.run, runs)

@@ -29,6 +29,20 @@ CONSTRAINTS = {
 }
 
 
+class DefaultCount(int):
+    """A count option's default, told apart from the same number typed (``isinstance``)."""
+
+
+def check_chains(chains: int, samples: int) -> None:
+    """``--chains`` typed above ``--samples``: ValueError, the rule and words of ``sample`` and
+    ``evaluate`` (every chain gives at least one sample). The default (:class:`DefaultCount`,
+    32 chains) stays allowed with fewer samples, as before: the chains beyond the samples then
+    give none, and ``--samples 20`` alone still runs, as do the docks, which do not show the
+    chains."""
+    if not isinstance(chains, DefaultCount) and chains > samples:
+        raise ValueError(f"--chains must be between 1 and --samples ({samples}), got {chains}")
+
+
 @dataclass(frozen=True)
 class GeometryOptions:
     """The parameters of a geometry computation (module docstring); checked on creation."""
