@@ -14,7 +14,7 @@ from lab.cli.common import CliError, run_locked, store_runs
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import ProgressBar
 from lab.reproduce.experiment import Interrupted, experiment, experiments, parse_override
-from lab.reproduce.report import table_markdown, write_report
+from lab.reproduce.report import check_report_folder, table_markdown, write_report
 from lab.reproduce.runs import data_runs, reproduction_run
 from lab.reproduce.task import ReproductionTask
 
@@ -56,6 +56,14 @@ def reproduce(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, runs: dict, settings: dict) -> int:
+    # the reproduction's id depends only on the session's reproduction runs (the data's ising
+    # ids are drawn first, from their own numbering), so its report folder is known now
+    planned = next_run_id(list(runs), "reproduction")
+    folder = Path(args.report) if args.report else report_folder(args.path, planned)
+    try:
+        check_report_folder(folder)  # before any work: never refused once the runs are saved
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     bar = None if args.quiet else ProgressBar(args.name)
     task = ReproductionTask(
         args.name, settings, args.quick, args.seed, on_progress=None if bar is None else bar.update
@@ -80,14 +88,13 @@ def _run(args: argparse.Namespace, runs: dict, settings: dict) -> int:
     for _ in outcome.data:
         data_ids.append(next_run_id(ids, "ising"))
         ids.append(data_ids[-1])
-    run_id = next_run_id(ids, "reproduction")
+    run_id = planned  # = next_run_id(ids, "reproduction"): the ising ids do not change it
     finished = utc_now()
     new = [
         *data_runs(outcome, data_ids, created),
         reproduction_run(outcome, run_id, data_ids, created, finished),
     ]
     store_runs(args.path, new)
-    folder = Path(args.report) if args.report else report_folder(args.path, run_id)
     try:
         written = write_report(outcome, folder, os.path.abspath(args.path), run_id)
     except OSError as exc:

@@ -34,17 +34,39 @@ def _presets(quick: bool) -> dict[str, Any]:
 
 
 def _check(settings: dict[str, Any]) -> None:
-    bad = set(settings["families"]) - set(FAMILIES)
+    import math
+
+    from lab.reproduce.setting_checks import integer_setting, temperature_list
+    from lab.rg.settings import MAX_LEVELS, coarsest_size
+
+    families = settings["families"]
+    if not isinstance(families, list) or not families:
+        raise ValueError(f"setting 'families' is a non-empty list of {', '.join(FAMILIES)}")
+    bad = set(map(str, families)) - set(FAMILIES)
     if bad:
         raise ValueError(f"unknown families {sorted(bad)} (choose among {', '.join(FAMILIES)})")
-    if settings["size"] % settings["block"] ** settings["levels"]:
+    for key, low, high in (
+        ("size", 2, None),
+        ("block", 2, None),
+        ("levels", 1, MAX_LEVELS),
+        ("samples", 1, None),
+        ("per_temperature", 4, None),  # the scores need at least 4 configurations
+        ("bootstrap", 1, None),
+        ("flow_steps", 1, None),
+        ("flow_epochs", 1, None),
+        ("stack_epochs", 1, None),
+        ("batch_size", 1, None),
+    ):
+        integer_setting(settings, key, low, high)
+    if coarsest_size(settings["size"], settings["block"], settings["levels"]) < 1:
         raise ValueError(
             f"size L = {settings['size']} is not divisible by block^levels = "
             f"{settings['block']}^{settings['levels']}"
         )
-    for key in ("samples", "per_temperature", "bootstrap"):
-        if not isinstance(settings[key], int) or settings[key] < 1:
-            raise ValueError(f"setting '{key}' must be an integer ≥ 1, got {settings[key]!r}")
+    rate = settings["learning_rate"]
+    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"setting 'learning_rate' must be a finite number > 0, got {rate!r}")
+    temperature_list(settings, settings["size"], "[2.0, 2.269, 3.0]")
 
 
 def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:

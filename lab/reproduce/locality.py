@@ -19,6 +19,7 @@ import numpy as np
 from engines.rg.reproduction_presets import LOCAL_SHARE, PRESETS
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
+from lab.reproduce.setting_checks import check_data_fits, integer_setting
 
 SHOWN_UNITS = 36
 
@@ -200,14 +201,52 @@ def _combe_presets(quick: bool) -> dict[str, Any]:
     return {**flat_presets("combe-4.1", quick), **ML_SETTINGS["quick" if quick else "full"]}
 
 
+MAX_SEEDS = 1000
+"""The most seeds (one RBM trained per seed) a Combe §4.1 reproduction runs."""
+
+
 def _check_combe(settings: dict[str, Any]) -> None:
-    check_training(settings, tuple(PRESETS["combe-4.1"]["full"]["options"]))
+    from engines.rbm.config import MAX_FIT_HIDDEN
+
+    size = integer_setting(settings, "size", 2)
+    block = integer_setting(settings, "block", 1)
+    if size % block:
+        raise ValueError(f"setting 'size' L = {size} must be divisible by 'block' b = {block}")
+    m = (size // block) ** 2
+    if m > MAX_FIT_HIDDEN:
+        raise ValueError(
+            f"L = {size} with blocks b = {block} makes (L/b)² = {m} hidden units, more than the "
+            f"exact maximum-likelihood check sums over ({MAX_FIT_HIDDEN}): L/b at most "
+            f"{int(MAX_FIT_HIDDEN**0.5)}"
+        )
+    integer_setting(settings, "seeds", 1, MAX_SEEDS)
+    n_samples = integer_setting(settings, "n_samples", 1)
+    integer_setting(settings, "l1_warmup", 0)
+    check_training(settings, tuple(PRESETS["combe-4.1"]["full"]["options"]), hidden=[m])
     for key, low in (("ml_fits", 0), ("ml_iterations", 1)):
         value = settings[key]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 10_000:
             raise ValueError(
                 f"setting {key!r} must be an integer from {low} to 10000, got {value!r}"
             )
+    check_data_fits(f"combe-4.1 ({n_samples} samples of L = {size})", n_samples, size, m)
+
+
+def _check_mehta_schwab(settings: dict[str, Any]) -> None:
+    from lab.rg.settings import MAX_LEVELS, coarsest_size
+
+    size = integer_setting(settings, "size", 2)
+    block = integer_setting(settings, "block", 1)
+    levels = integer_setting(settings, "levels", 1, MAX_LEVELS)
+    if coarsest_size(size, block, levels) < 1:
+        raise ValueError(
+            f"setting 'size' L = {size} must be divisible by block^levels = {block}^{levels} "
+            f"(level k has (L/b^k)² hidden units)"
+        )
+    n_samples = integer_setting(settings, "n_samples", 1)
+    hidden = [(size // block**k) ** 2 for k in range(1, levels + 1)]
+    check_training(settings, tuple(PRESETS["mehta-schwab"]["full"]["options"]), levels, hidden)
+    check_data_fits(f"mehta-schwab ({n_samples} samples of L = {size})", n_samples, size, hidden[0])
 
 
 def block_picture(L: int, block: int) -> np.ndarray:
@@ -427,21 +466,39 @@ def _data(out: dict) -> list[dict]:
 
 
 def check_training(
-    settings: dict[str, Any], training_keys: tuple[str, ...], levels: int = 1
+    settings: dict[str, Any],
+    training_keys: tuple[str, ...],
+    levels: int = 1,
+    hidden: list[int] | None = None,
 ) -> None:
-    """ValueError unless the lattice (size, temperature) and every level's trainer settings
-    are valid: the engines' own constraints, checked before any data is drawn."""
+    """ValueError unless the lattice (size, temperature, J) and every level's trainer settings
+    are valid: the engines' own constraints, checked before any data is drawn. A setting given
+    as a list is one value per level and must have exactly ``levels`` entries; ``hidden`` (one
+    per level) are the hidden units the experiment will give each level (else the setting's or
+    RBMConfig's)."""
     from engines.ising.params import IsingParams
     from engines.rbm import RBMConfig
 
+    coupling = settings.get("J", 1.0)
     for T in settings.get("train_temperatures", [settings.get("temperature", 2.269)]):
-        IsingParams(size=int(settings["size"]), temperature=float(T)).validate()
+        IsingParams(
+            size=int(settings["size"]), temperature=float(T), coupling=float(coupling)
+        ).validate()
+    for key in training_keys:
+        value = settings.get(key)
+        if isinstance(value, list) and len(value) != levels:
+            raise ValueError(
+                f"setting {key!r} has {len(value)} values for {levels} "
+                f"level{'' if levels == 1 else 's'}: give one value, or one per level"
+            )
     for k in range(levels):
         options = {}
         for key in training_keys:
             if key in settings:
                 value = settings[key]
                 options[key] = value[k] if isinstance(value, list) else value
+        if hidden is not None:
+            options["n_hidden"] = hidden[k]
         RBMConfig(**options).validate()
 
 
@@ -452,9 +509,7 @@ register(
         "Mehta & Schwab, arXiv:1410.3831",
         lambda quick: flat_presets("mehta-schwab", quick),
         _mehta_schwab,
-        lambda s: check_training(
-            s, tuple(PRESETS["mehta-schwab"]["full"]["options"]), int(s["levels"])
-        ),
+        _check_mehta_schwab,
     )
 )
 register(

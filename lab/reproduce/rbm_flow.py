@@ -19,16 +19,17 @@ import numpy as np
 
 from engines.rg.reproduction_presets import T_C
 from lab.reproduce.experiment import Experiment, Progress, register
-from lab.reproduce.locality import (
-    check_training,
-    engine_overrides,
-    epoch_progress,
-    flat_presets,
-)
+from lab.reproduce.locality import check_training, engine_overrides, epoch_progress, flat_presets
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
+from lab.reproduce.setting_checks import check_data_fits, integer_setting
 
 NAME = "iso-shiba-yokoo"
 ENGINE = "rbm-flow"
+MAX_TEMPERATURES = 32
+"""The most training (and flow) temperatures: ``engines.rg.reproductions.run_reproduction``
+draws the data's seeds as 32 for the training sets, then 32 for the flow starts."""
+MIN_THERMOMETRY = 20
+"""Configurations a thermometer needs at least (``engines.rg.thermometry``)."""
 
 
 def _presets(quick: bool) -> dict[str, Any]:
@@ -38,6 +39,61 @@ def _presets(quick: bool) -> dict[str, Any]:
     if out.get("read_steps") is not None:
         out["read_steps"] = list(out["read_steps"])
     return out
+
+
+def _temperatures(settings: dict[str, Any], key: str) -> list[float]:
+    values = settings[key]
+    if (
+        not isinstance(values, list)
+        or not 1 <= len(values) <= MAX_TEMPERATURES
+        or not all(isinstance(T, (int, float)) and not isinstance(T, bool) for T in values)
+    ):
+        raise ValueError(
+            f"setting {key!r} is a list of 1 to {MAX_TEMPERATURES} temperatures, e.g. "
+            f"[1.5, 2.269, 3.5], got {values!r}"
+        )
+    return [float(T) for T in values]
+
+
+def _check(settings: dict[str, Any]) -> None:
+    """ValueError for settings that would fail after the data are drawn (module doc)."""
+    from engines.ising.params import IsingParams
+
+    size = integer_setting(settings, "size", 2)
+    train = _temperatures(settings, "train_temperatures")
+    for T in _temperatures(settings, "flow_temperatures"):
+        IsingParams(size=size, temperature=T).validate()
+    check_training(settings, ("n_hidden", "epochs"))
+    per_temperature = integer_setting(settings, "per_temperature", 1)
+    if per_temperature * len(train) < MIN_THERMOMETRY:
+        raise ValueError(
+            f"{len(train)} training temperatures × {per_temperature} samples: the pooled data "
+            f"need at least {MIN_THERMOMETRY} configurations"
+        )
+    flow_samples = integer_setting(settings, "flow_samples", MIN_THERMOMETRY)
+    integer_setting(settings, "n_equilibrium", MIN_THERMOMETRY)
+    steps = integer_setting(settings, "steps", 1)
+    read = settings.get("read_steps")
+    if read is not None and (
+        not isinstance(read, list)
+        or not read
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in read)
+        or any(not 0 <= k <= steps for k in read)
+        or any(b <= a for a, b in zip(read, read[1:], strict=False))
+    ):
+        raise ValueError(
+            f"setting 'read_steps' is null or a list of increasing steps from 0 to {steps}, "
+            f"got {read!r}"
+        )
+    n_configurations = per_temperature * len(train) + flow_samples * len(
+        settings["flow_temperatures"]
+    )
+    check_data_fits(
+        f"{NAME} ({n_configurations} samples of L = {size})",
+        n_configurations,
+        size,
+        int(settings["n_hidden"]),
+    )
 
 
 def _run(settings: dict[str, Any], quick: bool, seed: int, progress: Progress) -> Outcome:
@@ -188,6 +244,6 @@ register(
         "Iso, Shiba & Yokoo, PRE 97, 053304 (arXiv:1801.07172); Veiga & Vicente, arXiv:2006.10176",
         _presets,
         _run,
-        lambda s: check_training(s, ("n_hidden", "epochs")),
+        _check,
     )
 )

@@ -5,6 +5,8 @@ with error bars | verdict | settings | time, then the notes and the figures), ``
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from lab.core.version import APP_VERSION
@@ -26,6 +28,33 @@ def table_markdown(outcome: Outcome) -> str:
             f"{_cell(row.settings)} | {seconds} |"
         )
     return "\n".join(lines)
+
+
+def check_report_folder(folder: str | os.PathLike) -> None:
+    """ValueError with one sentence unless a report can be written into ``folder``: an existing
+    directory, or one that can be created (its nearest existing parent is a directory this
+    process may write: a temporary folder is made and removed there). Leaves nothing behind;
+    ``reproduce`` asks before any work, so that a bad ``--report`` never comes up after the runs
+    are saved."""
+    target = Path(os.path.abspath(folder))
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise ValueError(f"the report folder {target} exists and is not a directory")
+        parent = target
+    else:
+        parent = target.parent
+        while not (parent.exists() or parent.is_symlink()) and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise ValueError(
+                f"the report folder {target} cannot be created: {parent} is not a directory"
+            )
+    try:  # permission bits alone can mislead (root, read-only mounts): try, leaving nothing
+        os.rmdir(tempfile.mkdtemp(prefix=".monge-report-", dir=parent))
+    except OSError as exc:
+        raise ValueError(
+            f"the report folder {target} cannot be written ({exc.strerror or exc} in {parent})"
+        ) from None
 
 
 def write_report(outcome: Outcome, folder: Path, session: str, run_id: str) -> list[Path]:

@@ -26,6 +26,7 @@ from engines.ising.simulation import IsingSimulation
 from engines.rbm.recipes import ising_config
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
+from lab.reproduce.setting_checks import integer_setting, temperature_list
 
 NAME = "torlai-melko"
 L = 8
@@ -72,13 +73,10 @@ def _presets(quick: bool) -> dict[str, Any]:
 
 
 def _check(settings: dict[str, Any]) -> None:
-    for T in settings["temperatures"]:
-        IsingParams(size=L, temperature=float(T)).validate()
+    temperature_list(settings, L)
     for key in ("n_data", "samples", "chains", "burn_in", "thin"):
-        value = settings[key]
-        low = 0 if key == "burn_in" else 1
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"setting '{key}' must be an integer ≥ {low}, got {value!r}")
+        # a series of one sample has no error bar
+        integer_setting(settings, key, {"burn_in": 0, "samples": 2}.get(key, 1))
     if settings["n_data"] < 20:
         raise ValueError(f"setting 'n_data' must be at least 20, got {settings['n_data']}")
     if not isinstance(settings["trainer"], dict):
@@ -90,8 +88,15 @@ def _check(settings: dict[str, Any]) -> None:
         raise ValueError(
             f"setting 'hidden' is a non-empty list of hidden sizes, e.g. [64, 16], got {hidden!r}"
         )
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in hidden):
+        raise ValueError(f"setting 'hidden' is a list of integers, e.g. [64, 16], got {hidden!r}")
+    if "n_hidden" in settings["trainer"]:
+        raise ValueError("setting 'trainer' cannot hold n_hidden: the hidden sizes are 'hidden'")
     for n_hidden in hidden:
-        ising_config(settings["n_data"], n_hidden=int(n_hidden), **settings["trainer"])
+        try:
+            ising_config(settings["n_data"], n_hidden=int(n_hidden), **settings["trainer"])
+        except TypeError as exc:  # a key that is not an RBMConfig field
+            raise ValueError(f"setting 'trainer': {exc}") from None
     from engines.rbm.config import FIT_SYMMETRIES, MAX_FIT_HIDDEN
 
     floor = settings.get("ml_floor", [])

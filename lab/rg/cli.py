@@ -21,7 +21,11 @@
   Iso, Shiba & Yokoo. Ctrl-C keeps what is done (status 'stopped'). rg-flow holds the
   session's lock throughout and records as it goes: each temperature's runs are added once it is
   done, with the ``rg-flow`` run of the rows so far (status 'interrupted' until the end), so a
-  kill at any instant loses at most the temperature in progress.
+  kill at any instant loses at most the temperature in progress. Refused before any
+  simulation (exit 2): a coarsest lattice L/b^levels below 2×2, more than
+  ``MAX_FLOW_TEMPERATURES`` or repeated temperatures, fewer than 2 samples, more than
+  ``MAX_FLOW_STEPS`` steps, more than ``MAX_FLOW_UPDATES`` spin updates in all, or runs that
+  would not fit the memory or the disk.
 """
 
 from __future__ import annotations
@@ -42,6 +46,16 @@ FLOW_RULES = ("majority", "decimation", "rbm", "rbm-flow")
 DEFAULT_LEVELS = 2
 FLOW_EPOCHS = 30  # RBMs trained by rg-flow (the RBMConfig default, 100, is slow at L ≥ 16)
 FLOW_STEPS = 5
+MAX_FLOW_TEMPERATURES = 1000
+"""More temperatures than this in one rg-flow is a mistake (a count typed with too many zeros);
+each one is a whole simulation."""
+MAX_FLOW_STEPS = 1000
+"""The most v → h → v′ steps of an rbm-flow (each step keeps a full lattice per sample)."""
+MAX_FLOW_UPDATES = 10**13
+"""The most spin updates one rg-flow may ask for: temperatures × (thermalize + samples ×
+interval) sweeps × L². About four days at the 3·10⁷ Wolff updates a second of a 2-core machine
+(a flow of 21 temperatures at L = 512 with 10 000 samples 10 sweeps apart is 6·10¹¹): more is a
+count typed with too many zeros."""
 
 
 STACK_DEFAULTS = RBMConfig()
@@ -112,11 +126,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     flow = sub.add_parser("rg-flow", help="simulate temperatures, follow their RG flow")
     flow.add_argument("path", help="session file (created or extended)")
     flow.add_argument("--rule", default="majority", help=" | ".join(FLOW_RULES))
-    flow.add_argument("--temperatures", required=True, help="'start:stop:count' or 'T1, T2, …'")
+    flow.add_argument(
+        "--temperatures",
+        required=True,
+        help=f"'start:stop:count' or 'T1, T2, …' (distinct, at most {MAX_FLOW_TEMPERATURES})",
+    )
     flow.add_argument("--size", type=int, required=True, help="L of the simulated lattices")
     flow.add_argument("--block", type=int, default=2, help="block size b")
     flow.add_argument("--levels", type=int, help=f"default {DEFAULT_LEVELS}, or one per --rbm")
-    flow.add_argument("--samples", type=int, default=1000, help="configurations per T")
+    flow.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help=f"configurations per T (≥ 2; at most {MAX_FLOW_UPDATES:.0e} spin updates in all)",
+    )
     flow.add_argument("--thermalize", type=int, default=500, help="sweeps before the first sample")
     flow.add_argument("--interval", type=int, default=2, help="sweeps between samples")
     flow.add_argument("--algorithm", default="wolff", help="|".join(ALGORITHMS))
@@ -128,7 +151,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="rbm, rbm-flow: an RBM run of the session (else one is trained)",
     )
     flow.add_argument("--hidden", type=int, help="rbm-flow: hidden units (default L²/4)")
-    flow.add_argument("--steps", type=int, default=FLOW_STEPS, help="rbm-flow: v → h → v′ steps")
+    flow.add_argument(
+        "--steps",
+        type=int,
+        default=FLOW_STEPS,
+        help=f"rbm-flow: v → h → v′ steps (1 to {MAX_FLOW_STEPS})",
+    )
     _training_options(flow, replace(STACK_DEFAULTS, epochs=FLOW_EPOCHS))
     flow.add_argument(
         "--seed", type=int, default=0, help="seed of the simulations, training and hidden samples"

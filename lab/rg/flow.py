@@ -5,6 +5,7 @@ take the RBMs, and build the ``rg-flow`` run of T → T′ per level.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,9 @@ from lab.cli.common import (
 )
 from lab.core.ids import next_run_id, utc_now
 from lab.core.progress import drive
+from lab.core.resources import check_fits
 from lab.ising.runs import finish_ising_run, new_ising_run
+from lab.ising.settings import SPIN_BYTES_ON_DISK
 from lab.ising.task import IsingPlan, IsingRecording, IsingTask
 from lab.rbm.runs import (
     RunInputError,
@@ -29,13 +32,20 @@ from lab.rbm.runs import (
     rbm_from_run,
     training_data,
 )
-from lab.rg.cli import DEFAULT_LEVELS, FLOW_RULES
+from lab.rg.cli import (
+    DEFAULT_LEVELS,
+    FLOW_RULES,
+    MAX_FLOW_STEPS,
+    MAX_FLOW_TEMPERATURES,
+    MAX_FLOW_UPDATES,
+)
 from lab.rg.runs import (
     TEMPERATURE_CURVES,
     check_stack,
     coarse_grain_run,
     rbm_flow_run,
 )
+from lab.rg.settings import check_levels
 from lab.rg.stack import _config, _new_ids, _train, _train_stack
 from lab.scan.task import parse_temperatures, scan_seeds
 
@@ -52,6 +62,79 @@ class FlowPlan:
     config: RBMConfig | None  # None when the RBMs are given
 
 
+def flow_temperatures(text: str) -> np.ndarray:
+    """The temperatures of ``--temperatures`` (:func:`lab.scan.task.parse_temperatures`), at most
+    :data:`MAX_FLOW_TEMPERATURES` of them (a range's count is checked before the range is made)
+    and all distinct; ValueError with one sentence otherwise."""
+    parts = text.strip().split(":")
+    if len(parts) == 3:
+        try:
+            count = int(parts[2])
+        except ValueError:
+            count = 0  # parse_temperatures says what is wrong
+        if count > MAX_FLOW_TEMPERATURES:
+            raise ValueError(
+                f"'{text.strip()}' asks for {count} temperatures, more than rg-flow runs "
+                f"({MAX_FLOW_TEMPERATURES}): each one is a whole simulation"
+            )
+    temperatures = parse_temperatures(text)
+    if temperatures.size > MAX_FLOW_TEMPERATURES:
+        raise ValueError(
+            f"{temperatures.size} temperatures, more than rg-flow runs ({MAX_FLOW_TEMPERATURES})"
+        )
+    values, counts = np.unique(temperatures, return_counts=True)
+    if np.any(counts > 1):
+        repeated = ", ".join(f"{t:g}" for t in values[counts > 1])
+        raise ValueError(f"the temperatures must be distinct: {repeated} given more than once")
+    return temperatures
+
+
+def flow_footprint(args: argparse.Namespace, n_temperatures: int, levels: int) -> dict[str, int]:
+    """Upper bounds of what an rg-flow keeps (:func:`lab.core.resources.check_fits`):
+    ``memory`` (every temperature's configurations and their coarse levels, int8, with a
+    float64 working copy of one level for its observables and, when RBMs are trained, the pooled
+    training data as float32) and ``disk`` (the session written atomically with all of it)."""
+    spins = args.samples * args.size * args.size
+    if args.rule == "rbm-flow":
+        share = float(levels)  # every step is a full L×L lattice per sample
+    else:
+        share = sum(float(args.block) ** (-2 * k) for k in range(1, levels + 1))
+    kept = int(n_temperatures * spins * (1 + share))
+    training = 5 * n_temperatures * spins if args.rule in ("rbm", "rbm-flow") else 0
+    return {
+        "memory": kept + max(16 * spins, training) + (64 << 20),
+        "disk": int(3 * SPIN_BYTES_ON_DISK * kept) + (1 << 20),
+    }
+
+
+def _plural(count: int) -> str:
+    return f"{count} temperature{'' if count == 1 else 's'}"
+
+
+def _check_work(args: argparse.Namespace, n_temperatures: int, levels: int) -> None:
+    """ValueError when the flow asks for more than :data:`MAX_FLOW_UPDATES` spin updates, or
+    would not fit this machine's memory or the disk beside the session (checked before any
+    simulation: a flow refused an hour in helps nobody)."""
+    if args.samples < 2:
+        raise ValueError(
+            f"--samples must be ≥ 2 (C(r) and the errors need two), got {args.samples}"
+        )
+    sweeps = args.thermalize + args.samples * args.interval
+    updates = n_temperatures * sweeps * args.size * args.size
+    if updates > MAX_FLOW_UPDATES:
+        raise ValueError(
+            f"{_plural(n_temperatures)} × {sweeps} sweeps of L² = {args.size**2} spins are "
+            f"{updates:.2g} spin updates, more than rg-flow runs ({MAX_FLOW_UPDATES:.0e}); "
+            f"fewer temperatures, samples, --thermalize or --interval"
+        )
+    check_fits(
+        f"rg-flow ({_plural(n_temperatures)} × {args.samples} samples of L = {args.size})",
+        **flow_footprint(args, n_temperatures, levels),
+        folder=os.path.dirname(os.path.abspath(args.path)),
+        advice="fewer temperatures, samples, levels or steps, or a smaller lattice",
+    )
+
+
 def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPlan:
     if args.rule not in FLOW_RULES:
         raise CliError(f"unknown rule '{args.rule}' for rg-flow ({', '.join(FLOW_RULES)})")
@@ -62,8 +145,8 @@ def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPl
         raise CliError(f"--rbm is for --rule rbm or rbm-flow, not '{args.rule}'")
     if args.rule == "rbm-flow":
         levels = args.steps
-        if levels < 1:
-            raise CliError(f"--steps must be ≥ 1, got {levels}")
+        if not 1 <= levels <= MAX_FLOW_STEPS:
+            raise CliError(f"--steps must be from 1 to {MAX_FLOW_STEPS}, got {levels}")
         if len(rbm_runs) > 1:
             raise CliError("rbm-flow iterates one RBM: give at most one --rbm")
     else:
@@ -73,10 +156,12 @@ def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPl
                 f"--levels {levels} but {len(rbm_runs)} --rbm runs: the rbm rule "
                 f"makes one level per RBM"
             )
-        if levels < 1 or args.block < 2 or args.size % args.block**levels:
-            raise CliError(f"L = {args.size} must be divisible by b^levels = {args.block}^{levels}")
+        try:
+            check_levels(args.size, args.block, levels)  # b^levels | L, coarsest ≥ 2×2
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
     try:
-        temperatures = parse_temperatures(args.temperatures)
+        temperatures = flow_temperatures(args.temperatures)
         plan = IsingPlan(thermalize=args.thermalize, interval=args.interval, samples=args.samples)
         plan.validate()
         IsingParams(
@@ -85,6 +170,7 @@ def _flow_inputs(args: argparse.Namespace, runs: dict[str, RunRecord]) -> FlowPl
             algorithm=args.algorithm,
             seed=args.seed,
         ).validate()
+        _check_work(args, temperatures.size, levels)
         if args.rule == "rbm":
             check_stack(rbm_runs, args.size, args.block)
         if args.rule == "rbm-flow" and rbm_runs:

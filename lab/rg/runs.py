@@ -56,6 +56,7 @@ from lab.core.kinds import RunKind, register
 from lab.core.views import RunView
 from lab.ising.runs import Correlation
 from lab.rbm.runs import RunInputError, rbm_from_run
+from lab.rg.settings import check_levels
 
 BINDER_MAX_SIZE = 8
 CURVES = ("e", "abs_m", "binder")
@@ -137,6 +138,10 @@ def coarse_grain_run(
         raise RunInputError(f"unknown rule '{rule}' (majority, decimation or rbm)")
     if levels < 1:
         raise RunInputError(f"levels must be ≥ 1, got {levels}")
+    try:
+        check_levels(int(samples.shape[1]), block, levels)
+    except ValueError as exc:
+        raise RunInputError(str(exc)) from None
     inputs = [data_run.id]
     datasets: dict[str, np.ndarray] = {}
     extra: dict[str, object] = {}

@@ -25,6 +25,7 @@ from lab.rbm.runs import (
     new_rbm_run,
 )
 from lab.rbm.task import RBMRecording, RBMTrainingTask
+from lab.rg.settings import check_levels
 
 
 def _train(run: RunRecord, trainer: RBMTrainer, quiet: bool) -> tuple[str, str]:
@@ -126,6 +127,10 @@ def _hidden_levels(text: str, size: int, block: int) -> int:
             f"level k needs (L/b^k)² hidden units"
             + (f", i.e. {','.join(str(m) for m in expected)}" if all(expected) else "")
         )
+    try:
+        check_levels(size, block, len(hidden))  # the coarsest lattice must still be ≥ 2×2
+    except ValueError as exc:
+        raise CliError(f"--hidden {text}: {exc}") from None
     return len(hidden)
 
 
