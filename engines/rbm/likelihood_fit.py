@@ -174,6 +174,8 @@ def fit_maximum_likelihood(
     iterations, max_gradient, loss = 0, math.inf, math.inf
     while iterations < max_iterations:
         before = optimizer.state[theta].get("n_iter", 0) if theta in optimizer.state else 0
+        # the last round stops at the budget (a budget below 50 is that many iterations)
+        optimizer.param_groups[0]["max_iter"] = min(50, max_iterations - iterations)
         optimizer.step(closure)
         after = optimizer.state[theta]["n_iter"]
         optimizer.zero_grad()

@@ -96,13 +96,14 @@ def test_same_seed_same_fit() -> None:
 
 
 def test_a_given_start_is_used_and_an_optimum_stays_put() -> None:
-    data = ising_data(2.5, 1000, seed=6)
-    fit = fit_maximum_likelihood(data, 2, seed=1, gradient_tolerance=1e-9)
+    data = ising_data(2.5, 300, seed=6)
+    fit = fit_maximum_likelihood(data, 2, seed=1, gradient_tolerance=1e-7)
+    assert fit.converged
     W = fit.model.to_numpy()["W"].astype(np.float64)
     # started at the symmetric optimum, the fit is already converged: nothing moves
-    again = fit_maximum_likelihood(data, 2, initial_weights=W, gradient_tolerance=1e-7)
-    assert again.converged and again.iterations <= 50
-    np.testing.assert_allclose(again.model.to_numpy()["W"], W, atol=1e-6)
+    again = fit_maximum_likelihood(data, 2, initial_weights=W, gradient_tolerance=1e-6)
+    assert again.converged and again.iterations <= 2
+    np.testing.assert_allclose(again.model.to_numpy()["W"], W, atol=1e-5)
     # one round of L-BFGS from a given non-optimal start is not the random start's round
     start = np.full((N, 2), 0.3)
     start[:, 1] = -0.3

@@ -54,7 +54,8 @@ def test_quick_reproduction_end_to_end(name, tmp_path, capsys):
 def test_same_seed_same_table(tmp_path, capsys):
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"
     for path in (a, b):
-        assert main(["reproduce", "combe-4.1", str(path), "--quick", "--quiet"]) == 0
+        small = ["--set", "epochs=20", "--set", "seeds=2", "--set", "n_samples=500"]
+        assert main(["reproduce", "combe-4.1", str(path), "--quick", "--quiet", *small]) == 0
     rows = [
         view_of(
             next(r for r in load_session(str(p)).runs.values() if r.kind == "reproduction")
