@@ -80,7 +80,7 @@ def test_potential_scales_as_minus_half_k_plus_one_log_det():
     )
 
 
-@pytest.mark.parametrize(("k", "condition"), itertools.product(range(2, 11), [10.0, 1e4]))
+@pytest.mark.parametrize(("k", "condition"), list(itertools.product(range(2, 11), [10.0, 1e4])))
 def test_monge_ampere_residual_on_random_spd(k, condition):
     rng = np.random.default_rng(100 * k + int(np.log10(condition)))
     for _ in range(3):
