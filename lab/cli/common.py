@@ -71,6 +71,14 @@ def finite_float(text: str) -> float:
     return value
 
 
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (a share), with a clear message otherwise."""
+    value = finite_float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a share from 0 to 1")
+    return value
+
+
 SAVE_SECONDS = 5.0
 """Default longest time between two saves of a long command's partial run (``--save-seconds``):
 a kill loses at most this much of what it computed."""

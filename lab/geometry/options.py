@@ -1,7 +1,7 @@
 """The settings of a geometry computation: one row each, shared by the ``geometry`` command's
 options and the geometry dock's form (:mod:`lab.core.settings`), recorded as the run's attributes.
 
-``epsilon`` (spin², > 0): the explicit regularization Σ + εI of every metric, entropy and
+``epsilon`` (spin², 1e-9 … 1e6): the explicit regularization Σ + εI of every metric, entropy and
 Gaussian; ``samples``: model samples per checkpoint and the size of the data subsample for the
 empirical OT; ``burn_in``, ``thin`` (Gibbs sweeps) and ``chains`` of the model's chains;
 ``n_points``: draws of N(0, WWᵀ + εI) for the Gaussian Monge–Ampère residual; ``k``: the size of
@@ -18,7 +18,9 @@ from engines.geometry.params import MAX_K
 from lab.core.settings import Setting
 
 CONSTRAINTS = {
-    "epsilon": Interval(low=0, low_open=True),
+    # below 1e-9 the regularization vanishes next to the covariance's rounding; above 1e6 it
+    # swamps every covariance of ±1 spins (eigenvalues at most n) and overflows the entropies
+    "epsilon": Interval(low=1e-9, high=1e6),
     "samples": Interval(integer=True, low=2, high=1_000_000),
     "seed": SEED,
     "n_points": Interval(integer=True, low=2, high=10_000_000),

@@ -39,6 +39,7 @@ from engines.rg import MIN_BLOCK_SHARE
 from lab.cli.common import (
     command,
     finite_float,
+    fraction,
 )
 from lab.rbm.cli import add_trainer_options
 
@@ -74,7 +75,7 @@ def _training_options(parser: argparse.ArgumentParser, defaults: RBMConfig) -> N
     )
     parser.add_argument(
         "--min-share",
-        type=finite_float,
+        type=fraction,
         default=MIN_BLOCK_SHARE,
         help="lowest mean share of a unit's squared weight on its block",
     )
@@ -98,7 +99,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     cg.add_argument(
         "--min-share",
-        type=finite_float,
+        type=fraction,
         default=MIN_BLOCK_SHARE,
         help="rbm: lowest mean share of a unit's squared weight on its block",
     )

@@ -43,13 +43,21 @@ MAX_LISTED = 40
 """Sweeps with at most this many points print a line per point at the end."""
 
 
+MAX_LOCAL_WORKERS = max(4, 4 * (os.cpu_count() or 1))
+"""The most worker processes of a local cluster: four per core (each point is one process's
+work, so more only wait and fill memory)."""
+
+
 def sweep_command(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_args(args)
     except PlanError as exc:
         raise CliError(str(exc)) from None
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be ≥ 1, got {args.workers}")
+    if args.workers is not None and not 1 <= args.workers <= MAX_LOCAL_WORKERS:
+        raise CliError(
+            f"--workers must be from 1 to {MAX_LOCAL_WORKERS} (local worker processes; for more, "
+            f"start a cluster and give --scheduler), got {args.workers}"
+        )
     if args.shared_dir is not None and not (
         os.path.isdir(args.shared_dir) and os.access(args.shared_dir, os.W_OK)
     ):

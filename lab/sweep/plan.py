@@ -190,7 +190,7 @@ def number_text(value: float | int) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
     value = float(value)
-    if value.is_integer() and abs(value) < 2**53:
+    if value.is_integer():  # exactly the double's integer, so that integer options parse it
         return str(int(value))
     return repr(value)
 
@@ -433,10 +433,14 @@ class SweepPlan:
     @classmethod
     def from_toml(cls, path: str | Path) -> SweepPlan:
         """The plan of a TOML file (module docstring); PlanError naming the file otherwise."""
+        if Path(path).exists() and not Path(path).is_file():  # a FIFO would block, a folder fails
+            raise PlanError(f"the plan {path} is not a regular file")
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise PlanError(f"cannot read the plan {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise PlanError(f"the plan {path} is not UTF-8 text (TOML)") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
