@@ -182,6 +182,10 @@ def _print_flow(
         )
 
 
+EXAMPLE_MIN_SAMPLES = 20
+"""The fewest configurations ``rg-example`` trains on (the held-out NLL needs a few)."""
+
+
 def rg_example_command(args: argparse.Namespace) -> int:
     """The paper's §4.1: L = 4 at T_c, an RBM with four hidden units, each expected to summarize
     a 2×2 block; records the three runs and reports each unit's locality."""
@@ -197,6 +201,18 @@ def rg_example_command(args: argparse.Namespace) -> int:
         config.validate(n_visible=16)
     except (SessionFileError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    if config.n_hidden != 4:
+        raise CliError(
+            "rg-example's RBM has one hidden unit per 2×2 block of the 4×4 lattice: --hidden "
+            f"must be 4, got {config.n_hidden}"
+        )
+    n_valid = round(config.validation_fraction * args.samples)
+    if args.samples < EXAMPLE_MIN_SAMPLES or args.samples - n_valid < 1:
+        raise CliError(
+            f"--samples {args.samples} with --validation {config.validation_fraction:g} leaves "
+            f"{args.samples - n_valid} configurations to train on: give at least "
+            f"{EXAMPLE_MIN_SAMPLES} samples and keep some out of the held-out split"
+        )
     runs = session_runs(args.path) if os.path.lexists(args.path) else {}
     ids = list(runs)
     ising, status, message = _simulate(next_run_id(ids, "ising"), params, plan, args.quiet)

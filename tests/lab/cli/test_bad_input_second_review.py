@@ -65,3 +65,18 @@ def test_coarse_grain_min_share_is_a_share(session, capsys, share):
 def test_geometry_epsilon_out_of_its_range_is_refused(session, capsys, epsilon):
     argv = ["geometry", str(session), "--rbm", "rbm-001", "--epsilon", epsilon]
     refused(argv, session, capsys, "--epsilon")
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--validation", "0.999", "--samples", "50"], "leaves 0 configurations"),
+        (["--samples", "1"], "at least 20 samples"),
+        (["--hidden", "8"], "--hidden must be 4"),
+    ],
+)
+def test_rg_example_refuses_before_simulating(session, capsys, monkeypatch, extra, fragment):
+    import lab.rg.commands  # noqa: F401 (imported before it is patched)
+
+    forbid(monkeypatch, "lab.rg.commands._simulate")
+    refused(["rg-example", str(session), *extra, "--quiet"], session, capsys, fragment)
