@@ -192,7 +192,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--data", action="append", metavar="RUN", help="an Ising run id (repeat for several)"
     )
     train.add_argument(
-        "--resume", metavar="RUN", help="continue an rbm run from its last checkpoint or stop"
+        "--resume",
+        metavar="RUN",
+        help="continue an rbm run from its last checkpoint or stop, with its own data and "
+        "settings (only --epochs can grow)",
     )
     add_trainer_options(
         train,

@@ -19,6 +19,7 @@ from engines.ising import (
     summarize,
 )
 from engines.rbm import RBMDivergence, RBMTrainer, load_npz
+from engines.rbm.recipes import ising_config
 from lab.cli.common import (
     CliError,
     check_session_writable,
@@ -42,6 +43,7 @@ from lab.rbm.evaluation import (
     thermodynamics_table,
 )
 from lab.rbm.runs import (
+    TRAIN_OPTIONS,
     RunInputError,
     finish_rbm_run,
     recording_from_run,
@@ -71,7 +73,29 @@ def _new_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
     return run, trainer, RBMRecording(), True
 
 
+def _check_resume_options(args: argparse.Namespace) -> None:
+    """CliError when ``--resume`` comes with options it would ignore: a resumed run keeps its
+    data and every trainer setting (only ``--epochs`` can grow), so a changed one is refused
+    rather than silently dropped."""
+    defaults = ising_config()  # train's option defaults (lab.rbm.cli)
+    changed = [
+        f"--{name.replace('_', '-')}"
+        for name, field in TRAIN_OPTIONS.items()
+        if name != "epochs"
+        and name in vars(args)
+        and getattr(args, name) != getattr(defaults, field)
+    ]
+    if args.data:
+        changed.insert(0, "--data")
+    if changed:
+        raise CliError(
+            f"--resume {args.resume} continues that run with its own data and settings: "
+            f"{', '.join(changed)} cannot change (only --epochs can grow)"
+        )
+
+
 def _resumed_training(args: argparse.Namespace, runs: dict[str, RunRecord]):
+    _check_resume_options(args)
     run = get_run(runs, args.resume, "rbm", args.path)
     data_runs = [get_run(runs, run_id, "ising", args.path) for run_id in run.params.get("data", [])]
     try:

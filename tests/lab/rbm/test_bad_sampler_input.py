@@ -98,3 +98,19 @@ def test_training_on_a_run_with_a_nan_temperature_is_refused(session, capsys):
     damage(session, lambda f: f["runs/ising-001"].attrs.__setitem__("temperature", np.nan))
     argv = ["train", str(session), "--data", "ising-001", "--hidden", "4", "--epochs", "2"]
     refused(argv, session, capsys, "not a positive number")
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--batch", "0"], "--batch"),
+        (["--lr", "-1"], "--lr"),
+        (["--hidden", "8"], "--hidden"),
+        (["--data", "ising-001"], "--data"),
+        (["--early-stop", "5", "--validation", "0"], "--validation"),
+    ],
+)
+def test_resume_refuses_options_it_would_ignore(session, capsys, extra, fragment):
+    argv = ["train", str(session), "--resume", "rbm-001", "--epochs", "5", *extra]
+    line = refused(argv, session, capsys, fragment)
+    assert "only --epochs can grow" in line
