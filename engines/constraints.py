@@ -78,13 +78,19 @@ class Constraint:
 @dataclass(frozen=True)
 class Interval(Constraint):
     """A number in an interval: ``integer`` or real, bounds ``low``/``high`` (None: unbounded),
-    each closed unless ``low_open``/``high_open``; real values must also be finite."""
+    each closed unless ``low_open``/``high_open``; real values must also be finite. A refusal
+    ends with ``reason`` in parentheses when one is given (why the bounds are there)."""
 
     integer: bool = False
     low: float | None = None
     high: float | None = None
     low_open: bool = False
     high_open: bool = False
+    reason: str = ""
+
+    def _refusal(self, name: str, shown: str) -> ValueError:
+        why = f" ({self.reason})" if self.reason else ""
+        return ValueError(f"{name} must be {self.describe()}, got {shown}{why}.")
 
     def _inside(self, value: float) -> bool:
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
@@ -110,7 +116,7 @@ class Interval(Constraint):
             value = int(value) if self.integer else float(value)
             ok = (self.integer or math.isfinite(value)) and self._inside(value)
         if not ok:
-            raise ValueError(f"{name} must be {self.describe()}, got {value!r}.")
+            raise self._refusal(name, repr(value))
         return value
 
     def parse(self, name: str, text: str) -> Any:
@@ -118,7 +124,7 @@ class Interval(Constraint):
         try:
             value: Any = int(text) if self.integer else float(text)
         except ValueError:
-            raise ValueError(f"{name} must be {self.describe()}, got '{text}'.") from None
+            raise self._refusal(name, f"'{text}'") from None
         return self.check(name, value)
 
 

@@ -21,7 +21,7 @@ from engines.rg.reproduction_presets import T_C
 from lab.reproduce.experiment import Experiment, Progress, register
 from lab.reproduce.locality import check_training, engine_overrides, epoch_progress, flat_presets
 from lab.reproduce.outcome import Figure, Outcome, Panel, Row, Series, pm
-from lab.reproduce.setting_checks import check_data_fits, integer_setting
+from lab.reproduce.setting_checks import check_data_fits, integer_setting, temperature_list
 
 NAME = "iso-shiba-yokoo"
 ENGINE = "rbm-flow"
@@ -41,28 +41,12 @@ def _presets(quick: bool) -> dict[str, Any]:
     return out
 
 
-def _temperatures(settings: dict[str, Any], key: str) -> list[float]:
-    values = settings[key]
-    if (
-        not isinstance(values, list)
-        or not 1 <= len(values) <= MAX_TEMPERATURES
-        or not all(isinstance(T, (int, float)) and not isinstance(T, bool) for T in values)
-    ):
-        raise ValueError(
-            f"setting {key!r} is a list of 1 to {MAX_TEMPERATURES} temperatures, e.g. "
-            f"[1.5, 2.269, 3.5], got {values!r}"
-        )
-    return [float(T) for T in values]
-
-
 def _check(settings: dict[str, Any]) -> None:
     """ValueError for settings that would fail after the data are drawn (module doc)."""
-    from engines.ising.params import IsingParams
-
     size = integer_setting(settings, "size", 2)
-    train = _temperatures(settings, "train_temperatures")
-    for T in _temperatures(settings, "flow_temperatures"):
-        IsingParams(size=size, temperature=T).validate()
+    example, most = "[1.5, 2.269, 3.5]", MAX_TEMPERATURES
+    train = temperature_list(settings, size, example, "train_temperatures", most)
+    temperature_list(settings, size, example, "flow_temperatures", most)
     check_training(settings, ("n_hidden", "epochs"))
     per_temperature = integer_setting(settings, "per_temperature", 1)
     if per_temperature * len(train) < MIN_THERMOMETRY:

@@ -35,21 +35,27 @@ def check_data_fits(what: str, configurations: int, size: int, hidden: int = 0) 
 
 
 def temperature_list(
-    settings: dict[str, Any], size: int, example: str = "[2.269, 3.0]"
+    settings: dict[str, Any],
+    size: int,
+    example: str = "[2.269, 3.0]",
+    key: str = "temperatures",
+    most: int | None = None,
 ) -> list[float]:
-    """``settings["temperatures"]``: a non-empty list of numbers, each a valid temperature of the
-    L = ``size`` lattice (:class:`engines.ising.params.IsingParams`); ValueError otherwise."""
+    """``settings[key]``: a non-empty list of numbers (at most ``most`` of them, when given),
+    each a valid temperature of the L = ``size`` lattice
+    (:class:`engines.ising.params.IsingParams`); ValueError otherwise."""
     from engines.ising.params import IsingParams
 
-    temperatures = settings["temperatures"]
+    temperatures = settings[key]
     if (
         not isinstance(temperatures, list)
         or not temperatures
+        or (most is not None and len(temperatures) > most)
         or not all(isinstance(T, (int, float)) and not isinstance(T, bool) for T in temperatures)
     ):
+        how_many = "a non-empty list" if most is None else f"a list of 1 to {most}"
         raise ValueError(
-            f"setting 'temperatures' is a non-empty list of temperatures, e.g. {example}, "
-            f"got {temperatures!r}"
+            f"setting {key!r} is {how_many} temperatures, e.g. {example}, got {temperatures!r}"
         )
     for T in temperatures:
         IsingParams(size=size, temperature=float(T)).validate()
