@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,27 @@ def is_integer(value: object) -> bool:
 def is_real(value: object) -> bool:
     """True for ``int``, ``float`` and numpy integers and floats, never for ``bool``."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_REAL_TEXT = re.compile(
+    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)", re.I
+)
+
+
+def number_from_text(text: str, integer: bool) -> int | float:
+    """The number written as ``text``: ``int`` or ``float``, ``ValueError`` if it is not one.
+
+    Only what one types on a keyboard counts: ASCII digits with an optional sign (and for reals a
+    point and an exponent; ``inf``/``nan`` are left for the caller's finiteness check). Python's
+    ``int``/``float`` also take other scripts' digits (``'٨'`` is 8) and digit-group
+    underscores (``'1_000'``); a command line that silently read those would not say what it ran.
+    """
+    stripped = text.strip()
+    pattern = _INTEGER_TEXT if integer else _REAL_TEXT
+    if not pattern.fullmatch(stripped):
+        raise ValueError(f"{text!r} is not {'an integer' if integer else 'a number'}")
+    return int(stripped) if integer else float(stripped)
 
 
 def _format(number: float) -> str:
@@ -122,7 +144,7 @@ class Interval(Constraint):
     def parse(self, name: str, text: str) -> Any:
         text = text.strip()
         try:
-            value: Any = int(text) if self.integer else float(text)
+            value: Any = number_from_text(text, self.integer)
         except ValueError:
             raise self._refusal(name, f"'{text}'") from None
         return self.check(name, value)

@@ -49,6 +49,7 @@ from data.recording.paths import (
     recording_path,
     recordings_dir,
     recordings_in,
+    stray_recordings,
     unsaved_recordings_dirs,
 )
 from data.recording.reader import read_recording
@@ -70,6 +71,7 @@ __all__ = [
     "recording_path",
     "recordings_dir",
     "recordings_in",
+    "stray_recordings",
     "tidy_recordings_dir",
     "unsaved_recordings_dirs",
 ]

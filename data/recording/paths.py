@@ -52,3 +52,12 @@ def recordings_in(directory: str | os.PathLike) -> list[Path]:
 def find_recordings(session_path: str | os.PathLike) -> list[Path]:
     """Recordings of the session ``session_path`` left to fold (none being written)."""
     return recordings_in(recordings_dir(session_path))
+
+
+def stray_recordings(session_path: str | os.PathLike) -> list[Path]:
+    """Entries of the session's recordings folder named like a recording that are not regular
+    files (a directory, a dangling link, a FIFO): never read or removed, only reported."""
+    directory = recordings_dir(session_path)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.name.endswith(SUFFIX) and not p.is_file())

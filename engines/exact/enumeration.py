@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from functools import cache
 
-import numba
 import numpy as np
 
 from engines.exact import _common
+from engines.kernel_cache import cached_kernel
 
 _MAX_L_STATES = 4  # 2^16 lattices in memory
 _MAX_L_COUNT = 5  # 2^25 states counted
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@cached_kernel(nogil=True, inline="always")
 def _popcount(x: int) -> int:
     """Number of set bits of a non-negative integer below 2^32."""
     x = x - ((x >> 1) & 0x55555555)
@@ -36,7 +36,7 @@ def _popcount(x: int) -> int:
     return ((x * 0x01010101) & 0xFFFFFFFF) >> 24
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@cached_kernel(nogil=True, inline="always")
 def _unsatisfied_and_up(x: int, L: int, last_col: int, full: int):
     """(unsatisfied bonds, up spins) of state ``x``, using whole-lattice bit shifts."""
     N = L * L
@@ -51,7 +51,7 @@ def _masks(L: int) -> tuple[int, int]:
     return last_col, (1 << (L * L)) - 1
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_kernel(nogil=True)
 def _count_states(L: int, last_col: int, full: int) -> np.ndarray:
     N = L * L
     g = np.zeros((2 * N + 1, N + 1), dtype=np.int64)
@@ -61,7 +61,7 @@ def _count_states(L: int, last_col: int, full: int) -> np.ndarray:
     return g
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_kernel(nogil=True)
 def _per_state(L: int, last_col: int, full: int):
     N = L * L
     bonds = np.empty(1 << N, dtype=np.int64)

@@ -30,21 +30,21 @@ from __future__ import annotations
 
 from functools import cache
 
-import numba
 import numpy as np
 
 from engines.exact import _common
+from engines.kernel_cache import cached_kernel
 
 _MAX_L = 10
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@cached_kernel(nogil=True, inline="always")
 def _absorb(a0: float, a1: float, a2: float, d: int, f: float):
     """Multiply a weight x^b (and its b, b^2 moments) by x^d = f: returns the new moments."""
     return f * a0, f * (a1 + d * a0), f * (a2 + 2.0 * d * a1 + d * d * a0)
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_kernel(nogil=True)
 def _vertical(A: np.ndarray, L: int, jhi: int, x: float, bad_same: int, bad_diff: int) -> None:
     """Apply the vertical bonds between the previous row and a new row, column by column."""
     f_same = x**bad_same
@@ -66,7 +66,7 @@ def _vertical(A: np.ndarray, L: int, jhi: int, x: float, bad_same: int, bad_diff
                 A[0, hi, j], A[1, hi, j], A[2, hi, j] = u0 + v0, u1 + v1, u2 + v2
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_kernel(nogil=True)
 def _row_weights_and_shift(
     A: np.ndarray, jhi: int, x: float, horiz_bad: np.ndarray, n_up: np.ndarray
 ) -> None:
@@ -84,7 +84,7 @@ def _row_weights_and_shift(
             A[2, sigma, j] = 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@cached_kernel(nogil=True)
 def _moments_by_up_count(
     L: int,
     x: float,

@@ -43,6 +43,17 @@ if TYPE_CHECKING:
     import torch
 
 METHODS = ("cd", "pcd", "pt", "exact")
+MAX_UNITS = 10**6
+"""Most hidden units a form offers (a command checks the memory a layer needs instead, with the
+estimate in its message: :func:`lab.rbm.runs.check_training_memory`)."""
+MAX_EPOCHS = 10**7
+"""Most epochs (and checkpoint period): ten million passes is months even for a 4×4 lattice."""
+MAX_BATCH = 10**6
+"""Most configurations per minibatch, and most persistent chains."""
+MAX_GIBBS_STEPS = 10**4
+"""Most Gibbs steps per update (k)."""
+MAX_REPLICAS = 1000
+"""Most parallel-tempering replicas."""
 MAX_EXACT_HIDDEN = 20
 """Largest n_hidden for ``method="exact"`` (the negative phase enumerates 2^n_hidden states)."""
 MAX_FIT_HIDDEN = 18
@@ -118,9 +129,11 @@ class RBMConfig:
     def validate(self, n_visible: int | None = None) -> None:
         """Raise ``ValueError`` with one clear sentence for the first invalid setting."""
 
-        def positive_int(name: str, value: object, low: int = 1) -> None:
+        def positive_int(name: str, value: object, low: int = 1, high: int | None = None) -> None:
             if not _is_int(value) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+            if high is not None and value > high:
+                raise ValueError(f"{name} must be an integer <= {high:,}, got {value:,}.")
 
         def real_in(name: str, value: object, low: float, high: float, high_open: bool) -> None:
             ok = (
@@ -135,7 +148,7 @@ class RBMConfig:
                     f"{name} must be a number in [{low}, {high}{bracket}, got {value!r}."
                 )
 
-        positive_int("n_hidden (the number of hidden units)", self.n_hidden)
+        positive_int("n_hidden (the number of hidden units)", self.n_hidden)  # memory: lab
         if self.method not in METHODS:
             raise ValueError(f"Unknown training method {self.method!r}; use one of {METHODS}.")
         if self.method == "exact" and _is_int(self.n_hidden) and self.n_hidden > MAX_EXACT_HIDDEN:
@@ -143,8 +156,8 @@ class RBMConfig:
                 f"method='exact' enumerates the hidden layer and needs n_hidden <= "
                 f"{MAX_EXACT_HIDDEN}, got {self.n_hidden}."
             )
-        positive_int("k (Gibbs steps per update)", self.k)
-        positive_int("batch_size", self.batch_size)
+        positive_int("k (Gibbs steps per update)", self.k, high=MAX_GIBBS_STEPS)
+        positive_int("batch_size", self.batch_size, high=MAX_BATCH)
         if not (
             _is_real(self.learning_rate)
             and math.isfinite(self.learning_rate)
@@ -164,15 +177,20 @@ class RBMConfig:
             )
         if not (_is_real(self.lr_decay) and 0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}.")
-        positive_int("epochs", self.epochs)
+        positive_int("epochs", self.epochs, high=MAX_EPOCHS)
         if not isinstance(self.centering, bool):
             raise ValueError(f"centering must be True or False, got {self.centering!r}.")
         if not isinstance(self.flip_moves, bool):
             raise ValueError(f"flip_moves must be True or False, got {self.flip_moves!r}.")
-        positive_int("n_chains", self.n_chains, low=0)
-        positive_int("n_temperatures (parallel tempering replicas)", self.n_temperatures, low=2)
+        positive_int("n_chains", self.n_chains, low=0, high=MAX_BATCH)
+        positive_int(
+            "n_temperatures (parallel tempering replicas)",
+            self.n_temperatures,
+            low=2,
+            high=MAX_REPLICAS,
+        )
         real_in("validation_fraction", self.validation_fraction, 0.0, 1.0, high_open=True)
-        positive_int("checkpoint_every (epochs)", self.checkpoint_every)
+        positive_int("checkpoint_every (epochs)", self.checkpoint_every, high=MAX_EPOCHS)
         positive_int("seed", self.seed, low=0)
         if self.seed >= 2**63:  # the session stores seeds as int64
             raise ValueError(f"seed must be below 2**63, got {self.seed!r}.")

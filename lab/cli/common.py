@@ -17,6 +17,7 @@ from data import (
     replace_runs,
 )
 from data.lock import SessionLock
+from engines.constraints import number_from_text
 from lab.core.ids import utc_now
 
 
@@ -60,10 +61,19 @@ class Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
+def integer(text: str) -> int:
+    """An argparse type: an integer in ASCII digits (``engines.constraints.number_from_text``:
+    other scripts' digits and ``1_000`` are refused, not silently read)."""
+    try:
+        return int(number_from_text(text, integer=True))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+
+
 def finite_float(text: str) -> float:
     """An argparse type: a finite float, with a clear message otherwise."""
     try:
-        value = float(text)
+        value = number_from_text(text, integer=False)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
     if not math.isfinite(value):

@@ -5,16 +5,27 @@
 everything flushed before the end, status ``interrupted`` if its program never closed it, with
 its summary results computed as at the end of a run. It takes the session's lock, so it never
 folds a recording another Monge Lab is still writing. Nothing to recover is not an error.
+
+Exit code 0 when every recording was folded (or there was nothing to fold); 1 when some could
+not be: each of those (a damaged recording, or something named like one that is not a regular
+file, such as a directory) is named on stderr, one line each, and left where it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from data import SessionFileError, read_run, read_run_ids
 from data.lock import SessionLock
-from data.recording import find_recordings, fold_recordings, recordings_dir, tidy_recordings_dir
+from data.recording import (
+    find_recordings,
+    fold_recordings,
+    recordings_dir,
+    stray_recordings,
+    tidy_recordings_dir,
+)
 from lab.cli.common import CliError
 from lab.core.ids import utc_now
 from lab.core.kinds import complete_recorded
@@ -45,13 +56,18 @@ def recover(args: argparse.Namespace) -> int:
         lock.acquire()
         if os.path.lexists(args.path):
             read_run_ids(args.path)  # a damaged, foreign or unreadable file: its one-line error
-        recordings = find_recordings(args.path)
+        recordings, strays = find_recordings(args.path), stray_recordings(args.path)
         if not os.path.lexists(args.path) and not recordings:
             raise CliError(f"{args.path} does not exist")
+        for path in strays:
+            print(
+                f"monge-lab: {path}: not recovered (not a regular file); left in place",
+                file=sys.stderr,
+            )
         if not recordings:
             tidy_recordings_dir(recordings_dir(args.path))
             print(f"{args.path}: nothing to recover")
-            return 0
+            return 1 if strays else 0
         line = f"{utc_now()}  recover: {len(recordings)} recording(s)"
         result = fold_recordings(args.path, recordings, finish=complete_recorded, log=[line])
         for run_id in result.folded:
@@ -61,8 +77,11 @@ def recover(args: argparse.Namespace) -> int:
             )
             print(f"{run_id}: recovered as {run.status} ({rows} samples)  ->  {args.path}")
         for path, error in result.failed:
-            print(f"{path}: not recovered ({error.problem}); the file is kept")
-        return 1 if result.failed else 0
+            print(
+                f"monge-lab: {path}: not recovered ({error.problem}); the file is kept",
+                file=sys.stderr,
+            )
+        return 1 if result.failed or strays else 0
     except SessionFileError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -19,59 +19,70 @@ modified unless the command succeeds (``data`` writes atomically).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from lab.cli import export as cli_export
-from lab.cli import recover as cli_recover
 from lab.cli.common import CliError, Parser
-from lab.geometry import cli as cli_geometry
-from lab.ising import cli as cli_ising
-from lab.rbm import cli as cli_rbm
-from lab.reproduce import cli as cli_reproduce
-from lab.rg import cli as cli_rg
-from lab.sweep import cli as cli_sweep
 
 EXIT_USAGE = 2
-COMMANDS = (
-    "simulate",
-    "inspect",
-    "train",
-    "sample",
-    "evaluate",
-    "import-rbm",
-    "coarse-grain",
-    "train-stack",
-    "rg-flow",
-    "rg-example",
-    "recover",
-    "geometry",
-    "score",
-    "export",
-    "reproduce",
-    "sweep",
+
+#: The modules whose ``add_parsers`` define the subcommands, in the order ``--help`` lists them.
+PARSER_MODULES = (
+    "lab.ising.cli",
+    "lab.rbm.cli",
+    "lab.rg.cli",
+    "lab.cli.recover",
+    "lab.geometry.cli",
+    "lab.cli.export",
+    "lab.reproduce.cli",
+    "lab.sweep.cli",
 )
 
+#: Each subcommand and the module (of :data:`PARSER_MODULES`) that defines it.
+COMMAND_MODULES = {
+    "simulate": "lab.ising.cli",
+    "inspect": "lab.ising.cli",
+    "train": "lab.rbm.cli",
+    "sample": "lab.rbm.cli",
+    "evaluate": "lab.rbm.cli",
+    "import-rbm": "lab.rbm.cli",
+    "coarse-grain": "lab.rg.cli",
+    "train-stack": "lab.rg.cli",
+    "rg-flow": "lab.rg.cli",
+    "rg-example": "lab.rg.cli",
+    "recover": "lab.cli.recover",
+    "geometry": "lab.geometry.cli",
+    "score": "lab.geometry.cli",
+    "export": "lab.cli.export",
+    "reproduce": "lab.reproduce.cli",
+    "sweep": "lab.sweep.cli",
+}
+COMMANDS = tuple(COMMAND_MODULES)
 
-def build_parser() -> Parser:
+
+def build_parser(command: str | None = None) -> Parser:
+    """The command line's parser: every subcommand, or only ``command``'s module's.
+
+    Given a known ``command`` (the first argument), only the module that defines it is imported
+    and asked for its parsers: ``simulate`` then starts without importing the option tables of
+    the RBM, geometry and sweep commands. Anything else (no command, ``--help``, a typo) gets
+    the whole parser, so the listing and argparse's "invalid choice" message name every command.
+    """
+    modules = (COMMAND_MODULES[command],) if command in COMMAND_MODULES else PARSER_MODULES
     parser = Parser(prog="monge-lab", description="Monge Lab, headless.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    cli_ising.add_parsers(sub)
-    cli_rbm.add_parsers(sub)
-    cli_rg.add_parsers(sub)
-    cli_recover.add_parsers(sub)
-    cli_geometry.add_parsers(sub)
-    cli_export.add_parsers(sub)
-    cli_reproduce.add_parsers(sub)
-    cli_sweep.add_parsers(sub)
+    for module in modules:
+        importlib.import_module(module).add_parsers(sub)
     return parser
 
 
 def run_cli(argv: Sequence[str]) -> int:
     """Run a headless subcommand; returns the process exit code."""
     try:
-        args = build_parser().parse_args(list(argv))
+        argv = list(argv)
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         return args.func(args)
     except CliError as exc:
         print(f"monge-lab: error: {exc}", file=sys.stderr)

@@ -35,6 +35,7 @@ from lab.cli.common import (
     SAVE_SECONDS,
     command,
     finite_float,
+    integer,
 )
 from lab.core.settings import add_options
 from lab.rbm.settings import EARLY_STOP, METRICS_EVERY, MONITOR_EVERY
@@ -55,16 +56,18 @@ def add_trainer_options(
     ``defaults``; ``train``, ``train-stack``, ``rg-flow`` and ``rg-example`` share them (the PT
     replicas are ``replicas``, ``--replicas`` where ``--temperatures`` means something else)."""
     if hidden:
-        parser.add_argument("--hidden", type=int, default=defaults.n_hidden, help="hidden units m")
+        parser.add_argument(
+            "--hidden", type=integer, default=defaults.n_hidden, help="hidden units m"
+        )
     parser.add_argument(
         "--epochs",
-        type=int,
+        type=integer,
         default=None if epochs_help else defaults.epochs,
         help=epochs_help or "epochs (passes over the training data)",
     )
     parser.add_argument(
         "--batch",
-        type=int,
+        type=integer,
         default=defaults.batch_size,
         help="minibatch size (configurations per update)",
     )
@@ -81,7 +84,7 @@ def add_trainer_options(
     )
     parser.add_argument(
         "--k",
-        type=int,
+        type=integer,
         default=defaults.k,
         help="Gibbs sweeps v→h→v per update (per replica for pt)",
     )
@@ -136,13 +139,13 @@ def add_trainer_options(
     )
     parser.add_argument(
         "--chains",
-        type=int,
+        type=integer,
         default=defaults.n_chains,
         help="persistent chains (per replica for pt; 0: the batch size)",
     )
     parser.add_argument(
         replicas,
-        type=int,
+        type=integer,
         default=defaults.n_temperatures,
         help="pt: replicas on a linear β ladder 1 → 0",
     )
@@ -154,7 +157,7 @@ def add_trainer_options(
     )
     parser.add_argument(
         "--checkpoint-every",
-        type=int,
+        type=integer,
         default=defaults.checkpoint_every,
         help="epochs between checkpoints of the parameters",
     )
@@ -164,19 +167,19 @@ def add_trainer_options(
 def add_sampler_options(parser: argparse.ArgumentParser, samples: int) -> None:
     """Options of the equilibrium chains that measure a model (``sample``, ``evaluate``)."""
     parser.add_argument(
-        "--samples", type=int, default=samples, help="model configurations (over all chains)"
+        "--samples", type=integer, default=samples, help="model configurations (over all chains)"
     )
     parser.add_argument(
         "--burn-in",
-        type=int,
+        type=integer,
         default=1000,
         help="Gibbs sweeps v→h→v of each chain before its first sample",
     )
-    parser.add_argument("--thin", type=int, default=10, help="sweeps between two samples")
+    parser.add_argument("--thin", type=integer, default=10, help="sweeps between two samples")
     parser.add_argument(
         "--method", default="gibbs", help="gibbs | pt (both with the exact flip move v → −v)"
     )
-    parser.add_argument("--chains", type=int, default=32, help="independent chains")
+    parser.add_argument("--chains", type=integer, default=32, help="independent chains")
     parser.add_argument(
         "--temperature",
         type=finite_float,
@@ -205,7 +208,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--seed",
-        type=int,
+        type=integer,
         default=DEFAULTS.seed,
         help="seed of initialization, minibatches and chains",
     )
@@ -225,7 +228,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sample.add_argument("path", help="session file")
     sample.add_argument("--rbm", required=True, metavar="RUN", help="an rbm run id")
     add_sampler_options(sample, 2000)
-    sample.add_argument("--seed", type=int, default=0, help="seed of the chains")
+    sample.add_argument("--seed", type=integer, default=0, help="seed of the chains")
     sample.set_defaults(func=command("lab.rbm.commands:sample_command"))
 
     evaluate = sub.add_parser(
@@ -239,23 +242,23 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_sampler_options(evaluate, 20_000)
     evaluate.add_argument(
         "--ais-chains",
-        type=int,
+        type=integer,
         default=200,
         help="AIS runs for log Z (when it cannot be enumerated)",
     )
     evaluate.add_argument(
         "--ais-betas",
-        type=int,
+        type=integer,
         default=2000,
         help="intermediate inverse temperatures of each AIS run",
     )
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of AIS and the chains")
+    evaluate.add_argument("--seed", type=integer, default=0, help="seed of AIS and the chains")
     evaluate.set_defaults(func=command("lab.rbm.commands:evaluate_command"))
 
     imp = sub.add_parser("import-rbm", help="add an RBM from an .npz file (W, a, b)")
     imp.add_argument("path", help="session file (created if missing)")
     imp.add_argument("npz", help="file with arrays W (n, m), a (n,), b (m,)")
-    imp.add_argument("--size", type=int, required=True, help="L, with n = L²")
+    imp.add_argument("--size", type=integer, required=True, help="L, with n = L²")
     imp.add_argument(
         "--convention",
         default="pm1",

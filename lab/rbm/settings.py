@@ -14,17 +14,23 @@ model or a trainer.
 from __future__ import annotations
 
 from engines.constraints import SEED, Flag, Interval, Options
-from engines.rbm.config import LR_SCHEDULES, METHODS, OPTIMIZERS, SYMMETRIES
+from engines.rbm.config import (
+    LR_SCHEDULES,
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_GIBBS_STEPS,
+    MAX_REPLICAS,
+    MAX_UNITS,
+    METHODS,
+    OPTIMIZERS,
+    SYMMETRIES,
+)
 from lab.core.settings import Setting
-
-MAX_UNITS = 10**6
-MAX_EPOCHS = 10**7
-MAX_BATCH = 10**6
 
 CONSTRAINTS = {
     "n_hidden": Interval(integer=True, low=1, high=MAX_UNITS),
     "method": Options(METHODS),
-    "k": Interval(integer=True, low=1, high=10**4),
+    "k": Interval(integer=True, low=1, high=MAX_GIBBS_STEPS),
     "batch_size": Interval(integer=True, low=1, high=MAX_BATCH),
     "learning_rate": Interval(low=0.0, low_open=True),
     "optimizer": Options(OPTIMIZERS),
@@ -37,7 +43,7 @@ CONSTRAINTS = {
     "centering": Flag(),
     "flip_moves": Flag(),
     "n_chains": Interval(integer=True, low=0, high=MAX_BATCH),
-    "n_temperatures": Interval(integer=True, low=2, high=1000),
+    "n_temperatures": Interval(integer=True, low=2, high=MAX_REPLICAS),
     "validation_fraction": Interval(low=0.0, high=1.0, high_open=True),
     "checkpoint_every": Interval(integer=True, low=1, high=MAX_EPOCHS),
     "seed": SEED,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import command
+from lab.cli.common import command, integer
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the scaled-down version (under a minute; for tests and a first look)",
     )
-    rep.add_argument("--seed", type=int, default=0, help="seed of the data and the trainings")
+    rep.add_argument("--seed", type=integer, default=0, help="seed of the data and the trainings")
     rep.add_argument(
         "--report",
         metavar="DIR",

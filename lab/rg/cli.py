@@ -40,6 +40,7 @@ from lab.cli.common import (
     command,
     finite_float,
     fraction,
+    integer,
 )
 from lab.rbm.cli import add_trainer_options
 
@@ -93,9 +94,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="an RBM run (for --rule rbm; repeat for a stack, level 1 first)",
     )
-    cg.add_argument("--block", type=int, default=2, help="block size b")
+    cg.add_argument("--block", type=integer, default=2, help="block size b")
     cg.add_argument(
-        "--levels", type=int, help="coarse-graining steps (default 2, or one per --rbm)"
+        "--levels", type=integer, help="coarse-graining steps (default 2, or one per --rbm)"
     )
     cg.add_argument(
         "--min-share",
@@ -103,7 +104,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=MIN_BLOCK_SHARE,
         help="rbm: lowest mean share of a unit's squared weight on its block",
     )
-    cg.add_argument("--seed", type=int, default=0, help="tie-breaks and hidden samples")
+    cg.add_argument("--seed", type=integer, default=0, help="tie-breaks and hidden samples")
     cg.set_defaults(func=command("lab.rg.commands:coarse_grain_command"))
 
     stack = sub.add_parser("train-stack", help="train stacked RBMs greedily, level by level")
@@ -118,9 +119,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     stack.add_argument(
         "--hidden", required=True, help="hidden units per level, e.g. 400,100 (each (L_k/b)²)"
     )
-    stack.add_argument("--block", type=int, default=2, help="block size b")
+    stack.add_argument("--block", type=integer, default=2, help="block size b")
     _training_options(stack, STACK_DEFAULTS)
-    stack.add_argument("--seed", type=int, default=0, help="seed of every level's training")
+    stack.add_argument("--seed", type=integer, default=0, help="seed of every level's training")
     stack.add_argument("--quiet", action="store_true", help="no progress bar")
     stack.set_defaults(func=command("lab.rg.commands:train_stack_command"))
 
@@ -132,17 +133,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         required=True,
         help=f"'start:stop:count' or 'T1, T2, …' (distinct, at most {MAX_FLOW_TEMPERATURES})",
     )
-    flow.add_argument("--size", type=int, required=True, help="L of the simulated lattices")
-    flow.add_argument("--block", type=int, default=2, help="block size b")
-    flow.add_argument("--levels", type=int, help=f"default {DEFAULT_LEVELS}, or one per --rbm")
+    flow.add_argument("--size", type=integer, required=True, help="L of the simulated lattices")
+    flow.add_argument("--block", type=integer, default=2, help="block size b")
+    flow.add_argument("--levels", type=integer, help=f"default {DEFAULT_LEVELS}, or one per --rbm")
     flow.add_argument(
         "--samples",
-        type=int,
+        type=integer,
         default=1000,
         help=f"configurations per T (≥ 2; at most {MAX_FLOW_UPDATES:.0e} spin updates in all)",
     )
-    flow.add_argument("--thermalize", type=int, default=500, help="sweeps before the first sample")
-    flow.add_argument("--interval", type=int, default=2, help="sweeps between samples")
+    flow.add_argument(
+        "--thermalize", type=integer, default=500, help="sweeps before the first sample"
+    )
+    flow.add_argument("--interval", type=integer, default=2, help="sweeps between samples")
     flow.add_argument("--algorithm", default="wolff", help="|".join(ALGORITHMS))
     flow.add_argument(
         "--rbm",
@@ -151,16 +154,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="rbm, rbm-flow: an RBM run of the session (else one is trained)",
     )
-    flow.add_argument("--hidden", type=int, help="rbm-flow: hidden units (default L²/4)")
+    flow.add_argument("--hidden", type=integer, help="rbm-flow: hidden units (default L²/4)")
     flow.add_argument(
         "--steps",
-        type=int,
+        type=integer,
         default=FLOW_STEPS,
         help=f"rbm-flow: v → h → v′ steps (1 to {MAX_FLOW_STEPS})",
     )
     _training_options(flow, replace(STACK_DEFAULTS, epochs=FLOW_EPOCHS))
     flow.add_argument(
-        "--seed", type=int, default=0, help="seed of the simulations, training and hidden samples"
+        "--seed",
+        type=integer,
+        default=0,
+        help="seed of the simulations, training and hidden samples",
     )
     flow.add_argument("--quiet", action="store_true", help="no progress bar")
     flow.set_defaults(func=command("lab.rg.commands:rg_flow_command"))
@@ -173,8 +179,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=2.269185,
         help="T of the L = 4 Ising data, in units of J/k_B",
     )
-    example.add_argument("--samples", type=int, default=10_000, help="Ising configurations")
+    example.add_argument("--samples", type=integer, default=10_000, help="Ising configurations")
     add_trainer_options(example, replace(STACK_DEFAULTS, n_hidden=4), replicas="--replicas")
-    example.add_argument("--seed", type=int, default=0, help="seed of simulation and training")
+    example.add_argument("--seed", type=integer, default=0, help="seed of simulation and training")
     example.add_argument("--quiet", action="store_true", help="no progress bar")
     example.set_defaults(func=command("lab.rg.commands:rg_example_command"))

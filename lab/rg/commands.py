@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from data import (
     RunRecord,
     SessionFileError,
 )
+from engines.constraints import number_from_text
 from engines.ising import IsingParams
 from engines.rbm import RBMConfig, RBMTrainer
 from engines.rg import matched_locality
@@ -31,6 +33,7 @@ from lab.core.progress import drive
 from lab.ising.task import IsingPlan
 from lab.rbm.runs import (
     RunInputError,
+    check_training_memory,
     config_from_options,
     finish_rbm_run,
     new_rbm_run,
@@ -92,6 +95,9 @@ def train_stack_command(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     levels = _hidden_levels(args.hidden, size, args.block)
     config = _config(args, 1)
+    _check_stack_memory(
+        config, args.hidden, size, sum(len(r.datasets["samples"]) for r in data_runs)
+    )
     ids = list(runs)
     rg_ids = _new_ids(ids, "rg", len(data_runs))
     outcome = _train_stack(ids, data_runs, levels, args.block, config, args, rg_ids)
@@ -123,6 +129,19 @@ def train_stack_command(args: argparse.Namespace) -> int:
         print(f"monge-lab: {outcome.error}", file=sys.stderr)
         return 1
     return 0 if outcome.status == "finished" else 130
+
+
+def _check_stack_memory(config: RBMConfig, hidden: str, size: int, n_configurations: int) -> None:
+    """CliError when a level of the stack ``--hidden hidden`` on L = ``size`` data would need
+    more memory than this machine has (:func:`lab.rbm.runs.check_training_memory`), before any
+    level is trained; the levels' widths were checked by ``_hidden_levels``."""
+    n_visible = size * size
+    for n_hidden in (int(number_from_text(x, integer=True)) for x in hidden.split(",")):
+        try:
+            check_training_memory(replace(config, n_hidden=n_hidden), n_visible, n_configurations)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        n_visible = n_hidden
 
 
 def rg_flow_command(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from numbers import Integral
 from typing import Any
 
-from engines.constraints import SEED, Constraint, Interval
+from engines.constraints import SEED, Constraint, Interval, number_from_text
 from lab.core.settings import Setting
 
 MAX_LEVELS = 10
@@ -102,7 +102,7 @@ class BlockDivides(Constraint):
     def parse(self, name: str, text: str) -> Any:
         text = text.strip()
         try:
-            value = int(text)
+            value = number_from_text(text, integer=True)
         except ValueError:
             raise ValueError(f"{name} must be {self.describe()}, got '{text}'.") from None
         return self.check(name, value)

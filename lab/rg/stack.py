@@ -12,6 +12,7 @@ import numpy as np
 from data import (
     RunRecord,
 )
+from engines.constraints import number_from_text
 from engines.rbm import RBMConfig, RBMDivergence, RBMTrainer
 from engines.rg import level_trainer, rbm_level
 from lab.cli.common import (
@@ -113,7 +114,7 @@ def _new_ids(ids: list[str], kind: str, count: int) -> list[str]:
 def _hidden_levels(text: str, size: int, block: int) -> int:
     """The number of levels of ``--hidden m1,m2,…`` (CliError unless m_k = (L/b^k)²)."""
     try:
-        hidden = [int(x) for x in text.split(",")]
+        hidden = [int(number_from_text(x, True)) for x in text.split(",")]
     except ValueError:
         raise CliError(f"--hidden must be integers separated by commas, got '{text}'") from None
     expected = []

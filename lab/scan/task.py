@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from data import RunRecord
+from engines.constraints import number_from_text
 from engines.ising import IsingParams
 from lab.core.ids import utc_now
 from lab.ising.runs import finish_ising_run, new_ising_run
@@ -31,12 +32,16 @@ def parse_temperatures(text: str) -> np.ndarray:
             parts = text.split(":")
             if len(parts) != 3:
                 raise ValueError
-            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            start, stop = number_from_text(parts[0], False), number_from_text(parts[1], False)
+            count = int(number_from_text(parts[2], True))
             if count < 1:
                 raise ValueError("the count must be ≥ 1")
             values = np.linspace(start, stop, count)
         else:
-            values = np.array([float(p) for p in text.replace(";", ",").split(",") if p.strip()])
+            items = [p.strip() for p in text.replace(";", ",").split(",")]
+            if not all(items) and any(items):
+                raise ValueError("an empty item (two commas in a row, or one at an end)")
+            values = np.array([number_from_text(p, False) for p in items if p])
     except ValueError as exc:
         detail = f": {exc}" if str(exc) else ""
         raise ValueError(

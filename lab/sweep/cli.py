@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.common import Parser, command
+from lab.cli.common import Parser, command, integer
 
 SUPPRESS = argparse.SUPPRESS
 
@@ -32,7 +32,7 @@ def _cluster_options(parser: argparse.ArgumentParser, nested: bool) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--workers",
-        type=int,
+        type=integer,
         default=default(None),
         metavar="N",
         help="worker processes of the local cluster (default: one per core)",
@@ -117,7 +117,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                 )
         kind.add_argument(
             "--seeds",
-            type=int,
+            type=integer,
             default=SUPPRESS,
             metavar="N",
             help="runs per grid point, each with its own derived seed (default 1)",

@@ -197,14 +197,18 @@ def number_text(value: float | int) -> str:
 
 def expand_text(text: str, name: str = "value") -> list[str]:
     """The values written as ``text``: a comma-separated list whose items are values or ranges
-    ``start:stop:count`` (PlanError for an empty list or a bad range)."""
+    ``start:stop:count`` (PlanError for an empty list, an empty item such as the one in
+    ``2,,3`` — a value left out, not a separator to skip — or a bad range)."""
     values: list[str] = []
     items = [item.strip() for item in str(text).split(",")]
     if all(not item for item in items):
         raise PlanError(f"{name}: no values given")
+    if not all(items):
+        raise PlanError(
+            f"{name}: '{str(text).strip()}' has an empty item (two commas in a row, or one at "
+            "an end): write every value"
+        )
     for item in items:
-        if not item:
-            continue
         match = _RANGE.match(item)
         if match:
             values.extend(range_values(float(match[1]), float(match[2]), int(match[3]), name))

@@ -129,3 +129,33 @@ def test_a_session_held_by_another_writer_is_refused_with_exit_2(tmp_path, capsy
         assert "is open for writing" in capsys.readouterr().err
     assert hashlib.sha256(session.read_bytes()).hexdigest() == before
     assert main(simulate_argv(session, 20)) == 0  # released: writable again
+
+
+def test_recover_names_what_it_cannot_fold_on_stderr_and_exits_1(tmp_path, capsys):
+    """A damaged recording and a directory named like a recording are each named on stderr (one
+    line each), left in place, and make the exit code 1; the session is not changed by them."""
+    from data.recording import recordings_dir
+
+    session = tmp_path / "S.h5"
+    assert main(simulate_argv(session, 20)) == 0
+    directory = recordings_dir(session)
+    directory.mkdir(exist_ok=True)
+    (directory / "ising-007.rec.h5").mkdir()
+    capsys.readouterr()
+    before = hashlib.sha256(session.read_bytes()).hexdigest()
+    assert main(["recover", str(session)]) == 1
+    out, err = capsys.readouterr()
+    assert out.strip() == f"{session}: nothing to recover"
+    assert err.count("\n") == 1 and "ising-007.rec.h5: not recovered (not a regular file)" in err
+    assert (directory / "ising-007.rec.h5").is_dir()
+    assert hashlib.sha256(session.read_bytes()).hexdigest() == before
+
+    (directory / "ising-008.rec.h5").write_bytes(b"not hdf5")
+    assert main(["recover", str(session)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("monge-lab: ") for line in lines)
+    assert "ising-008.rec.h5: not recovered (" in err and "the file is kept" in err
+    assert (directory / "ising-008.rec.h5").read_bytes() == b"not hdf5"
+    assert read_run(session, "ising-001").status == "finished"

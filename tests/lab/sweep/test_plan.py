@@ -19,6 +19,9 @@ def test_lists_and_ranges_expand_to_the_numbers_one_would_type():
         expand_text("1:2:0", "temperature")
     with pytest.raises(PlanError, match="no values"):
         expand_text(" , ", "size")
+    for text in ("2,,3", "2,3,", ",2"):
+        with pytest.raises(PlanError, match="has an empty item"):
+            expand_text(text, "size")
 
 
 def test_the_grid_is_the_product_in_order_with_replicates_and_derived_seeds():
