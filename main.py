@@ -7,6 +7,8 @@ imports only what it needs when it runs (:func:`lab.cli.shell.run_cli`).
 
 from __future__ import annotations
 
+import difflib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,9 +20,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
         return run_cli(argv)
-    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+    if len(argv) > 1 or (argv and (argv[0].startswith("-") or _mistyped_command(argv[0]))):
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         print(
-            f"monge-lab: error: unknown command '{argv[0]}' (commands: "
+            f"monge-lab: error: unknown command '{argv[0]}' ({hint}commands: "
             f"{', '.join(COMMANDS)}; or give a session file to open)",
             file=sys.stderr,
         )
@@ -28,6 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from widgets.shell.app import run_gui
 
     return run_gui(argv[0] if argv else None)
+
+
+def _mistyped_command(argument: str) -> bool:
+    """A lone argument that is no file, has no ``.h5`` ending and is one letter or so from a
+    command (``simulat``): a typo, reported as one, not a new session to open in the window."""
+    from lab.cli.shell import COMMANDS
+
+    return (
+        not os.path.lexists(argument)
+        and not argument.endswith(".h5")
+        and bool(difflib.get_close_matches(argument, COMMANDS, n=1, cutoff=0.8))
+    )
 
 
 if __name__ == "__main__":
