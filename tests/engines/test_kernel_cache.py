@@ -41,6 +41,18 @@ for algorithm in algorithms:
         energies.append(sim.energy_per_spin())
     digest = hashlib.sha256(sim.spins_copy().tobytes() + repr(energies).encode()).hexdigest()
     out[algorithm] = digest
+if "parallel" in sys.argv[3:]:  # prange kernels: from 512² spins, on ≥ 2 threads (multispin)
+    import numba
+    for h in (0.0, 0.1):
+        params = IsingParams(size=512, temperature=2.3, field=h, algorithm="metropolis-msc", seed=4)
+        sim = IsingSimulation(params)
+        sim.thermalize(10)
+        sim.sweep(5)
+        out[f"parallel h={h}"] = hashlib.sha256(sim.spins_copy().tobytes()).hexdigest()
+    try:
+        out["threading_layer"] = numba.threading_layer()  # started by a prange kernel only
+    except ValueError:
+        out["threading_layer"] = None  # one thread: the serial kernels ran instead
 if "exact" in sys.argv[3:]:
     out["moments"] = repr(sorted(exact.magnetization_moments(6, 2.3).items()))
     out["enumerated"] = repr(exact.density_of_states(4).tolist())
@@ -71,8 +83,8 @@ ALGORITHMS = "metropolis,heatbath,wolff,swendsen-wang,metropolis-msc"
 
 
 def test_quick_loaded_kernels_give_the_standard_results_without_the_registry():
-    standard = run("standard", ALGORITHMS, "exact")  # compiles and stores on a cold cache
-    quick = run("quick", ALGORITHMS, "exact")
+    standard = run("standard", ALGORITHMS, "exact", "parallel")  # a cold cache: compiles, stores
+    quick = run("quick", ALGORITHMS, "exact", "parallel")
     assert standard["registry_loaded"]  # numba's own path loads it: the marker is meaningful
     assert not quick.pop("registry_loaded")
     standard.pop("registry_loaded")
