@@ -69,6 +69,8 @@ class Session(QObject):
         self._lock: SessionLock | None = None  # on self.path
         self._unsaved_lock: SessionLock | None = None  # on the per-user recordings folder
         self._recordings: set[Path] = set()  # to delete once saved and closed
+        #: What the last :meth:`recover` could not fold: (recording, why), each left in place.
+        self.unrecovered: list[tuple[Recoverable, str]] = []
         self._reserved: set[str] = set()  # run ids promised to jobs, not yet added
 
     # ------------------------------------------------------------------ state
@@ -299,13 +301,19 @@ class Session(QObject):
         completes it, e.g. computes its results), replacing the run of the same id if it is the
         same run (same kind and creation time: a snapshot saved while it ran), else under a new
         id ``<id>.recovered``. The recordings are deleted once a save has written them; a
-        session with a file is saved at once. Returns the run ids; unreadable items are skipped.
+        session with a file is saved at once. Returns the run ids; an item that cannot be read
+        or completed is left where it is and listed, with why, in :attr:`unrecovered`.
         """
-        ids = []
+        ids: list[str] = []
+        self.unrecovered = []
         for item in items:
             try:
                 run = finish(read_recording(item.path))
-            except (RecordingError, ValueError, KeyError):
+            except RecordingError as exc:
+                self.unrecovered.append((item, exc.problem))
+                continue
+            except (ValueError, KeyError) as exc:
+                self.unrecovered.append((item, f"could not be completed: {exc}"))
                 continue
             run.datasets = {k: v for k, v in run.datasets.items() if not k.startswith("resume/")}
             stored = self.record.runs.get(run.id)

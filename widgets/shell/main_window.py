@@ -276,6 +276,14 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Cannot save session", str(exc))
             return []
         self.statusBar().showMessage(f"recovered {len(ids)} run(s)", 8000)
+        if self.session.unrecovered:
+            lines = [f"{item.path.name}: {why}" for item, why in self.session.unrecovered]
+            dialogs.show_error(
+                self,
+                "Some recordings were not recovered",
+                "These recordings could not be read or completed; they are kept where they are:"
+                "\n\n" + "\n".join(lines),
+            )
         return ids
 
     def choose_autosave(self) -> None:

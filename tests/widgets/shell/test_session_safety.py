@@ -147,3 +147,18 @@ def test_discard_deletes_and_later_keeps(qtbot, answers):
     assert win.session.recoverable() == []
     assert not recordings_dir(None, "0123abcd").exists()
     win.close()
+
+
+def test_a_recording_that_cannot_be_recovered_is_named_in_an_error_and_kept(qtbot, answers):
+    header = leftover_recording(rows=3)
+    broken = recording_path(recordings_dir(None, "0123abcd"), "ising-002")
+    broken.write_bytes(b"not hdf5")
+    win = new_window(qtbot)
+    answers["recovery"] = ("recover", None)
+    assert win.offer_recovery(on_demand=True) == [header.id]
+    assert [(item.path, "not an HDF5 file" in why) for item, why in win.session.unrecovered] == [
+        (broken, True)
+    ]
+    assert len(answers["errors"]) == 1 and "ising-002.rec.h5: " in answers["errors"][0]
+    assert broken.read_bytes() == b"not hdf5"
+    win.close()
