@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help")):
         return run_cli(argv)
-    if len(argv) > 1 or (argv and (argv[0].startswith("-") or _mistyped_command(argv[0]))):
+    if len(argv) > 1 or (argv and (argv[0].startswith("-") or _mistyped(argv[0], COMMANDS))):
         close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         print(
@@ -34,15 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_gui(argv[0] if argv else None)
 
 
-def _mistyped_command(argument: str) -> bool:
-    """A lone argument that is no file, has no ``.h5`` ending and is one letter or so from a
-    command (``simulat``): a typo, reported as one, not a new session to open in the window."""
-    from lab.cli.shell import COMMANDS
-
+def _mistyped(argument: str, commands: Sequence[str]) -> bool:
+    """A lone argument that is no file, has no ``.h5`` ending and is one letter or so from one of
+    ``commands`` (``simulat``): a typo, reported as one, not a new session to open in the window."""
     return (
         not os.path.lexists(argument)
         and not argument.endswith(".h5")
-        and bool(difflib.get_close_matches(argument, COMMANDS, n=1, cutoff=0.8))
+        and bool(difflib.get_close_matches(argument, commands, n=1, cutoff=0.8))
     )
 
 

@@ -15,7 +15,6 @@ from data import (
     RunRecord,
     SessionFileError,
 )
-from engines.constraints import number_from_text
 from engines.ising import IsingParams
 from engines.rbm import RBMConfig, RBMTrainer
 from engines.rg import matched_locality
@@ -93,11 +92,10 @@ def train_stack_command(args: argparse.Namespace) -> int:
         _, size = training_data(data_runs)
     except RunInputError as exc:
         raise CliError(str(exc)) from None
-    levels = _hidden_levels(args.hidden, size, args.block)
+    hidden = _hidden_levels(args.hidden, size, args.block)
+    levels = len(hidden)
     config = _config(args, 1)
-    _check_stack_memory(
-        config, args.hidden, size, sum(len(r.datasets["samples"]) for r in data_runs)
-    )
+    _check_stack_memory(config, hidden, size, sum(len(r.datasets["samples"]) for r in data_runs))
     ids = list(runs)
     rg_ids = _new_ids(ids, "rg", len(data_runs))
     outcome = _train_stack(ids, data_runs, levels, args.block, config, args, rg_ids)
@@ -131,12 +129,14 @@ def train_stack_command(args: argparse.Namespace) -> int:
     return 0 if outcome.status == "finished" else 130
 
 
-def _check_stack_memory(config: RBMConfig, hidden: str, size: int, n_configurations: int) -> None:
-    """CliError when a level of the stack ``--hidden hidden`` on L = ``size`` data would need
-    more memory than this machine has (:func:`lab.rbm.runs.check_training_memory`), before any
-    level is trained; the levels' widths were checked by ``_hidden_levels``."""
+def _check_stack_memory(
+    config: RBMConfig, hidden: list[int], size: int, n_configurations: int
+) -> None:
+    """CliError when a level of the stack (``hidden`` units per level, from ``_hidden_levels``)
+    on L = ``size`` data would need more memory than this machine has
+    (:func:`lab.rbm.runs.check_training_memory`), before any level is trained."""
     n_visible = size * size
-    for n_hidden in (int(number_from_text(x, integer=True)) for x in hidden.split(",")):
+    for n_hidden in hidden:
         try:
             check_training_memory(replace(config, n_hidden=n_hidden), n_visible, n_configurations)
         except ValueError as exc:

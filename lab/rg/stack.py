@@ -111,8 +111,8 @@ def _new_ids(ids: list[str], kind: str, count: int) -> list[str]:
     return out
 
 
-def _hidden_levels(text: str, size: int, block: int) -> int:
-    """The number of levels of ``--hidden m1,m2,…`` (CliError unless m_k = (L/b^k)²)."""
+def _hidden_levels(text: str, size: int, block: int) -> list[int]:
+    """The hidden units of each level of ``--hidden m1,m2,…`` (CliError unless m_k = (L/b^k)²)."""
     try:
         hidden = [int(number_from_text(x, True)) for x in text.split(",")]
     except ValueError:
@@ -132,7 +132,7 @@ def _hidden_levels(text: str, size: int, block: int) -> int:
         check_levels(size, block, len(hidden))  # the coarsest lattice must still be ≥ 2×2
     except ValueError as exc:
         raise CliError(f"--hidden {text}: {exc}") from None
-    return len(hidden)
+    return hidden
 
 
 # ---------------------------------------------------------------------------- RBM training
